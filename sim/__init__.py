@@ -1,0 +1,18 @@
+"""cartsim: discrete-event simulation of early-phase donor-derived CAR-T cell therapy trials.
+
+Typical use::
+
+    import sim
+    params = sim.load_params("params/cd5_tall.toml")
+    results = sim.run_trials(params, trials=1000, seed=1)
+    results.summary()          # reported figures next to the simulated median and 95% interval
+    results.patients           # one row per virtual patient
+"""
+
+from .errors import InputError
+from .params import Params, load_params
+from .results import Results
+from .runner import run_trials, simulate_trial
+from .seeds import load_seeds
+
+__all__ = ["InputError", "Params", "Results", "load_params", "load_seeds", "run_trials", "simulate_trial"]

@@ -1,0 +1,107 @@
+"""The closed set of sections and keys a params file may hold, and what each value must be.
+
+A key that is not listed here is an error at load time, never a silently ignored value.
+The schema is generic: a trial is described entirely by its params file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+RESPONSE_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr", "no_cr")
+GRADES = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A number with provenance; ``kind`` says what values it may take."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class TimeDist:
+    """A duration in days: a table with ``family`` and the family's arguments as scalars."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights over named categories (normalised at use); ``over`` names where categories come from."""
+
+    over: tuple[str, ...] | str
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A table of named dose levels, each a scalar in 10^6 CAR-T cells per kg."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string; ``level`` means it must name a dose level."""
+
+    optional: bool = False
+    level: bool = False
+
+
+PROB, DURATION, RATE = Scalar("prob"), Scalar("duration"), Scalar("rate")
+REAL, POSITIVE, COUNT, CAPACITY = Scalar("real"), Scalar("positive"), Scalar("count"), Scalar("capacity")
+
+
+def _graded(**extra) -> dict:
+    return {"incidence": PROB, "p_grade_at_least_2": PROB, "p_grade_at_least_3": PROB,
+            "p_grade_at_least_4": PROB, "onset_day": TimeDist(), **extra}
+
+
+SCHEMA: dict[str, dict[str, object]] = {
+    "trial": {"name": Text(), "title": Text(), "seeds": Text()},
+    "accrual": {"enrolled": COUNT, "mean_period_days": DURATION,
+                "cutoff_after_last_enrolment_days": DURATION},
+    "donor": {"p_new_donor": PROB, "search_days": TimeDist()},
+    "manufacturing": {"collection_days": TimeDist(), "manufacturing_days": TimeDist(),
+                      "p_failure": PROB, "p_insufficient_yield": PROB},
+    "withdrawal": {"progression_hazard": RATE},
+    "lymphodepletion": {"days": DURATION, "start_before_infusion_days": DURATION},
+    "dose": {"levels": Levels(), "allocation": Weights("dose.levels"),
+             "low_yield_level": Text(optional=True, level=True)},
+    "expansion": {"peak_day": TimeDist()},
+    "crs": _graded(reference_dose=POSITIVE, dose_log_odds=REAL, severity_log_odds_shift=REAL,
+                   duration_days_mild=TimeDist(), duration_days_severe=TimeDist()),
+    "icans": _graded(),
+    "early": {"p_cytopenia_g34": PROB, "p_infection": PROB},
+    "response": {"assessment_day": DURATION, "categories": Weights(RESPONSE_CATEGORIES)},
+    "transplant": {"p_if_cr_same_donor": PROB, "p_if_cr_new_donor": PROB,
+                   "delay_days": TimeDist(), "bed_days": DURATION},
+    "late": {"relapse_hazard": RATE, "relapse_hazard_after_transplant": RATE,
+             "relapse_hazard_ratio_mrd_pos": POSITIVE,
+             "infection_death_hazard": RATE, "infection_death_hazard_after_transplant": RATE,
+             "tma_death_hazard": RATE, "tma_death_hazard_after_transplant": RATE,
+             "disease_death_hazard": RATE},
+    "resources": {"manufacturing_slots": CAPACITY, "icu_beds": CAPACITY, "transplant_beds": CAPACITY},
+}
+
+SCALAR_ENTRY_KEYS = {"value", "source", "note", "uncertainty"}
+
+
+def value_problem(kind: str, value: object) -> str | None:
+    """Why ``value`` cannot be a scalar of ``kind``, or None if it can."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number, got {type(value).__name__} {value!r}"
+    if math.isnan(value):
+        return "must be a number, got nan"
+    if kind == "capacity":
+        ok = value == math.inf or (float(value).is_integer() and value >= 1)
+        return None if ok else f"must be a whole number >= 1 or inf, got {value}"
+    if math.isinf(value):
+        return f"must be finite, got {value}"
+    checks = {
+        "prob": (0 <= value <= 1, "a probability must be in [0, 1]"),
+        "duration": (value >= 0, "a duration must not be negative"),
+        "rate": (value >= 0, "a hazard must not be negative"),
+        "positive": (value > 0, "must be positive"),
+        "count": (float(value).is_integer() and value >= 1, "must be a whole number >= 1"),
+        "real": (True, ""),
+    }
+    ok, message = checks[kind]
+    return None if ok else f"{message}, got {value}"

@@ -1,0 +1,66 @@
+"""A small column table (a dict of equal-length numpy arrays) that writes CSV a spreadsheet opens."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Iterable, Mapping
+
+import numpy as np
+
+
+class Table:
+    """Columns by name, all the same length; ``to_pandas()`` when pandas is installed."""
+
+    def __init__(self, columns: Mapping[str, Iterable]) -> None:
+        self.columns = {name: np.asarray(values) for name, values in columns.items()}
+        lengths = {len(v) for v in self.columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of unequal length: { {k: len(v) for k, v in self.columns.items()} }")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def __repr__(self) -> str:
+        return f"Table({len(self)} rows: {', '.join(self.columns)})"
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def rows(self) -> list[dict]:
+        return [dict(zip(self.columns, values)) for values in zip(*self.columns.values())]
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.columns)
+
+    def to_csv_text(self) -> str:
+        """CSV with a header; missing numbers as empty cells, booleans as true/false."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.columns)
+        for values in zip(*self.columns.values()):
+            writer.writerow([_cell(v) for v in values])
+        return out.getvalue()
+
+    @staticmethod
+    def concat(tables: list["Table"]) -> "Table":
+        if not tables:
+            return Table({})
+        return Table({name: np.concatenate([t[name] for t in tables]) for name in tables[0].names})
+
+
+def _cell(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)):
+        return "" if math.isnan(value) else repr(float(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
