@@ -1,0 +1,63 @@
+"""Shared fixtures: the shipped params files, and editable copies of them for bad-input tests."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sim.params import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = {"cd5_tall": ROOT / "params" / "cd5_tall.toml", "cll1_aml": ROOT / "params" / "cll1_aml.toml"}
+
+
+@pytest.fixture(scope="session")
+def cd5():
+    return load_params(PARAMS["cd5_tall"])
+
+
+@pytest.fixture(scope="session")
+def cll1():
+    return load_params(PARAMS["cll1_aml"])
+
+
+class ParamsCopy:
+    """A copy of a shipped params file (and its seeds file) in a temporary folder, to edit."""
+
+    def __init__(self, folder: Path, trial: str) -> None:
+        (folder / "params").mkdir()
+        (folder / "seeds").mkdir()
+        shutil.copy(ROOT / "seeds" / f"{trial}.toml", folder / "seeds" / f"{trial}.toml")
+        self.path = folder / "params" / f"{trial}.toml"
+        self.seeds = folder / "seeds" / f"{trial}.toml"
+        shutil.copy(PARAMS[trial], self.path)
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text()
+
+    def replace(self, old: str, new: str, count: int = 1) -> "ParamsCopy":
+        """Replace ``old`` (a literal string, which must occur) by ``new``."""
+        text = self.text
+        assert old in text, f"{old!r} not in the params file"
+        self.path.write_text(text.replace(old, new, count))
+        return self
+
+    def sub(self, pattern: str, new: str) -> "ParamsCopy":
+        text, n = re.subn(pattern, new, self.text, count=1, flags=re.MULTILINE)
+        assert n == 1, f"{pattern!r} did not match"
+        self.path.write_text(text)
+        return self
+
+
+@pytest.fixture
+def cd5_copy(tmp_path) -> ParamsCopy:
+    return ParamsCopy(tmp_path, "cd5_tall")
+
+
+@pytest.fixture
+def cll1_copy(tmp_path) -> ParamsCopy:
+    return ParamsCopy(tmp_path, "cll1_aml")
