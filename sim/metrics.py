@@ -146,17 +146,18 @@ def compute(metric: str, qualifiers: dict[str, Any], table: Table) -> float:
     return METRICS[metric].compute(_subset(table, qualifiers), qualifiers)
 
 
-SURVIVAL_OUTCOMES = {
-    "os_6m": (overall_survival, 6), "os_12m": (overall_survival, 12),
-    "lfs_6m": (leukaemia_free_survival, 6), "lfs_12m": (leukaemia_free_survival, 12),
-}
+SURVIVAL_ENDPOINTS = {"os": overall_survival, "lfs": leukaemia_free_survival}
+SURVIVAL_MONTHS = (6, 12)
+SURVIVAL_OUTCOMES = tuple(f"{e}_{m}m" for e in SURVIVAL_ENDPOINTS for m in SURVIVAL_MONTHS)
 
 
-def survival_outcomes(table: Table) -> dict[str, float]:
+def survival_outcomes(table: Table, median_followup: float | None = None) -> dict[str, float]:
     """Kaplan-Meier OS and LFS at 6 and 12 months, and median follow-up (months)."""
     out = {}
-    for name, (endpoint, months) in SURVIVAL_OUTCOMES.items():
-        time, event = endpoint(table)
-        out[name] = km_survival_at(time, event, months * DAYS_PER_MONTH)
-    out["median_followup_months"] = _median_followup_months(table, {})
+    for name, endpoint in SURVIVAL_ENDPOINTS.items():
+        at = np.array(SURVIVAL_MONTHS) * DAYS_PER_MONTH
+        for months, value in zip(SURVIVAL_MONTHS, km_survival_at(*endpoint(table), at)):
+            out[f"{name}_{months}m"] = float(value)
+    out["median_followup_months"] = (_median_followup_months(table, {}) if median_followup is None
+                                     else median_followup)
     return out

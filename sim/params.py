@@ -106,7 +106,17 @@ def load_params(path: str | Path) -> Params:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families)
     _check_consistency(params)
+    _check_figure_levels(params)
     return params
+
+
+def _check_figure_levels(params: Params) -> None:
+    """A seeds figure that counts a dose level must name one of the params' levels."""
+    for key, figure in params.seeds.figures.items():
+        level = figure.qualifiers.get("level")
+        if level is not None and level not in params.dose_levels():
+            raise InputError(params.seeds.path, f"figures.{key}.level",
+                             f"dose level '{level}' does not exist in {params.path.name} (levels: {sorted(params.dose_levels())})")
 
 
 class _Reader:

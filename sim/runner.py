@@ -39,7 +39,8 @@ def trial_figures(params: Params, table: dict[str, np.ndarray]) -> dict[str, flo
     """Every modelled seeds figure, and the survival outcomes, computed on one trial."""
     figures = {key: compute(f.metric, f.qualifiers, table)
                for key, f in params.seeds.figures.items() if f.modelled}
-    return figures | survival_outcomes(table)
+    followup = [figures[key] for key, f in params.seeds.figures.items() if f.metric == "median_followup_months"]
+    return figures | survival_outcomes(table, followup[0] if followup else None)
 
 
 def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,

@@ -8,17 +8,20 @@ from scipy import stats
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def km_survival_at(time: np.ndarray, event: np.ndarray, at: float) -> float:
-    """Kaplan-Meier survival at ``at`` days; NaN with no patient or when follow-up ends earlier."""
+def km_survival_at(time: np.ndarray, event: np.ndarray, at: float | np.ndarray) -> np.ndarray | float:
+    """Kaplan-Meier survival at ``at`` days; NaN with no patient or where follow-up ends earlier."""
     time, event = np.asarray(time, float), np.asarray(event, bool)
+    at = np.asarray(at, dtype=float)
     if time.size == 0:
-        return np.nan
-    if not event.any():
-        return 1.0 if time.max() >= at else np.nan
-    sf = stats.ecdf(stats.CensoredData(uncensored=time[event], right=time[~event])).sf
-    value = float(sf.evaluate(at))
-    # beyond the last follow-up the estimate is undefined unless everyone has had the event
-    return np.nan if at > time.max() and value > 0 else value
+        value = np.full(at.shape, np.nan)
+    elif not event.any():
+        value = np.where(at <= time.max(), 1.0, np.nan)
+    else:
+        sf = stats.ecdf(stats.CensoredData(uncensored=time[event], right=time[~event])).sf
+        value = np.asarray(sf.evaluate(at), dtype=float)
+        # beyond the last follow-up the estimate is undefined unless everyone has had the event
+        value = np.where((at > time.max()) & (value > 0), np.nan, value)
+    return float(value) if value.ndim == 0 else value
 
 
 def km_median(time: np.ndarray, event: np.ndarray) -> float:

@@ -1,0 +1,8 @@
+"""One module per ``cartsim`` subcommand; each has ``add_parser(commands)`` and ``run(args, argv)``.
+
+``COMMANDS`` lists them in the order ``cartsim --help`` shows.
+"""
+
+from . import run
+
+COMMANDS = [run]
