@@ -25,8 +25,8 @@ def hitting_time(target, hazard_before, hazard_after, switch):
     return np.where(before <= s, before, after)
 
 
-def first_event(targets, hazards_before, hazards_after, switch) -> tuple[float, int]:
-    """The first of several competing causes for one patient: (time, index of the cause)."""
+def first_event(targets, hazards_before, hazards_after, switch) -> tuple[np.ndarray, np.ndarray]:
+    """The first of competing causes (axis 0 of the first three arguments): (time, cause index)."""
     times = hitting_time(targets, hazards_before, hazards_after, switch)
-    cause = int(np.argmin(times))
-    return float(times[cause]), cause
+    cause = np.argmin(times, axis=0)
+    return np.take_along_axis(times, cause[None, ...], axis=0)[0], cause

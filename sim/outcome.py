@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .records import EVENT_TIMES, TrialRecord
-
+EVENT_TIME_PREFIX = "t_"
 WAIT_STARTS = {"mfg_wait": "t_mfg_start", "icu_wait": "t_icu_start", "transplant_wait": "t_transplant"}
 
 
-def apply_cutoff(record: TrialRecord, cutoff: float) -> None:
+def apply_cutoff(c: dict[str, np.ndarray], cutoff: float) -> None:
     """Censor everything after ``cutoff`` and derive follow-up and the final state, in place."""
-    c = record.columns
-    record.cutoff = cutoff
-    for column in EVENT_TIMES:
-        c[column][c[column] > cutoff] = np.nan
+    for column in [name for name in c if name.startswith(EVENT_TIME_PREFIX)]:
+        c[column] = np.where(c[column] > cutoff, np.nan, c[column])
     for wait, start in WAIT_STARTS.items():
-        c[wait][np.isnan(c[start])] = np.nan
+        c[wait] = np.where(np.isnan(c[start]), np.nan, c[wait])
     _forget_unobserved(c)
     c["relapsed"] = ~np.isnan(c["t_relapse"])
     c["t_end"] = _end_of_follow_up(c, cutoff)
@@ -24,18 +21,18 @@ def apply_cutoff(record: TrialRecord, cutoff: float) -> None:
 
 
 def _forget_unobserved(c: dict[str, np.ndarray]) -> None:
-    not_made = np.isnan(c["t_mfg_end"])
-    c["product"][not_made] = ""
+    """Blank what is only known at an event that has not happened by the cut-off."""
     infused = ~np.isnan(c["t_infusion"])
-    c["dose_level"][~infused] = ""
-    c["dose"][~infused] = np.nan
-    c["crs_grade"][np.isnan(c["t_crs_onset"])] = 0
-    c["t_crs_end"][np.isnan(c["t_crs_onset"])] = np.nan
-    c["icans_grade"][np.isnan(c["t_icans_onset"])] = 0
-    c["cytopenia_g34"] &= infused
-    c["early_infection"] &= infused
-    c["response"][np.isnan(c["t_response"])] = ""
-    c["death_cause"][np.isnan(c["t_death"])] = ""
+    c["product"] = np.where(np.isnan(c["t_mfg_end"]), "", c["product"])
+    c["dose_level"] = np.where(infused, c["dose_level"], "")
+    c["dose"] = np.where(infused, c["dose"], np.nan)
+    c["crs_grade"] = np.where(np.isnan(c["t_crs_onset"]), 0, c["crs_grade"])
+    c["t_crs_end"] = np.where(np.isnan(c["t_crs_onset"]), np.nan, c["t_crs_end"])
+    c["icans_grade"] = np.where(np.isnan(c["t_icans_onset"]), 0, c["icans_grade"])
+    c["cytopenia_g34"] = c["cytopenia_g34"] & infused
+    c["early_infection"] = c["early_infection"] & infused
+    c["response"] = np.where(np.isnan(c["t_response"]), "", c["response"])
+    c["death_cause"] = np.where(np.isnan(c["t_death"]), "", c["death_cause"])
 
 
 def _end_of_follow_up(c: dict[str, np.ndarray], cutoff: float) -> np.ndarray:
@@ -60,7 +57,7 @@ def final_state(c: dict[str, np.ndarray]) -> np.ndarray:
         (c["response"] == "no_cr", "alive_no_remission"),
         (c["response"] != "", "alive_in_remission"),
     ]
-    state = np.full(len(infused), "alive_before_response", dtype=object)
+    state = np.full(np.shape(infused), "alive_before_response", dtype=object)
     for mask, name in reversed(rules):
         state[mask] = name
     return state

@@ -51,7 +51,7 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
         "params_file": str(params.path), "params_sha256": params.sha256,
         "seeds_file": str(params.seeds.path), "seeds_sha256": _sha256(params.seeds.path),
         "trial": params.name, "seed": results.seed, "trials": results.n_trials,
-        "parameter_uncertainty": results.parameter_uncertainty, "engine": "simpy",
+        "parameter_uncertainty": results.parameter_uncertainty,
         "command": command if command is not None else sys.argv,
         "run_seconds": round(results.run_seconds, 3),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,188 +1,107 @@
-"""The SimPy engine: each virtual patient walks the pathway, competing for the facilities.
+"""The SimPy engine: virtual patients compete for manufacturing slots, ICU beds and transplant beds.
 
-Per-patient chances and durations are drawn beforehand over arrays (:mod:`sim.samplers`); the
-processes add what depends on other patients (queues for manufacturing slots, ICU and transplant
-beds) and on time (withdrawal while waiting).  Times beyond the data cut-off are censored
-afterwards (:mod:`sim.outcome`), so the processes may schedule events past it.
+The processes resolve only what depends on other patients - when each patient starts
+manufacturing, enters intensive care and is transplanted - and when they leave a queue through
+progression or a late event.  Everything else follows from the shared timeline
+(:mod:`sim.timeline`); an unlimited facility costs no SimPy event.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import simpy
 
-from .facility import Facility
-from .late import first_event
+from . import timeline as T
 from .params import Params
-from .records import TrialRecord
-from .samplers import LATE_CAUSES, PRODUCT, late_hazards
-
-ICU_MIN_GRADE = 3  # ASTCT grade 3: vasopressor or high-flow oxygen, managed in intensive care
+from .records import TrialRecord, build_record, trial_cutoff
+from .samplers import FAILED
 
 
 class Pathway:
-    """One virtual trial's processes, writing into a :class:`TrialRecord`."""
+    """One virtual trial's processes over the per-patient draws ``d`` and plan ``p``."""
 
-    def __init__(self, params: Params, draws: dict[str, np.ndarray], record: TrialRecord) -> None:
+    def __init__(self, params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> None:
         self.env = simpy.Environment()
-        self.p = params
-        self.d = draws
-        self.c = record.columns
-        log = record.resource_log
-        self.manufacturing = Facility(self.env, "manufacturing_slots", params["resources.manufacturing_slots"], log)
-        self.icu = Facility(self.env, "icu_beds", params["resources.icu_beds"], log)
-        self.transplant = Facility(self.env, "transplant_beds", params["resources.transplant_beds"], log)
+        self.params, self.d, self.p = params, d, p
+        self.n = len(d["arrival"])
+        self.slots = self._resource("resources.manufacturing_slots")
+        self.icu = self._resource("resources.icu_beds")
+        self.beds = self._resource("resources.transplant_beds")
+        self.mfg_start = np.full(self.n, np.nan)
+        self.icu_start = None if self.icu is None else np.full(self.n, np.nan)
+        self.transplant = None if self.beds is None else np.full(self.n, np.nan)
+        # plain Python lists: indexing them is several times cheaper than numpy arrays
+        self.v = {key: np.asarray(value).tolist() for key, value in {
+            "arrival": d["arrival"], "ready": p["ready"], "progression_at": p["progression_at"],
+            "manufacturing_days": d["manufacturing_days"], "infusion_offset": p["infusion_offset"],
+            "failed": d["product"] == FAILED, "icu": d["crs_grade"] >= T.ICU_MIN_GRADE,
+            "crs_onset_days": d["crs_onset_days"], "crs_duration_days": d["crs_duration_days"],
+            "transplant_planned": p["transplant_planned"], "event": p["event_without_transplant"]}.items()}
+
+    def _resource(self, path: str) -> simpy.Resource | None:
+        capacity = self.params[path]
+        return None if math.isinf(capacity) else simpy.Resource(self.env, int(capacity))
 
     def run(self, until: float) -> None:
-        for i in range(len(self.d["arrival"])):
+        for i in range(self.n):
             self.env.process(self.patient(i))
         self.env.run(until=until)
 
-    # -- before infusion -------------------------------------------------------------------
     def patient(self, i: int):
-        env, d, c = self.env, self.d, self.c
-        yield env.timeout(d["arrival"][i])
-        c["t_enrol"][i] = env.now
-        c["new_donor"][i] = d["new_donor"][i]
-        if d["new_donor"][i]:
-            if not (yield from self.wait(i, d["search_days"][i])):
-                return
-            c["t_donor_found"][i] = env.now
-        if not (yield from self.wait(i, d["collection_days"][i])):
-            return
-        c["t_collection"][i] = env.now
-        if (yield from self.manufacture(i)):
-            yield from self.after_infusion(i)
-
-    def progression_at(self, i: int) -> float:
-        return self.d["arrival"][i] + self.d["progression_days"][i]
-
-    def wait(self, i: int, days: float):
-        """Wait ``days`` unless rapid progression comes first (then withdraw); True if still in."""
-        progression_at = self.progression_at(i)
-        if progression_at < self.env.now + days:
-            yield self.env.timeout(progression_at - self.env.now)
-            self.c["t_withdrawal"][i] = self.env.now
-            return False
-        yield self.env.timeout(days)
-        return True
-
-    def manufacture(self, i: int):
-        """Queue for a slot, manufacture (lymphodepletion starts meanwhile) and infuse; True if infused."""
-        env, c, d = self.env, self.c, self.d
-        requested, request = env.now, None
-        if self.manufacturing.limited:
-            request = self.manufacturing.resource.request()
-            yield request | env.timeout(max(self.progression_at(i) - env.now, 0.0))
-            if not request.triggered:
-                request.cancel()
-                c["t_withdrawal"][i] = env.now
-                return False
-        c["t_mfg_start"][i], c["mfg_wait"][i] = env.now, env.now - requested
-        start, lead = env.now, self.p["lymphodepletion.start_before_infusion_days"]
-        mfg_end = start + d["manufacturing_days"][i]
-        infusion = max(mfg_end, start + lead)  # cells are infused when ready, after a full lead time
-        made = yield from self.wait(i, infusion - lead - env.now)
-        if made:
-            c["t_ld_start"][i] = env.now
-            made = yield from self.wait(i, mfg_end - env.now)
-        self.manufacturing.record(i, requested, start, env.now)
-        if request is not None:
-            self.manufacturing.resource.release(request)
-        if not made:
-            return False
-        c["t_mfg_end"][i], c["product"][i] = env.now, PRODUCT[d["product"][i]]
-        if d["product"][i] == 2 or not (yield from self.wait(i, infusion - env.now)):
-            return False
-        c["t_infusion"][i] = env.now
-        return True
-
-    # -- after infusion --------------------------------------------------------------------
-    def after_infusion(self, i: int):
-        env, c, d = self.env, self.c, self.d
-        t0 = env.now
-        c["dose_level"][i], c["dose"][i] = d["dose_level"][i], d["dose"][i]
-        c["t_peak"][i] = t0 + d["peak_days"][i]
-        c["cytopenia_g34"][i], c["early_infection"][i] = d["cytopenia_g34"][i], d["early_infection"][i]
-        self.toxicity(i, t0)
-        yield env.timeout(self.p["response.assessment_day"])
-        c["t_response"][i] = env.now
-        c["response"][i] = response = d["response"][i]
-        if response == "no_cr":
-            self.disease_death(i, env.now)
-            return
-        yield from self.remission(i, response)
-
-    def toxicity(self, i: int, t0: float) -> None:
-        c, d = self.c, self.d
-        grade = d["crs_grade"][i]
-        if grade > 0:
-            c["crs_grade"][i] = grade
-            c["t_crs_onset"][i] = onset = t0 + d["crs_onset_days"][i]
-            c["t_crs_end"][i] = onset + d["crs_duration_days"][i]
-            if grade >= ICU_MIN_GRADE and self.icu.limited:
-                self.env.process(self.intensive_care(i, onset, d["crs_duration_days"][i]))
-            elif grade >= ICU_MIN_GRADE:
-                c["t_icu_start"][i], c["icu_wait"][i] = onset, 0.0
-                self.icu.record(i, onset, onset, onset + d["crs_duration_days"][i])
-        if d["icans_grade"][i] > 0:
-            c["icans_grade"][i] = d["icans_grade"][i]
-            c["t_icans_onset"][i] = t0 + d["icans_onset_days"][i]
-
-    def intensive_care(self, i: int, onset: float, days: float):
-        yield self.env.timeout(onset - self.env.now)
-        with self.icu.resource.request() as bed:
-            yield bed
-            self.c["t_icu_start"][i], self.c["icu_wait"][i] = self.env.now, self.env.now - onset
-            self.icu.record(i, onset, self.env.now, self.env.now + days)
-            yield self.env.timeout(days)
-
-    def remission(self, i: int, response: str):
-        """Competing late events from the response date, with a transplant if intended and in time."""
-        env, c, d = self.env, self.c, self.d
-        r = env.now
-        targets = np.array([d[f"target_{cause}"][i] for cause in LATE_CAUSES])
-        before, after = late_hazards(self.p, response)
-        time, cause = first_event(targets, before, after, np.inf)
-        planned = d["transplant_delay_days"][i] - self.p["response.assessment_day"]
-        if d["transplant_intended"][i] and planned < time:
-            yield env.timeout(planned)
-            granted = yield from self.transplant_bed(i, r + time)
-            if granted:
-                time, cause = first_event(targets, before, after, env.now - r)
-        self.late_event(i, r + time, LATE_CAUSES[cause])
-
-    def transplant_bed(self, i: int, event_at: float):
-        """Take a transplant bed now, or when one frees up before ``event_at``; True if transplanted."""
-        env, c = self.env, self.c
-        requested = env.now
-        bed_days = self.p["transplant.bed_days"]
-        if self.transplant.limited:
-            request = self.transplant.resource.request()
-            yield request | env.timeout(event_at - env.now)
-            if not request.triggered:
-                request.cancel()
-                return False
-            env.process(self._release_later(self.transplant, request, bed_days))
-        self.transplant.record(i, requested, env.now, env.now + bed_days)
-        c["t_transplant"][i], c["transplant_wait"][i] = env.now, env.now - requested
-        return True
-
-    def _release_later(self, facility: Facility, request, days: float):
-        yield self.env.timeout(days)
-        facility.resource.release(request)
-
-    def late_event(self, i: int, at: float, cause: str) -> None:
-        if np.isinf(at):
-            return
-        if cause == "relapse":
-            self.c["t_relapse"][i] = at
-            self.disease_death(i, at)
+        env, v = self.env, self.v
+        ready, progression_at = v["ready"][i], v["progression_at"][i]
+        if progression_at < ready:
+            return  # progresses before cells can be collected
+        yield env.timeout(ready)
+        if self.slots is None:
+            start = ready
         else:
-            self.c["t_death"][i], self.c["death_cause"][i] = at, cause
+            request = self.slots.request()
+            yield request | env.timeout(progression_at - env.now)
+            if not request.triggered:
+                request.cancel()
+                return
+            start = env.now
+        self.mfg_start[i] = start
+        made = start + v["manufacturing_days"][i]
+        yield env.timeout(min(made, progression_at) - env.now)
+        if self.slots is not None:
+            self.slots.release(request)
+        infusion = start + v["infusion_offset"][i]
+        if progression_at < made or v["failed"][i] or progression_at < infusion:
+            return
+        yield env.timeout(infusion - env.now)
+        if self.icu is not None and v["icu"][i]:
+            env.process(self.intensive_care(i, infusion + v["crs_onset_days"][i]))
+        if self.beds is not None and v["transplant_planned"][i] < math.inf:
+            yield from self.transplant_bed(i, infusion)
 
-    def disease_death(self, i: int, since: float) -> None:
-        hazard = self.p["late.disease_death_hazard"]
-        if hazard > 0:
-            self.c["t_death"][i] = since + self.d["target_disease_death"][i] / hazard
-            self.c["death_cause"][i] = "disease"
+    def intensive_care(self, i: int, onset: float):
+        yield self.env.timeout(onset - self.env.now)
+        with self.icu.request() as bed:
+            yield bed
+            self.icu_start[i] = self.env.now
+            yield self.env.timeout(self.v["crs_duration_days"][i])
+
+    def transplant_bed(self, i: int, infusion: float):
+        """Ask for a bed on the planned day; leave the queue if a late event comes first."""
+        env = self.env
+        response = T.response_time(self.params, infusion)
+        yield env.timeout(response + self.v["transplant_planned"][i] - env.now)
+        request = self.beds.request()
+        yield request | env.timeout(response + self.v["event"][i] - env.now)
+        if not request.triggered:
+            request.cancel()
+            return
+        self.transplant[i] = env.now
+        yield env.timeout(self.params["transplant.bed_days"])
+        self.beds.release(request)
+
+
+def simulate_des(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray], trial: int) -> TrialRecord:
+    """One virtual trial with the SimPy engine, from its draws and plan."""
+    pathway = Pathway(params, d, p)
+    pathway.run(until=np.nextafter(trial_cutoff(params, d["arrival"]), np.inf))
+    return build_record(params, trial, d, p, pathway.mfg_start, pathway.icu_start, pathway.transplant)

@@ -1,12 +1,19 @@
-"""What one virtual trial records: a column per field, a row per patient.
+"""What one virtual trial records: a column per field, a row per patient, and facility uses.
 
-Engines fill a :class:`TrialRecord`; everything downstream (tables, event log, summaries) reads it.
-Times are days since the first enrolment; NaN means the event did not happen before the data cut-off.
+Both engines resolve the queues and hand the results to :func:`build_record`, which derives every
+column from the shared clinical timeline (:mod:`sim.timeline`) and applies the data cut-off.
+Times are days since the first enrolment; NaN means the event did not happen before the cut-off.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+
+from . import timeline as T
+from .outcome import apply_cutoff
+from .params import Params
 
 # event columns, in the order they happen along the pathway; the event log is read from these
 EVENT_TIMES = (
@@ -14,40 +21,63 @@ EVENT_TIMES = (
     "t_ld_start", "t_infusion", "t_crs_onset", "t_icu_start", "t_peak", "t_icans_onset",
     "t_crs_end", "t_response", "t_transplant", "t_relapse", "t_death",
 )
-WAITS = ("mfg_wait", "icu_wait", "transplant_wait")
-FLOATS = EVENT_TIMES + WAITS + ("dose", "t_end")
-INTS = ("crs_grade", "icans_grade")
-BOOLS = ("new_donor", "cytopenia_g34", "early_infection", "relapsed")
-TEXTS = ("product", "dose_level", "response", "death_cause", "final_state")
-
+COLUMNS = (
+    *EVENT_TIMES, "mfg_wait", "icu_wait", "transplant_wait", "t_end", "new_donor", "product", "dose_level",
+    "dose", "crs_grade", "icans_grade", "cytopenia_g34", "early_infection", "response", "relapsed",
+    "death_cause", "final_state",
+)
 FINAL_STATES = (
     "withdrawn", "not_infused", "pending_at_cutoff",
     "alive_before_response", "alive_in_remission", "alive_no_remission", "alive_relapsed",
     "died_disease", "died_infection", "died_tma",
 )
-DEATH_CAUSES = ("disease", "infection", "tma")
+FACILITIES = ("manufacturing_slots", "icu_beds", "transplant_beds")
 
 
+@dataclass
 class TrialRecord:
-    """Per-patient columns for one virtual trial, pre-filled with 'did not happen'."""
+    """Per-patient columns of one virtual trial, and each facility's uses (requested, start, end)."""
 
-    def __init__(self, trial: int, n: int) -> None:
-        self.trial = trial
-        self.n = n
-        self.cutoff = np.nan
-        self.columns: dict[str, np.ndarray] = {name: np.full(n, np.nan) for name in FLOATS}
-        self.columns.update({name: np.zeros(n, dtype=int) for name in INTS})
-        self.columns.update({name: np.zeros(n, dtype=bool) for name in BOOLS})
-        self.columns.update({name: np.full(n, "", dtype=object) for name in TEXTS})
-        self.resource_log: list[tuple[str, float, int, float]] = []  # (resource, time, +1/-1, wait)
+    trial: int
+    columns: dict[str, np.ndarray]
+    cutoff: float
+    uses: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.columns["t_enrol"])
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
 
     def table(self) -> dict[str, np.ndarray]:
-        """The per-patient table: trial and patient ids first, then every column."""
+        """The per-patient table: trial and patient ids first, then every column in a fixed order."""
         head = {"trial": np.full(self.n, self.trial), "patient": np.arange(self.n)}
-        return head | self.columns | {"cutoff": np.full(self.n, self.cutoff)}
+        return head | {name: self.columns[name] for name in COLUMNS} | {"cutoff": np.full(self.n, self.cutoff)}
+
+
+def trial_cutoff(params: Params, arrival: np.ndarray) -> float:
+    """Data cut-off: a fixed time after the last enrolment."""
+    return float(arrival[-1] + params["accrual.cutoff_after_last_enrolment_days"])
+
+
+def build_record(params: Params, trial: int, d: dict, p: dict, mfg_start: np.ndarray,
+                 icu_start: np.ndarray | None = None, transplant: np.ndarray | None = None) -> TrialRecord:
+    """Every column of a trial from the draws ``d``, the plan ``p`` and the queues' outcomes.
+
+    ``icu_start`` and ``transplant`` default to no queue: ICU entry at CRS onset, transplant on the
+    planned day.
+    """
+    c = T.pre_infusion(d, p, mfg_start)
+    t_inf = c["t_infusion"]
+    icu_start = T.crs_onset(d, t_inf) if icu_start is None else icu_start
+    transplant = T.unlimited_transplant(params, p, t_inf) if transplant is None else transplant
+    c.update(T.post_infusion(params, d, p, t_inf, icu_start, transplant))
+    uses = {"manufacturing_slots": T.mfg_slot_uses(d, p, c), "icu_beds": T.icu_uses(d, c),
+            "transplant_beds": T.transplant_bed_uses(params, p, c)}
+    cutoff = trial_cutoff(params, d["arrival"])
+    apply_cutoff(c, cutoff)
+    return TrialRecord(trial, c, cutoff, uses)
 
 
 def event_log(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

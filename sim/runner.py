@@ -1,32 +1,54 @@
-"""Running virtual trials: one, or many with a seed, into a :class:`~sim.results.Results`."""
+"""Running virtual trials: one, or many with a seed, into a :class:`~sim.results.Results`.
+
+Two engines give the same records: the SimPy engine (``"des"``) and the cohort engine
+(``"cohort"``), which computes queues in request order over arrays.  With every facility unlimited
+they agree exactly, and ``engine="auto"`` uses the cohort engine; with a limited facility
+``"auto"`` uses the SimPy engine.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
 
 import numpy as np
 
+from .cohort import simulate_cohort
 from .metrics import compute, survival_outcomes
-from .outcome import apply_cutoff
 from .params import Params
-from .pathway import Pathway
-from .records import TrialRecord
+from .pathway import simulate_des
+from .records import FACILITIES, TrialRecord
 from .results import Results
-from .samplers import draw_patients
-from .streams import Streams, check_seed, stream_key
+from .samplers import draw_patients, draw_uniforms
+from .streams import check_seed, stream_key
 from .table import Table
-from .utilisation import CAPACITY_KEYS, facility_metrics
+from .timeline import plan
+from .utilisation import facility_metrics
+
+ENGINES = {"des": simulate_des, "cohort": simulate_cohort}
+BATCH = 256  # trials whose uniforms are drawn together
 
 
-def simulate_trial(params: Params, seed: int, trial: int) -> TrialRecord:
-    """One virtual trial with the SimPy engine: draws, processes, then the data cut-off."""
-    draws = draw_patients(params, Streams(seed, trial))
-    record = TrialRecord(trial, len(draws["arrival"]))
-    cutoff = float(draws["arrival"][-1] + params["accrual.cutoff_after_last_enrolment_days"])
-    Pathway(params, draws, record).run(until=np.nextafter(cutoff, np.inf))
-    apply_cutoff(record, cutoff)
-    return record
+def choose_engine(params: Params, engine: str = "auto") -> str:
+    """The engine to run: 'cohort' where it is exact (no limited facility) if ``engine`` is 'auto'."""
+    if engine not in (*ENGINES, "auto"):
+        raise ValueError(f"engine must be one of {sorted(ENGINES)} or 'auto', got {engine!r}")
+    if engine != "auto":
+        return engine
+    limited = any(not math.isinf(params[f"resources.{name}"]) for name in FACILITIES)
+    return "des" if limited else "cohort"
+
+
+def simulate_trial(params: Params, seed: int, trial: int, engine: str = "des") -> TrialRecord:
+    """One virtual trial: draws from the named streams of (seed, trial), then an engine."""
+    n = int(params["accrual.enrolled"])
+    return _simulate(params, draw_uniforms(check_seed(seed), trial, n), trial, choose_engine(params, engine))
+
+
+def _simulate(params: Params, u: dict[str, np.ndarray], trial: int, engine: str) -> TrialRecord:
+    d = draw_patients(params, u)
+    return ENGINES[engine](params, d, plan(params, d), trial)
 
 
 def trial_parameters(params: Params, seed: int, trial: int) -> Params:
@@ -43,37 +65,49 @@ def trial_figures(params: Params, table: dict[str, np.ndarray]) -> dict[str, flo
     return figures | survival_outcomes(table, followup[0] if followup else None)
 
 
+def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
+                   engine: str = "auto"):
+    """Yield (trial parameters, record) for trials 0..trials-1; trial k's luck depends only on (seed, k)."""
+    seed = check_seed(seed)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
+    n = int(params["accrual.enrolled"])
+    for first in range(0, trials, BATCH):
+        batch = np.arange(first, min(first + BATCH, trials))
+        u = draw_uniforms(seed, batch, n)
+        for row, k in enumerate(batch):
+            trial_params = trial_parameters(params, seed, int(k)) if parameter_uncertainty else params
+            yield trial_params, _simulate(trial_params, {name: v[row] for name, v in u.items()}, int(k),
+                                          choose_engine(trial_params, engine))
+
+
 def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> Results:
+               progress: Callable[[int, int], None] | None = None, engine: str = "auto") -> Results:
     """Simulate ``trials`` virtual trials; trial k uses the streams of (seed, k) whatever ``trials`` is.
 
     With ``parameter_uncertainty`` each trial first draws its parameters from their distributions;
     otherwise every trial runs at the base values and only patient-level chance varies.
     """
-    seed = check_seed(seed)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
     started = time.perf_counter()
-    patients, figure_rows, facility_rows = [], [], []
-    for k in range(trials):
-        trial_params = trial_parameters(params, seed, k) if parameter_uncertainty else params
-        record = simulate_trial(trial_params, seed, k)
+    patients, figure_rows, facility_rows, engines = [], [], [], set()
+    for k, (trial_params, record) in enumerate(iterate_trials(params, trials, seed, parameter_uncertainty, engine)):
         table = record.table()
         patients.append(Table(table))
         figure_rows.append({"trial": k} | trial_figures(params, table))
         facility_rows.extend(_facility_rows(trial_params, record))
+        engines.add(choose_engine(trial_params, engine))
         if progress:
             progress(k + 1, trials)
     return Results(
-        params=params, seed=seed, parameter_uncertainty=parameter_uncertainty,
+        params=params, seed=check_seed(seed), parameter_uncertainty=parameter_uncertainty,
         patients=Table.concat(patients),
         trials=Table({name: [row[name] for row in figure_rows] for name in figure_rows[0]}),
         facilities=Table({name: [row[name] for row in facility_rows] for name in facility_rows[0]}),
-        run_seconds=time.perf_counter() - started,
+        run_seconds=time.perf_counter() - started, extra={"engine": "+".join(sorted(engines))},
     )
 
 
 def _facility_rows(params: Params, record: TrialRecord) -> list[dict]:
-    return [{"trial": record.trial, "facility": name, "capacity": params[key]}
-            | facility_metrics(record.resource_log, name, params[key], record.cutoff)
-            for name, key in CAPACITY_KEYS.items()]
+    return [{"trial": record.trial, "facility": name, "capacity": params[f"resources.{name}"]}
+            | facility_metrics(record.uses[name], params[f"resources.{name}"], record.cutoff)
+            for name in FACILITIES]

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-FACILITIES = ("manufacturing_slots", "icu_beds", "transplant_beds")
-CAPACITY_KEYS = {name: f"resources.{name}" for name in FACILITIES}
 
-
-def facility_metrics(log: list[tuple], name: str, capacity: float, horizon: float) -> dict[str, float]:
-    """Metrics of one facility over [0, horizon] days from its (patient, requested, start, end) uses."""
-    uses = np.array([row[2:] for row in log if row[0] == name and row[3] <= horizon], dtype=float).reshape(-1, 3)
-    requested, start, end = uses.T
+def facility_metrics(uses: tuple[np.ndarray, np.ndarray, np.ndarray], capacity: float, horizon: float) -> dict[str, float]:
+    """Metrics of one facility over [0, horizon] days from its uses' (requested, start, end) arrays."""
+    requested, start, end = (np.asarray(a, dtype=float) for a in uses)
+    seen = start <= horizon
+    requested, start, end = requested[seen], start[seen], end[seen]
     waits = start - requested
     occupied = np.clip(np.minimum(end, horizon) - start, 0, None).sum()
     return {
-        "uses": float(len(uses)),
-        "mean_wait_days": float(waits.mean()) if len(uses) else np.nan,
-        "max_wait_days": float(waits.max()) if len(uses) else np.nan,
+        "uses": float(len(start)),
+        "mean_wait_days": float(waits.mean()) if len(start) else np.nan,
+        "max_wait_days": float(waits.max()) if len(start) else np.nan,
         "occupied_days": float(occupied),
         "mean_occupancy": float(occupied / horizon) if horizon > 0 else np.nan,
         "utilisation": float(occupied / (capacity * horizon)) if np.isfinite(capacity) and horizon > 0 else np.nan,

@@ -39,7 +39,7 @@ def test_time_distribution_arguments_are_checked(family, args):
 
 
 def test_categorical_follows_cumulative_weights():
-    idx = categorical({"a": 1, "b": 0, "c": 3}, np.array([0.0, 0.2499, 0.25, 0.9999]))
+    idx = categorical([1, 0, 3], np.array([0.0, 0.2499, 0.25, 0.9999]))
     assert list(idx) == [0, 0, 2, 2]  # the zero-weight category is never chosen
 
 
@@ -63,9 +63,9 @@ def test_a_positive_shift_never_lowers_a_grade(cll1):
 
 def test_arrivals_start_at_zero_and_keep_earlier_patients():
     u = np.random.default_rng(1).random(20)
-    a10, a20 = arrival_times(300.0, 10, u[:10]), arrival_times(300.0, 10, u)
+    a10, a20 = arrival_times(300.0, u[:10]), arrival_times(300.0 * 19 / 9, u)
     assert a10[0] == 0 and np.all(np.diff(a10) >= 0)
-    np.testing.assert_array_equal(a10, a20[:10])
+    np.testing.assert_allclose(a10, a20[:10], rtol=1e-12)  # same mean gap: the first 10 agree
 
 
 def test_latent_time_is_infinite_without_hazard():
@@ -85,6 +85,15 @@ def test_hitting_time_without_and_with_a_switch():
 def test_first_event_is_the_earliest_cause():
     time, cause = first_event(np.array([1.0, 0.1, 1.0]), np.array([0.001, 0.001, 0.1]), np.zeros(3), np.inf)
     assert cause == 2 and time == pytest.approx(10.0)
+
+
+def test_first_event_over_patients_with_a_transplant_switch():
+    targets = np.array([[0.6, 0.1], [5.0, 5.0], [5.0, 5.0]])  # causes x patients
+    before = np.array([[0.01, 0.01], [0.0, 0.0], [0.0, 0.0]])
+    after = np.array([[0.001, 0.001], [0.0, 0.0], [0.0, 0.0]])
+    time, cause = first_event(targets, before, after, np.array([50.0, 50.0]))
+    np.testing.assert_allclose(time, [150.0, 10.0])
+    assert list(cause) == [0, 0]
 
 
 def test_unit_exponential_targets_are_exponential():
