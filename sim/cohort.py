@@ -16,7 +16,7 @@ import numpy as np
 
 from . import timeline as T
 from .params import Params
-from .records import TrialRecord, build_record
+from .records import FACILITIES
 
 
 def fifo_queue(requested: np.ndarray, hold: np.ndarray, leave_at: np.ndarray, capacity: int,
@@ -41,35 +41,35 @@ def fifo_queue(requested: np.ndarray, hold: np.ndarray, leave_at: np.ndarray, ca
     return start
 
 
-def simulate_cohort(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray], trial: int) -> TrialRecord:
-    """One virtual trial with the cohort engine, from its draws and plan."""
-    mfg_start = _manufacturing(params, d, p)
-    c = T.pre_infusion(d, p, mfg_start)
-    t_inf = c["t_infusion"]
-    return build_record(params, trial, d, p, mfg_start, _intensive_care(params, d, t_inf), _transplant(params, p, t_inf))
+def cohort_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray]):
+    """The queues' outcomes over arrays: (mfg_start, icu_start, transplant), a row per trial if the
+    arrays hold several trials.  ``icu_start`` or ``transplant`` is None where that facility is
+    unlimited (no queue)."""
+    limited = [not math.isinf(params[f"resources.{name}"]) for name in FACILITIES]
+    if d["arrival"].ndim == 2 and any(limited):
+        return T.stack_rows([cohort_queues(params, d_row, p_row) for d_row, p_row in T.trial_rows(d, p)])
+    mfg_start = _manufacturing(params, d, p) if limited[0] else T.unlimited_mfg_start(p)
+    t_inf = T.pre_infusion(d, p, mfg_start)["t_infusion"]
+    icu = _intensive_care(params, d, t_inf) if limited[1] else None
+    beds = _transplant(params, p, t_inf) if limited[2] else None
+    return mfg_start, icu, beds
 
 
 def _manufacturing(params: Params, d, p) -> np.ndarray:
     capacity = params["resources.manufacturing_slots"]
-    if math.isinf(capacity):
-        return T.unlimited_mfg_start(p)
     requested = np.where(p["progression_at"] < p["ready"], np.nan, p["ready"])
     # a slot is held to the end of manufacturing, or released on withdrawal during it
     return fifo_queue(requested, d["manufacturing_days"], p["progression_at"], int(capacity), p["progression_at"])
 
 
-def _intensive_care(params: Params, d, t_inf) -> np.ndarray | None:
+def _intensive_care(params: Params, d, t_inf) -> np.ndarray:
     capacity = params["resources.icu_beds"]
-    if math.isinf(capacity):
-        return None
     onset = np.where(T.needs_icu(d, t_inf), T.crs_onset(d, t_inf), np.nan)
     return fifo_queue(onset, d["crs_duration_days"], np.full(len(onset), np.inf), int(capacity))
 
 
-def _transplant(params: Params, p, t_inf) -> np.ndarray | None:
+def _transplant(params: Params, p, t_inf) -> np.ndarray:
     capacity = params["resources.transplant_beds"]
-    if math.isinf(capacity):
-        return None
     response = T.response_time(params, t_inf)
     requested = np.where(np.isfinite(p["transplant_planned"]), response + p["transplant_planned"], np.nan)
     bed_days = np.full(len(requested), params["transplant.bed_days"])

@@ -15,7 +15,7 @@ import simpy
 
 from . import timeline as T
 from .params import Params
-from .records import TrialRecord, build_record, trial_cutoff
+from .records import trial_cutoff
 from .samplers import FAILED
 
 
@@ -29,6 +29,7 @@ class Pathway:
         self.slots = self._resource("resources.manufacturing_slots")
         self.icu = self._resource("resources.icu_beds")
         self.beds = self._resource("resources.transplant_beds")
+        self.freed_at: dict[simpy.Resource, float] = {}  # when each resource's last unit was meant to be freed
         self.mfg_start = np.full(self.n, np.nan)
         self.icu_start = None if self.icu is None else np.full(self.n, np.nan)
         self.transplant = None if self.beds is None else np.full(self.n, np.nan)
@@ -44,6 +45,25 @@ class Pathway:
         capacity = self.params[path]
         return None if math.isinf(capacity) else simpy.Resource(self.env, int(capacity))
 
+    def acquire(self, resource: simpy.Resource, at: float, leave_at: float):
+        """Request a unit at time ``at`` (now), leaving the queue at ``leave_at``; a process body.
+
+        Returns (request, start), or (None, None) if the patient left first.  Times are the
+        intended values, not ``env.now``, which can differ in the last bit after a timeout.
+        """
+        request = resource.request()
+        if request.triggered:
+            return request, at
+        yield request | self.env.timeout(leave_at - self.env.now)
+        if not request.triggered:
+            request.cancel()
+            return None, None
+        return request, self.freed_at[resource]
+
+    def release(self, resource: simpy.Resource, request, at: float) -> None:
+        self.freed_at[resource] = at
+        resource.release(request)
+
     def run(self, until: float) -> None:
         for i in range(self.n):
             self.env.process(self.patient(i))
@@ -55,20 +75,17 @@ class Pathway:
         if progression_at < ready:
             return  # progresses before cells can be collected
         yield env.timeout(ready)
-        if self.slots is None:
-            start = ready
-        else:
-            request = self.slots.request()
-            yield request | env.timeout(progression_at - env.now)
-            if not request.triggered:
-                request.cancel()
+        start = ready
+        if self.slots is not None:
+            request, start = yield from self.acquire(self.slots, ready, progression_at)
+            if request is None:
                 return
-            start = env.now
         self.mfg_start[i] = start
         made = start + v["manufacturing_days"][i]
-        yield env.timeout(min(made, progression_at) - env.now)
+        freed = min(made, progression_at)
+        yield env.timeout(freed - env.now)
         if self.slots is not None:
-            self.slots.release(request)
+            self.release(self.slots, request, freed)
         infusion = start + v["infusion_offset"][i]
         if progression_at < made or v["failed"][i] or progression_at < infusion:
             return
@@ -80,28 +97,33 @@ class Pathway:
 
     def intensive_care(self, i: int, onset: float):
         yield self.env.timeout(onset - self.env.now)
-        with self.icu.request() as bed:
-            yield bed
-            self.icu_start[i] = self.env.now
-            yield self.env.timeout(self.v["crs_duration_days"][i])
+        bed, start = yield from self.acquire(self.icu, onset, math.inf)
+        self.icu_start[i] = start
+        leave = start + self.v["crs_duration_days"][i]
+        yield self.env.timeout(leave - self.env.now)
+        self.release(self.icu, bed, leave)
 
     def transplant_bed(self, i: int, infusion: float):
         """Ask for a bed on the planned day; leave the queue if a late event comes first."""
         env = self.env
         response = T.response_time(self.params, infusion)
-        yield env.timeout(response + self.v["transplant_planned"][i] - env.now)
-        request = self.beds.request()
-        yield request | env.timeout(response + self.v["event"][i] - env.now)
-        if not request.triggered:
-            request.cancel()
+        asked = response + self.v["transplant_planned"][i]
+        yield env.timeout(asked - env.now)
+        bed, start = yield from self.acquire(self.beds, asked, response + self.v["event"][i])
+        if bed is None:
             return
-        self.transplant[i] = env.now
-        yield env.timeout(self.params["transplant.bed_days"])
-        self.beds.release(request)
+        self.transplant[i] = start
+        leave = start + self.params["transplant.bed_days"]
+        yield env.timeout(leave - env.now)
+        self.release(self.beds, bed, leave)
 
 
-def simulate_des(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray], trial: int) -> TrialRecord:
-    """One virtual trial with the SimPy engine, from its draws and plan."""
+def des_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray]):
+    """The queues' outcomes by the SimPy engine: (mfg_start, icu_start, transplant), a row per trial
+    if the arrays hold several trials.  ``icu_start`` or ``transplant`` is None where that facility
+    is unlimited (no queue)."""
+    if d["arrival"].ndim == 2:
+        return T.stack_rows([des_queues(params, d_row, p_row) for d_row, p_row in T.trial_rows(d, p)])
     pathway = Pathway(params, d, p)
     pathway.run(until=np.nextafter(trial_cutoff(params, d["arrival"]), np.inf))
-    return build_record(params, trial, d, p, pathway.mfg_start, pathway.icu_start, pathway.transplant)
+    return pathway.mfg_start, pathway.icu_start, pathway.transplant

@@ -56,15 +56,16 @@ class TrialRecord:
         return head | {name: self.columns[name] for name in COLUMNS} | {"cutoff": np.full(self.n, self.cutoff)}
 
 
-def trial_cutoff(params: Params, arrival: np.ndarray) -> float:
-    """Data cut-off: a fixed time after the last enrolment."""
-    return float(arrival[-1] + params["accrual.cutoff_after_last_enrolment_days"])
+def trial_cutoff(params: Params, arrival: np.ndarray) -> np.ndarray:
+    """Data cut-off: a fixed time after the last enrolment (one per trial row)."""
+    return arrival[..., -1] + params["accrual.cutoff_after_last_enrolment_days"]
 
 
-def build_record(params: Params, trial: int, d: dict, p: dict, mfg_start: np.ndarray,
-                 icu_start: np.ndarray | None = None, transplant: np.ndarray | None = None) -> TrialRecord:
-    """Every column of a trial from the draws ``d``, the plan ``p`` and the queues' outcomes.
+def build_records(params: Params, trials, d: dict, p: dict, mfg_start: np.ndarray,
+                  icu_start: np.ndarray | None = None, transplant: np.ndarray | None = None) -> list[TrialRecord]:
+    """Every column from the draws ``d``, the plan ``p`` and the queues' outcomes, then the cut-off.
 
+    Arrays hold one trial (``trials`` an int) or a row per trial (``trials`` a sequence).
     ``icu_start`` and ``transplant`` default to no queue: ICU entry at CRS onset, transplant on the
     planned day.
     """
@@ -76,8 +77,12 @@ def build_record(params: Params, trial: int, d: dict, p: dict, mfg_start: np.nda
     uses = {"manufacturing_slots": T.mfg_slot_uses(d, p, c), "icu_beds": T.icu_uses(d, c),
             "transplant_beds": T.transplant_bed_uses(params, p, c)}
     cutoff = trial_cutoff(params, d["arrival"])
-    apply_cutoff(c, cutoff)
-    return TrialRecord(trial, c, cutoff, uses)
+    apply_cutoff(c, np.asarray(cutoff)[..., None])
+    if np.ndim(trials) == 0:
+        return [TrialRecord(int(trials), c, float(cutoff), uses)]
+    return [TrialRecord(int(k), {name: col[row] for name, col in c.items()}, float(cutoff[row]),
+                        {name: tuple(a[row] for a in use) for name, use in uses.items()})
+            for row, k in enumerate(trials)]
 
 
 def event_log(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

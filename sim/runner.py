@@ -14,11 +14,11 @@ from typing import Callable
 
 import numpy as np
 
-from .cohort import simulate_cohort
+from .cohort import cohort_queues
 from .metrics import compute, survival_outcomes
 from .params import Params
-from .pathway import simulate_des
-from .records import FACILITIES, TrialRecord
+from .pathway import des_queues
+from .records import FACILITIES, TrialRecord, build_records
 from .results import Results
 from .samplers import draw_patients, draw_uniforms
 from .streams import check_seed, stream_key
@@ -26,7 +26,7 @@ from .table import Table
 from .timeline import plan
 from .utilisation import facility_metrics
 
-ENGINES = {"des": simulate_des, "cohort": simulate_cohort}
+ENGINES = {"des": des_queues, "cohort": cohort_queues}
 BATCH = 256  # trials whose uniforms are drawn together
 
 
@@ -43,12 +43,14 @@ def choose_engine(params: Params, engine: str = "auto") -> str:
 def simulate_trial(params: Params, seed: int, trial: int, engine: str = "des") -> TrialRecord:
     """One virtual trial: draws from the named streams of (seed, trial), then an engine."""
     n = int(params["accrual.enrolled"])
-    return _simulate(params, draw_uniforms(check_seed(seed), trial, n), trial, choose_engine(params, engine))
+    return simulate(params, draw_uniforms(check_seed(seed), trial, n), trial, choose_engine(params, engine))[0]
 
 
-def _simulate(params: Params, u: dict[str, np.ndarray], trial: int, engine: str) -> TrialRecord:
+def simulate(params: Params, u: dict[str, np.ndarray], trials, engine: str) -> list[TrialRecord]:
+    """Trials from their streams' uniforms (a row per trial if ``trials`` is a sequence)."""
     d = draw_patients(params, u)
-    return ENGINES[engine](params, d, plan(params, d), trial)
+    p = plan(params, d)
+    return build_records(params, trials, d, p, *ENGINES[engine](params, d, p))
 
 
 def trial_parameters(params: Params, seed: int, trial: int) -> Params:
@@ -75,10 +77,13 @@ def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty
     for first in range(0, trials, BATCH):
         batch = np.arange(first, min(first + BATCH, trials))
         u = draw_uniforms(seed, batch, n)
+        if not parameter_uncertainty:
+            yield from ((params, record) for record in simulate(params, u, batch, choose_engine(params, engine)))
+            continue
         for row, k in enumerate(batch):
-            trial_params = trial_parameters(params, seed, int(k)) if parameter_uncertainty else params
-            yield trial_params, _simulate(trial_params, {name: v[row] for name, v in u.items()}, int(k),
-                                          choose_engine(trial_params, engine))
+            trial_params = trial_parameters(params, seed, int(k))
+            u_row = {name: v[row] for name, v in u.items()}
+            yield trial_params, simulate(trial_params, u_row, int(k), choose_engine(trial_params, engine))[0]
 
 
 def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,

@@ -47,6 +47,18 @@ def _late_plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray
             "transplant_planned": np.where(planned < untreated, planned, np.inf)}
 
 
+def trial_rows(d: dict[str, np.ndarray], p: dict[str, np.ndarray]):
+    """Yield (draws, plan) of each trial of a batch whose arrays hold a row per trial."""
+    for r in range(d["arrival"].shape[0]):
+        yield ({key: value[r] for key, value in d.items()},
+               {key: value[:, r] if value.ndim == 3 else value[r] for key, value in p.items()})
+
+
+def stack_rows(outcomes: list[tuple]) -> tuple:
+    """Stack per-trial queue outcomes (mfg_start, icu_start, transplant) into rows; None stays None."""
+    return tuple(None if parts[0] is None else np.stack(parts) for parts in zip(*outcomes))
+
+
 def unlimited_mfg_start(p: dict[str, np.ndarray]) -> np.ndarray:
     """Manufacturing starts when the patient is ready, unless they progressed first."""
     return np.where(p["progression_at"] < p["ready"], NAN, p["ready"])
@@ -76,11 +88,10 @@ def pre_infusion(d: dict[str, np.ndarray], p: dict[str, np.ndarray], mfg_start: 
 
 
 def mfg_slot_uses(d, p, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(requested, start, end) of each manufacturing slot use: held to the end or to withdrawal."""
-    started = ~np.isnan(c["t_mfg_start"])
-    start = c["t_mfg_start"][started]
-    end = np.fmin(start + d["manufacturing_days"][started], c["t_withdrawal"][started])
-    return p["ready"][started], start, end
+    """(requested, start, end) per patient of a manufacturing slot (NaN start: no use); the slot is
+    held to the end of manufacturing or to withdrawal."""
+    start = c["t_mfg_start"]
+    return p["ready"], start, np.fmin(start + d["manufacturing_days"], c["t_withdrawal"])
 
 
 def response_time(params: Params, t_infusion: np.ndarray) -> np.ndarray:
@@ -139,15 +150,12 @@ def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.n
 
 
 def icu_uses(d, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(requested, start, end) of each ICU bed use: from CRS onset, for the CRS duration."""
-    used = ~np.isnan(c["t_icu_start"])
-    start = c["t_icu_start"][used]
-    return c["t_crs_onset"][used], start, start + d["crs_duration_days"][used]
+    """(requested, start, end) per patient of an ICU bed: from CRS onset, for the CRS duration."""
+    start = c["t_icu_start"]
+    return c["t_crs_onset"], start, start + d["crs_duration_days"]
 
 
 def transplant_bed_uses(params: Params, p, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(requested, start, end) of each transplant bed use."""
-    used = ~np.isnan(c["t_transplant"])
-    start = c["t_transplant"][used]
-    requested = c["t_response"][used] + p["transplant_planned"][used]
-    return requested, start, start + params["transplant.bed_days"]
+    """(requested, start, end) per patient of a transplant bed."""
+    start = c["t_transplant"]
+    return c["t_response"] + p["transplant_planned"], start, start + params["transplant.bed_days"]

@@ -6,7 +6,10 @@ import numpy as np
 
 
 def facility_metrics(uses: tuple[np.ndarray, np.ndarray, np.ndarray], capacity: float, horizon: float) -> dict[str, float]:
-    """Metrics of one facility over [0, horizon] days from its uses' (requested, start, end) arrays."""
+    """Metrics of one facility over [0, horizon] days from its uses' (requested, start, end) arrays.
+
+    A use whose start is NaN or after the horizon is not counted.
+    """
     requested, start, end = (np.asarray(a, dtype=float) for a in uses)
     seen = start <= horizon
     requested, start, end = requested[seen], start[seen], end[seen]
