@@ -8,6 +8,7 @@ Times are days since the first enrolment; NaN means the event did not happen bef
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -36,12 +37,28 @@ FACILITIES = ("manufacturing_slots", "icu_beds", "transplant_beds")
 
 @dataclass
 class TrialRecord:
-    """Per-patient columns of one virtual trial, and each facility's uses (requested, start, end)."""
+    """Per-patient columns of one virtual trial, and each facility's uses (requested, start, end).
+
+    A trial of a batch keeps the batch's arrays and its row, and slices them when first asked.
+    """
 
     trial: int
-    columns: dict[str, np.ndarray]
+    batch_columns: dict[str, np.ndarray]
     cutoff: float
-    uses: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    batch_uses: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    row: int | None = None
+
+    @cached_property
+    def columns(self) -> dict[str, np.ndarray]:
+        if self.row is None:
+            return self.batch_columns
+        return {name: column[self.row] for name, column in self.batch_columns.items()}
+
+    @cached_property
+    def uses(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        if self.row is None:
+            return self.batch_uses
+        return {name: tuple(a[self.row] for a in use) for name, use in self.batch_uses.items()}
 
     @property
     def n(self) -> int:
@@ -80,9 +97,7 @@ def build_records(params: Params, trials, d: dict, p: dict, mfg_start: np.ndarra
     apply_cutoff(c, np.asarray(cutoff)[..., None])
     if np.ndim(trials) == 0:
         return [TrialRecord(int(trials), c, float(cutoff), uses)]
-    return [TrialRecord(int(k), {name: col[row] for name, col in c.items()}, float(cutoff[row]),
-                        {name: tuple(a[row] for a in use) for name, use in uses.items()})
-            for row, k in enumerate(trials)]
+    return [TrialRecord(int(k), c, float(cutoff[row]), uses, row) for row, k in enumerate(trials)]
 
 
 def event_log(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

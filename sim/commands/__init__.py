@@ -3,6 +3,6 @@
 ``COMMANDS`` lists them in the order ``cartsim --help`` shows.
 """
 
-from . import run
+from . import bench, run
 
-COMMANDS = [run]
+COMMANDS = [run, bench]
