@@ -55,6 +55,10 @@ def late_state(t: Table) -> np.ndarray:
     return state
 
 
+def _late_states(t: Table) -> np.ndarray:
+    return t["late_state"] if "late_state" in t else late_state(t)
+
+
 def _peak_day(t: Table, q: dict) -> float:
     days = (t["t_peak"] - t["t_infusion"])[_infused(t) & ~np.isnan(t["t_peak"])]
     if days.size == 0:
@@ -97,7 +101,7 @@ METRICS: dict[str, Metric] = {
     "complete_remission": Metric(lambda t, q: _count(np.isin(t["response"], ["mrd_neg_cr", "mrd_pos_cr"])),
                                  FILTERS, "CR, MRD-negative or positive"),
     "transplanted": Metric(lambda t, q: _count(~np.isnan(t["t_transplant"])), FILTERS, "transplanted after CAR-T"),
-    "late_outcome": Metric(lambda t, q: _count(late_state(t) == q["state"]), ("state",) + FILTERS,
+    "late_outcome": Metric(lambda t, q: _count(_late_states(t) == q["state"]), ("state",) + FILTERS,
                            "outcome at cut-off"),
     "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion"),
     "median_followup_months": Metric(_median_followup_months, (), "median follow-up, reverse Kaplan-Meier"),
@@ -130,6 +134,8 @@ def qualifier_problem(metric: str, qualifiers: dict[str, Any]) -> str | None:
 
 
 def _subset(t: Table, q: dict[str, Any]) -> Table:
+    if not any(name in q for name in FILTERS):
+        return t
     keep = np.ones(len(t["patient"]), dtype=bool)
     if "transplanted" in q:
         keep &= _infused(t) & (~np.isnan(t["t_transplant"]) == q["transplanted"])

@@ -48,6 +48,7 @@ class Params:
     text: dict[str, str | None]
     entries: dict[str, Entry]
     families: dict[str, str]
+    scenario: Any = None  # a sim.scenarios.Scenario when the params come from a scenario file
 
     def __getitem__(self, path: str) -> Any:
         return self.entries[path].value
@@ -108,6 +109,28 @@ def load_params(path: str | Path) -> Params:
     _check_consistency(params)
     _check_figure_levels(params)
     return params
+
+
+def read_entry(params: Params, source: str | Path, path: str, spec: object, raw: Any) -> Params:
+    """A copy of ``params`` with the item at ``path`` read from ``raw`` exactly as :func:`load_params` reads it.
+
+    ``spec`` is the item's schema (:mod:`sim.schema`): a scalar, weights, a time distribution (whose
+    old arguments are dropped), or a text.  Errors name ``source``.  Checks across entries are left
+    to :func:`check_params`, once every item is read.
+    """
+    reader = _Reader(Path(source))
+    reader.seeds, reader.text = params.seeds, dict(params.text)
+    reader.entries, reader.families = dict(params.entries), dict(params.families)
+    if isinstance(spec, S.TimeDist):
+        reader.entries = {p: e for p, e in reader.entries.items() if not p.startswith(f"{path}.")}
+    reader.item(path, spec, raw)
+    return dataclasses.replace(params, text=reader.text, entries=reader.entries, families=reader.families)
+
+
+def check_params(params: Params) -> None:
+    """The checks across entries that :func:`load_params` makes once every entry is read."""
+    _check_consistency(params)
+    _check_figure_levels(params)
 
 
 def _check_figure_levels(params: Params) -> None:

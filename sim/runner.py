@@ -15,7 +15,8 @@ from typing import Callable
 import numpy as np
 
 from .cohort import cohort_queues
-from .metrics import compute, survival_outcomes
+from .metrics import compute, late_state, survival_outcomes
+from .parameter_streams import draw_trial_parameters
 from .params import Params
 from .pathway import des_queues
 from .records import FACILITIES, TrialRecord, build_records
@@ -54,13 +55,14 @@ def simulate(params: Params, u: dict[str, np.ndarray], trials, engine: str) -> l
 
 
 def trial_parameters(params: Params, seed: int, trial: int) -> Params:
-    """The parameters of one virtual trial drawn from their uncertainty distributions."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(trial, stream_key("parameters")))
-    return params.draw(np.random.default_rng(sequence))
+    """The parameters of one virtual trial drawn from their uncertainty distributions, one stream per
+    parameter (:mod:`sim.parameter_streams`), so that scenarios share each unchanged parameter's draw."""
+    return draw_trial_parameters(params, seed, trial)
 
 
 def trial_figures(params: Params, table: dict[str, np.ndarray]) -> dict[str, float]:
     """Every modelled seeds figure, and the survival outcomes, computed on one trial."""
+    table = table | {"late_state": late_state(table)}
     figures = {key: compute(f.metric, f.qualifiers, table)
                for key, f in params.seeds.figures.items() if f.modelled}
     followup = [figures[key] for key, f in params.seeds.figures.items() if f.metric == "median_followup_months"]
