@@ -19,7 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .provenance import parameter_table
+from .report import render_report, report_path
 from .results import Results
+from .rundir import read_run
 from .table import Table
 
 
@@ -57,6 +60,9 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "libraries": {name: _version(name) for name in ("simpy", "numpy", "scipy", "matplotlib")},
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpus": os.cpu_count()},
+        "scenario": params.scenario.manifest() if params.scenario is not None else None,
     } | results.extra
 
 
@@ -73,12 +79,21 @@ def write_results(results: Results, out: Path, command: list[str] | None = None)
                                     "citation": results.params.seeds.cite(),
                                     "figures": _records(summary),
                                     "facilities": _records(results.facility_summary())}, indent=2) + "\n",
+        "parameters.csv": parameter_table(results.params).to_csv_text(),
     }
     written = []
     for name, text in files.items():
         write_atomic(out / name, text)
         written.append(out / name)
+    written.append(write_report(out))
     return written
+
+
+def write_report(folder: Path) -> Path:
+    """Write (or redraw) ``report.md`` in a run's output folder from the files there, pictures included."""
+    path = report_path(folder)
+    write_atomic(path, render_report(read_run(folder)))
+    return path
 
 
 def _records(table: Table) -> list[dict]:

@@ -9,6 +9,8 @@ Entries are addressed by dotted paths such as ``crs.incidence`` or ``donor.searc
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -192,6 +194,8 @@ class _Reader:
     def text_item(self, path: str, spec: S.Text, value: Any) -> None:
         if not isinstance(value, str) or not value:
             self.fail(path, f"must be a non-empty string, got {value!r}")
+        if path == "trial.name" and not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+            self.fail(path, f"must be letters, digits, '_', '.' or '-' (it names the output folder), got {value!r}")
         if spec.level and value not in self.levels():
             self.fail(path, f"dose level '{value}' does not exist (levels: {sorted(self.levels())})")
         self.text[path] = value
@@ -222,8 +226,8 @@ class _Reader:
             if category not in categories:
                 what = "dose level" if spec.over == "dose.levels" else "category"
                 self.fail(f"{path}.value.{category}", f"{what} '{category}' does not exist (expected one of {categories})")
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
-                self.fail(f"{path}.value.{category}", f"a weight must be a number >= 0, got {weight!r}")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < math.inf:
+                self.fail(f"{path}.value.{category}", f"a weight must be a finite number >= 0, got {weight!r}")
         if sum(value.values()) <= 0:
             self.fail(f"{path}.value", "weights are all zero")
         uncertainty = parse_dirichlet(raw["uncertainty"], list(value), self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
@@ -232,8 +236,8 @@ class _Reader:
         return entry
 
     def timedist(self, path: str, raw: Any) -> None:
-        if not isinstance(raw, dict) or raw.get("family") not in FAMILIES:
-            family = raw.get("family") if isinstance(raw, dict) else None
+        family = raw.get("family") if isinstance(raw, dict) else None
+        if not isinstance(family, str) or family not in FAMILIES:
             self.fail(f"{path}.family", f"must be one of {sorted(FAMILIES)}, got {family!r}")
         required, optional = FAMILIES[raw["family"]]
         self.closed(path, raw, {"family", *required, *optional}, {"family", *required})
@@ -265,8 +269,9 @@ def _checked_value(source: Path, path: str, entry: Entry, value: Any) -> Any:
     if entry.kind == "weights":
         if not isinstance(value, Mapping) or set(value) != set(entry.value):
             raise InputError(source, path, f"weights must be given for exactly {sorted(entry.value)}")
-        if any(not (isinstance(w, (int, float)) and w >= 0) for w in value.values()) or sum(value.values()) <= 0:
-            raise InputError(source, path, "weights must be >= 0 and not all zero")
+        if any(isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= w < math.inf) for w in value.values()) \
+                or sum(value.values()) <= 0:
+            raise InputError(source, path, "weights must be finite numbers >= 0, not all zero")
         return {c: float(w) for c, w in value.items()}
     problem = S.value_problem(entry.kind, value)
     if problem:

@@ -22,7 +22,7 @@ from .pathway import des_queues
 from .records import FACILITIES, TrialRecord, build_records
 from .results import Results
 from .samplers import draw_patients, draw_uniforms
-from .streams import check_seed, stream_key
+from .streams import check_seed
 from .table import Table
 from .timeline import plan
 from .utilisation import facility_metrics

@@ -30,6 +30,7 @@ from typing import Any, Iterator
 from . import schema as S
 from .errors import InputError
 from .params import TIMEDIST_ARG_KINDS, Params, check_params, load_params, read_entry
+from .provenance import format_value
 from .timedist import FAMILIES
 from .tomlfile import read_toml
 
@@ -48,6 +49,7 @@ class Scenario:
     base_path: Path
     base_sha256: str
     changed: tuple[str, ...]
+    base_values: tuple[str, ...] = ()  # each changed path's value in the base params file ("" if new)
 
     @property
     def name(self) -> str:
@@ -58,7 +60,8 @@ class Scenario:
         """The scenario's provenance, for a run's manifest."""
         return {"name": self.name, "title": self.title, "description": self.description,
                 "file": str(self.path), "sha256": self.sha256, "base_params_file": str(self.base_path),
-                "base_params_sha256": self.base_sha256, "changed": list(self.changed)}
+                "base_params_sha256": self.base_sha256, "changed": list(self.changed),
+                "base_values": list(self.base_values)}
 
 
 def is_scenario_file(path: str | Path) -> bool:
@@ -89,7 +92,8 @@ def load_scenario(path: str | Path) -> Params:
         params = read_entry(params, path, item_path, spec, raw)
         changed.append(item_path)
     check_params(params)
-    scenario = Scenario(path, sha, table["title"], table["description"], base_path, base.sha256, tuple(changed))
+    scenario = Scenario(path, sha, table["title"], table["description"], base_path, base.sha256, tuple(changed),
+                        tuple(_base_value(base, p) for p in changed))
     return dataclasses.replace(params, scenario=scenario)
 
 
@@ -104,6 +108,13 @@ def require_base(params: Params, base: Params) -> None:
         source = params.path if params.scenario is not None else base.path
         raise InputError(source, "base", f"is {base_file(params)}, but the run's base is {base_file(base)}: "
                          "a scenario can only be run and compared on its own base params file")
+
+
+def _base_value(base: Params, path: str) -> str:
+    """A changed path's value in the base params, as text: a number, weights, a text or a family."""
+    if path in base.entries:
+        return format_value(base.entries[path].value)
+    return base.families.get(path, base.text.get(path)) or ""
 
 
 def _check_meta(path: Path, table: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,20 +67,29 @@ def load_seeds(path: str | Path) -> Seeds:
 def _citation(path: Path, entry: Any) -> dict[str, Any]:
     entry = _table(path, "citation", entry)
     _closed(path, "citation", entry, CITATION_KEYS, required={"topic", "first_author", "last_author", "journal", "year", "doi"})
+    _text(path, "citation", entry, tuple(sorted(CITATION_KEYS - {"year"})))
     return dict(entry)
 
 
 def _design(path: Path, key: str, entry: Any) -> dict[str, Any]:
     entry = _table(path, f"design.{key}", entry)
     _closed(path, f"design.{key}", entry, DESIGN_KEYS, required={"value", "says"})
+    _text(path, f"design.{key}", entry, ("says", "unit"))
     return dict(entry)
+
+
+def _text(path: Path, where: str, entry: dict, keys: tuple[str, ...]) -> None:
+    """Keys that, when present, must be non-empty strings."""
+    for key in keys:
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+            raise InputError(path, f"{where}.{key}", f"must be a non-empty string, got {entry[key]!r}")
 
 
 def _figure(path: Path, key: str, entry: Any) -> Figure:
     where = f"figures.{key}"
     entry = dict(_table(path, where, entry))
     metric = entry.get("metric")
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise InputError(path, f"{where}.metric", f"unknown metric {metric!r} (expected one of {sorted(METRICS)})")
     qualifier_names = set(METRICS[metric].qualifiers)
     _closed(path, where, entry, FIGURE_KEYS | qualifier_names, required={"metric", "value", "says"})
@@ -90,8 +100,12 @@ def _figure(path: Path, key: str, entry: Any) -> Figure:
     if problem:
         raise InputError(path, where, problem)
     value = entry["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(path, f"{where}.value", f"must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(path, f"{where}.value", f"must be a finite number, got {value!r}")
+    of = entry.get("of")
+    if of is not None and (isinstance(of, bool) or not isinstance(of, int) or of < 1):
+        raise InputError(path, f"{where}.of", f"a denominator must be a whole number >= 1, got {of!r}")
+    _text(path, where, entry, ("says", "why", "unit"))
     return Figure(key, metric, float(value), entry["says"], entry.get("of"), entry.get("unit", ""),
                   entry.get("why", ""), qualifiers)
 

@@ -64,3 +64,36 @@ def _cell(value) -> str:
     if isinstance(value, np.integer):
         return str(int(value))
     return str(value)
+
+
+def read_csv(path, text: Iterable[str] = ()) -> Table:
+    """Read back a CSV written by :meth:`Table.to_csv_text`.
+
+    A column becomes whole numbers if every cell is one, booleans if every cell is true/false, else
+    floats if every cell is a number or empty (empty is NaN), else text.  A column that is entirely
+    empty is read as NaN unless it is named in ``text``; columns named in ``text`` are always text.
+    """
+    with open(path, newline="", encoding="utf-8") as stream:
+        reader = csv.reader(stream)
+        header = next(reader, [])
+        cells = list(zip(*reader)) or [()] * len(header)
+    text = set(text)
+    return Table({name: _column(values, name in text) for name, values in zip(header, cells)})
+
+
+def _column(cells: tuple[str, ...], is_text: bool) -> np.ndarray:
+    if is_text:
+        return np.array(cells, dtype=object)
+    filled = [c for c in cells if c != ""]
+    if filled and len(filled) == len(cells) and all(_is_int(c) for c in filled):
+        return np.array([int(c) for c in cells])
+    if filled and len(filled) == len(cells) and all(c in ("true", "false") for c in filled):
+        return np.array([c == "true" for c in cells])
+    try:
+        return np.array([float(c) if c != "" else math.nan for c in cells], dtype=float)
+    except ValueError:
+        return np.array(cells, dtype=object)
+
+
+def _is_int(cell: str) -> bool:
+    return cell.lstrip("-").isdigit()

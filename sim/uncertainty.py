@@ -9,6 +9,7 @@ of counts, Dirichlet(counts + 1/2).  The rest are stated directly: ``beta_ab = [
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,11 +111,11 @@ def parse_scalar(spec: Any, source: str, key: str) -> Uncertainty:
     if not isinstance(spec, dict) or len(spec) != 1:
         raise InputError(source, key, f"must be a table with one of {sorted(SCALAR_KINDS)}")
     (kind, args), = spec.items()
-    if kind not in SCALAR_KINDS:
+    if not isinstance(kind, str) or kind not in SCALAR_KINDS:
         raise InputError(source, key, f"unknown distribution '{kind}' (expected one of {sorted(SCALAR_KINDS)})")
     n_args, build = SCALAR_KINDS[kind]
-    if not isinstance(args, list) or len(args) != n_args or not all(_is_number(a) for a in args):
-        raise InputError(source, f"{key}.{kind}", f"must be a list of {n_args} numbers")
+    if not isinstance(args, list) or len(args) != n_args or not all(_is_number(a) and math.isfinite(a) for a in args):
+        raise InputError(source, f"{key}.{kind}", f"must be a list of {n_args} finite numbers, got {args!r}")
     try:
         dist = build(*map(float, args))
     except ValueError as err:
@@ -130,8 +131,8 @@ def parse_dirichlet(spec: Any, categories: list[str], source: str, key: str) -> 
     if sorted(counts) != sorted(categories):
         raise InputError(source, f"{key}.dirichlet", f"categories must be {sorted(categories)}, got {sorted(counts)}")
     for name, count in counts.items():
-        if not _is_number(count) or count < 0:
-            raise InputError(source, f"{key}.dirichlet.{name}", f"count must be a number >= 0, got {count!r}")
+        if not _is_number(count) or not 0 <= count < math.inf:
+            raise InputError(source, f"{key}.dirichlet.{name}", f"count must be a finite number >= 0, got {count!r}")
     return DirichletUncertainty({name: float(counts[name]) for name in categories})
 
 

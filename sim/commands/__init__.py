@@ -3,6 +3,6 @@
 ``COMMANDS`` lists them in the order ``cartsim --help`` shows.
 """
 
-from . import bench, run
+from . import bench, compare, plot, run
 
-COMMANDS = [run, bench]
+COMMANDS = [run, compare, plot, bench]

@@ -1,0 +1,52 @@
+"""Every picture of a run folder, or of a comparison folder, drawn into its ``figures/`` folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InputError
+from ..rundir import COMPARISON_TEXT, FIGURES, read_run
+from ..table import read_csv
+from . import comparison, flow, incidence, resources, survival, swimmer
+
+RUN_PICTURES = (flow, survival, incidence, swimmer, resources)
+
+
+def draw_run(folder: str | Path) -> list[Path]:
+    """Draw every picture of the run saved in ``folder`` (PNG and SVG); returns the files written."""
+    run = read_run(folder)
+    return [path for module in RUN_PICTURES for path in module.draw(run, run.figures_folder)]
+
+
+def draw_comparison(folder: str | Path) -> list[Path]:
+    """Draw the comparison chart of the comparison saved in ``folder`` (``comparison.csv`` and ``.json``)."""
+    folder = Path(folder)
+    for name in ("comparison.csv", "comparison.json"):
+        if not (folder / name).is_file():
+            raise InputError(folder, name, "not found: not the output folder of 'cartsim compare'")
+    meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    table = read_csv(folder / "comparison.csv", COMPARISON_TEXT)
+    return comparison.draw(table, folder / FIGURES, meta["base"]["label"], meta["trials"])
+
+
+def is_comparison(folder: str | Path) -> bool:
+    """True if ``folder`` holds a comparison rather than a single run."""
+    return (Path(folder) / "comparison.json").is_file()
+
+
+def draw_folder(folder: str | Path) -> list[Path]:
+    """Every picture of a run or a comparison folder, then its report(s) redrawn with them embedded."""
+    from ..compare_output import write_comparison_report
+    from ..output import write_report
+
+    folder = Path(folder)
+    if not is_comparison(folder):
+        return [*draw_run(folder), write_report(folder)]
+    meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    written = []
+    for arm in (meta["base"], *meta["scenarios"]):
+        written += [*draw_run(folder / arm["folder"]), write_report(folder / arm["folder"])]
+    written += draw_comparison(folder)
+    table = read_csv(folder / "comparison.csv", COMPARISON_TEXT)
+    return [*written, write_comparison_report(folder, meta, table)]

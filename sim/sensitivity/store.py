@@ -1,0 +1,205 @@
+"""Streaming a sensitivity run to disk as it goes, so that an interrupted run can be resumed.
+
+A run folder holds ``run.json`` (the run's settings and whether it finished, written atomically) and
+``evaluations.jsonl``: one JSON line per completed evaluation, appended and flushed to disk as each
+batch of evaluations finishes, in the order they finish.  A run killed part-way (Ctrl-C, ``kill``,
+a lost node) leaves at worst a last line cut short; resuming drops that line, keeps every complete
+one, and evaluates only the points not yet in the file, so no completed evaluation is lost and none
+is repeated.  Results are then assembled by point index, so they do not depend on the order in which
+evaluations finished, nor on how many times the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import InputError
+from ..output import write_atomic
+from .model import Evaluation
+
+STATE = "run.json"
+LOG = "evaluations.jsonl"
+PATIENTS = "patients"
+RUNNING, COMPLETE = "running", "complete"
+
+
+class MemoryStore:
+    """No folder: nothing is written, nothing can be resumed."""
+
+    folder = None
+    resumed = 0
+
+    def completed(self) -> list[Evaluation]:
+        return []
+
+    def append(self, evaluations: Iterable[Evaluation]) -> None:
+        if any(e.patients is not None for e in evaluations):
+            raise ValueError("patient tables are written to a run folder: give one (out=...)")
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class RunStore:
+    """A run folder: its settings, the evaluations completed so far, and a log to append to.
+
+    Use :func:`open_store`; close it (or use it as a context manager) when the run stops.
+    """
+
+    def __init__(self, folder: Path, config: dict[str, Any], done: list[Evaluation]) -> None:
+        self.folder = folder
+        self.config = config
+        self._done = done
+        self.resumed = len(done)
+        self._log = open(folder / LOG, "a", encoding="utf-8")
+
+    def completed(self) -> list[Evaluation]:
+        """The evaluations found in the folder when it was opened."""
+        return list(self._done)
+
+    def append(self, evaluations: Iterable[Evaluation]) -> None:
+        """Record finished evaluations: patient tables first, then one log line each, flushed to disk."""
+        evaluations = list(evaluations)
+        for evaluation in evaluations:
+            if evaluation.patients is not None:
+                write_atomic(patients_path(self.folder, evaluation.index), evaluation.patients.to_csv_text())
+        self._log.write("".join(json.dumps(e.to_json()) + "\n" for e in evaluations))
+        self._log.flush()
+        os.fsync(self._log.fileno())
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """Mark the run complete, with a summary of what it did."""
+        _write_state(self.folder, self.config, COMPLETE, summary)
+
+    def close(self) -> None:
+        self._log.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def patients_path(folder: Path, index: int) -> Path:
+    """Where the patient table of one evaluation is written when asked for."""
+    return folder / PATIENTS / f"evaluation-{index:07d}.csv"
+
+
+def open_store(folder: str | Path, config: dict[str, Any], resume: bool) -> RunStore:
+    """Open a run folder for a run with these settings.
+
+    Parameters
+    ----------
+    folder : path
+        The run's output folder (created if needed).
+    config : dict
+        Everything that decides the run's results (method, parameters, seed, sizes, outcomes, inputs);
+        a resumed run must have the same.
+    resume : bool
+        Continue the run in ``folder``; with no run there, start one.  Without it, a folder holding an
+        unfinished run is refused (so that a long run is not lost by mistake), and a finished one is
+        started over.
+
+    Raises
+    ------
+    InputError
+        The folder is a file, holds an unfinished run and ``resume`` is false, holds a run with other
+        settings, or its log is damaged other than in its last line.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, "--out", "exists and is not a folder")
+    config = json.loads(json.dumps(config))
+    state = _read_state(folder)
+    if resume and state is not None:
+        _check_same(folder, state["config"], config)
+        return RunStore(folder, config, read_log(folder / LOG))
+    if state is not None and state.get("status") == RUNNING and _has_lines(folder / LOG):
+        raise InputError(folder, "", "holds an unfinished run: continue it with --resume (resume=True), "
+                         "or choose another output folder")
+    return _start(folder, config)
+
+
+def _start(folder: Path, config: dict[str, Any]) -> RunStore:
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in (folder / PATIENTS).glob("evaluation-*.csv"):
+        old.unlink()
+    write_atomic(folder / LOG, "")
+    _write_state(folder, config, RUNNING, {})
+    return RunStore(folder, config, [])
+
+
+def _write_state(folder: Path, config: dict[str, Any], status: str, summary: dict[str, Any]) -> None:
+    state = {"status": status, "config": config, "updated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    write_atomic(folder / STATE, json.dumps(state | summary, indent=2) + "\n")
+
+
+def _read_state(folder: Path) -> dict[str, Any] | None:
+    path = folder / STATE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise InputError(path, "", f"not a readable run state: {err}") from None
+    if not isinstance(state, dict) or "config" not in state:
+        raise InputError(path, "", "not a run state written by cartsim sensitivity")
+    return state
+
+
+def _check_same(folder: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
+    differ = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+    if differ:
+        shown = "; ".join(f"{key} was {old.get(key)!r}, now {new.get(key)!r}" for key in differ[:3])
+        raise InputError(folder, "--resume", f"the run there has other settings ({shown}): resume it with the "
+                         "same options, or choose another output folder")
+
+
+def _has_lines(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0
+
+
+def read_log(path: Path) -> list[Evaluation]:
+    """The complete evaluations in a log; a last line cut short by an interruption is dropped from the file.
+
+    Raises
+    ------
+    InputError
+        A complete line that is not an evaluation record (the file was damaged, not interrupted).
+    """
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    evaluations, end = [], 0
+    while True:
+        newline = data.find(b"\n", end)
+        if newline < 0:
+            break
+        evaluations.append(_parse(path, data[end:newline], len(evaluations) + 1))
+        end = newline + 1
+    if end < len(data):
+        with open(path, "r+b") as stream:
+            stream.truncate(end)
+    return _unique(evaluations)
+
+
+def _parse(path: Path, line: bytes, number: int) -> Evaluation:
+    try:
+        return Evaluation.from_json(json.loads(line))
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(path, f"line {number}", f"not an evaluation record ({err}): the file is damaged") from None
+
+
+def _unique(evaluations: list[Evaluation]) -> list[Evaluation]:
+    seen: dict[int, Evaluation] = {}
+    for evaluation in evaluations:
+        seen.setdefault(evaluation.index, evaluation)
+    return list(seen.values())
