@@ -36,7 +36,7 @@ def test_run_prints_the_summary_and_writes_every_file(trial, tmp_path):
     done = cartsim("run", str(PARAMS[trial]), "--trials", "20", "--seed", "4", "--out", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "95% interval" in done.stdout and "enrolled" in done.stdout
-    assert {p.name for p in out.iterdir()} == FILES
+    assert FILES <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text())
     manifest = summary["manifest"]
     assert manifest["seed"] == 4 and manifest["trials"] == 20 and manifest["trial"] == trial
