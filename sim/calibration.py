@@ -22,7 +22,7 @@ is the posterior under the project's Jeffreys convention (``Beta(k + 1/2, n - k 
 proportion, ``Dirichlet(counts + 1/2)`` for a split), each posterior draw of the outcome chances
 mapped to the hazards that reproduce it.  The posterior is written to the params file as a gamma
 ``[events, exposure]`` matched to its mean and variance (effective events and patient-days), or
-a lognormal for the cut-off.
+a triangular distribution for the cut-off.
 
 The cut-off is the value at which the median virtual trial reports the reported median follow-up;
 its uncertainty is the spread of the cut-offs at which single virtual trials report it.  The
@@ -45,7 +45,6 @@ from .schema import RESPONSE_CATEGORIES
 from .seeds import Figure
 from .streams import stream_key
 from .survival import DAYS_PER_MONTH, reverse_km_median_followup
-from .table import Table
 
 LEVEL = 0.95
 JEFFREYS = 0.5
@@ -123,15 +122,14 @@ class Calibration:
     draws: int
     skipped: dict[str, str] = field(default_factory=dict)
 
-    def values(self) -> dict[str, float]:
-        """Fitted values by parameter path."""
-        return {fit.path: fit.value for fit in self.fits}
-
 
 # -- the whole calibration ----------------------------------------------------------------------
 
 def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 1000) -> Calibration:
     """Fit every input that the trial's seeds figures inform, in pathway order.
+
+    The progression hazard is fitted first (it decides who is infused), then the cut-off (it sets
+    the windows after response), then the late hazards.
 
     Parameters
     ----------
@@ -152,37 +150,45 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 10:
         raise ValueError(f"draws must be a whole number >= 10, got {draws!r}")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key("calibration"),)))
-    fits, skipped, current = [], {}, params
-    for step in (_progression_step, _cutoff_step, _late_step):
-        new, why = step(current, trials, seed, draws, rng)
-        fits += new
-        skipped |= why
-        current = current.with_values({fit.path: fit.value for fit in new}, source="calibration")
-    return Calibration(params, tuple(fits), trials, seed, draws, skipped)
+    skipped: dict[str, str] = {}
+    progression = _progression_step(params, trials, seed, draws, rng, skipped)
+    current = _with_fits(params, progression)
+    late_needed = followup_figure(params) is not None or bool(late_groups(params))
+    windows = LateWindows.simulate(current, trials, seed) if late_needed else None
+    cutoff = _cutoff_step(current, windows, skipped)
+    current = _with_fits(current, cutoff)
+    late = _late_step(current, windows, draws, rng, skipped)
+    return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped)
 
 
-def _progression_step(params, trials, seed, draws, rng):
+def _with_fits(params: Params, fits: list[Fit]) -> Params:
+    return params.with_values({fit.path: fit.value for fit in fits}, source="calibration")
+
+
+def _progression_step(params, trials, seed, draws, rng, skipped) -> list[Fit]:
     figure = progression_figure(params)
     if figure is None:
-        return [], {PROGRESSION: "no count of patients withdrawn or not infused in the seeds file"}
-    windows = PreInfusionWindows.simulate(params, trials, seed)
-    return [fit_progression(windows, figure, draws, rng)], {}
+        skipped[PROGRESSION] = "the seeds file reports no count of patients withdrawn or not infused"
+        return []
+    return [fit_progression(PreInfusionWindows.simulate(params, trials, seed), figure, draws, rng)]
 
 
-def _cutoff_step(params, trials, seed, draws, rng):
+def _cutoff_step(params, windows, skipped) -> list[Fit]:
     figure = followup_figure(params)
     if figure is None:
-        return [], {CUTOFF: "no median follow-up in the seeds file"}
-    return [fit_cutoff(LateWindows.simulate(params, trials, seed), figure)], {}
+        skipped[CUTOFF] = "the seeds file reports no median follow-up"
+        return []
+    return [fit_cutoff(windows, figure)]
 
 
-def _late_step(params, trials, seed, draws, rng):
+def _late_step(params, windows, draws, rng, skipped) -> list[Fit]:
     groups = late_groups(params)
-    if not groups:
-        return [], {path: "no outcome at cut-off by transplant status in the seeds file"
-                    for regime in HAZARDS.values() for path in regime.values()}
-    windows = LateWindows.simulate(params, trials, seed).at_cutoff(params[CUTOFF])
-    return fit_late(windows, groups, params, draws, rng), {}
+    fits = fit_late(windows.at_cutoff(params[CUTOFF]), groups, params, draws, rng) if groups else []
+    why = ("the seeds file reports no outcome at cut-off that this hazard acts on" if groups
+           else "the seeds file reports no outcome at cut-off by transplant status")
+    done = {fit.path for fit in fits}
+    skipped.update({path: why for regime in HAZARDS.values() for path in regime.values() if path not in done})
+    return fits
 
 
 # -- pre-infusion progression ------------------------------------------------------------------
@@ -193,6 +199,9 @@ def progression_figure(params: Params) -> Figure | None:
     for metric in PROGRESSION_METRICS:
         for figure in params.seeds.figures.values():
             if figure.metric == metric and figure.of is not None and not figure.qualifiers:
+                if not 0 <= figure.value <= figure.of:
+                    raise InputError(params.seeds.path, f"figures.{figure.key}",
+                                     f"a count of {figure.value:g} of {figure.of} cannot inform a chance")
                 return figure
     return None
 
@@ -249,8 +258,9 @@ def fit_progression(windows: PreInfusionWindows, figure: Figure, draws: int,
     sign = 1.0 if share[-1] > share[0] else -1.0  # 'infused' falls as the hazard rises
     sample = np.interp(sign * chances, sign * share, grid)
     target = Target(figure.key, k, n, n * float(windows.chance(figure.metric, hazard)))
-    method = (f"maximum likelihood: {k:g} of {n:g} ({figure.metric.replace('_', ' ')}) as a binomial whose chance is "
-              f"1 - exp(-hazard x wait), averaged over the simulated enrolment-to-infusion waits")
+    method = (f"maximum likelihood, the binomial chance being 1 - exp(-hazard x wait) averaged over the simulated "
+              f"enrolment-to-infusion waits; uncertainty: Beta({k + JEFFREYS:g}, {n - k + JEFFREYS:g}) of the chance mapped "
+              f"to the hazard, as a gamma with its mean and variance")
     return Fit(PROGRESSION, hazard, sample, gamma_by_moments(sample), (target,), method)
 
 
@@ -330,7 +340,7 @@ class LateWindows:
 def fit_cutoff(windows: LateWindows, figure: Figure) -> Fit:
     """The cut-off (days after the last enrolment) at which the median virtual trial reports the
     median follow-up of ``figure``; its uncertainty is the spread of the cut-offs at which single
-    virtual trials report it, as a lognormal.
+    virtual trials report it, as a triangular distribution.
 
     Deaths are left out: the reverse Kaplan-Meier median estimates the median potential follow-up
     whatever the deaths, so the fit does not depend on the late hazards.
@@ -344,13 +354,12 @@ def fit_cutoff(windows: LateWindows, figure: Figure) -> Fit:
     # a later cut-off shifts every follow-up by as much, so trial k reports the target at:
     per_trial = cutoff + (target - windows.median_followup_months(cutoff)) * DAYS_PER_MONTH
     per_trial = per_trial[per_trial > 0]
-    sigma = float(np.std(np.log(per_trial), ddof=1))
     fitted = Target(figure.key, target, None, float(np.median(windows.median_followup_months(cutoff))), figure.unit)
-    method = (f"the cut-off at which the median of {len(np.unique(windows.trial))} simulated trials reports a median "
-              f"follow-up (reverse Kaplan-Meier from infusion) of {target:g} {figure.unit or 'months'}, at the base accrual "
-              f"period, which the median follow-up cannot separate from the cut-off; uncertainty: a lognormal through "
-              f"the cut-offs at which single simulated trials report it")
-    return Fit(CUTOFF, cutoff, per_trial, {"lognormal": [cutoff, sigma]}, (fitted,), method)
+    method = ("the cut-off at which the median simulated trial reports it (reverse Kaplan-Meier from infusion), at the "
+              "base accrual period, which the median follow-up cannot separate from the cut-off; uncertainty: a "
+              "triangular distribution through the 2.5th, 50th and 97.5th percentiles of the cut-offs at which single "
+              "simulated trials report it")
+    return Fit(CUTOFF, cutoff, per_trial, {"triangular": triangular_by_quantiles(per_trial)}, (fitted,), method)
 
 
 def _per_trial_max(trial: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -365,22 +374,17 @@ def _per_trial_max(trial: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LateGroup:
-    """Reported outcomes at cut-off of one group: transplanted (True), not (False) or all (None).
+    """Reported outcomes at cut-off of one group: transplanted (True) or not (False).
 
     ``counts`` holds a count per category: the states reported, plus ``in_remission`` and the
     states of every cause (zero if unreported) when the reported counts add up to ``size``, or
     else ``other`` for the patients whose state is not reported.
     """
 
-    transplanted: bool | None
+    transplanted: bool
     size: float
     counts: dict[str, float]
     keys: dict[str, str]
-
-    @property
-    def regime(self) -> bool:
-        """Which hazards act in this group: after transplant (True) or before it (False)."""
-        return bool(self.transplanted)
 
     @property
     def causes(self) -> list[str]:
@@ -389,25 +393,28 @@ class LateGroup:
 
     @property
     def hazard_paths(self) -> list[str]:
-        return [HAZARDS[self.regime][cause] for cause in self.causes]
+        return [HAZARDS[self.transplanted][cause] for cause in self.causes]
 
 
 def late_groups(params: Params) -> list[LateGroup]:
     """The groups of ``late_outcome`` figures in the seeds file (none if it reports no late outcome).
+
+    Only outcomes reported by transplant status inform the hazards: pooled over both, the
+    transplanted patients' share would tie the hazards before transplant to those after it.
 
     Raises
     ------
     InputError
         If the figures of one group state different group sizes, or none, or add up to more.
     """
-    by_group: dict[bool | None, list[Figure]] = {}
+    by_group: dict[bool, list[Figure]] = {}
     for figure in params.seeds.figures.values():
-        if figure.metric == "late_outcome" and set(figure.qualifiers) <= {"state", "transplanted"}:
-            by_group.setdefault(figure.qualifiers.get("transplanted"), []).append(figure)
+        if figure.metric == "late_outcome" and set(figure.qualifiers) == {"state", "transplanted"}:
+            by_group.setdefault(figure.qualifiers["transplanted"], []).append(figure)
     return [_group(params, transplanted, figures) for transplanted, figures in by_group.items()]
 
 
-def _group(params: Params, transplanted: bool | None, figures: list[Figure]) -> LateGroup:
+def _group(params: Params, transplanted: bool, figures: list[Figure]) -> LateGroup:
     sizes = {f.of for f in figures}
     where = f"figures.{figures[0].key}"
     if len(sizes) != 1 or None in sizes:
@@ -489,9 +496,7 @@ class LateModel:
 
     def conditional(self, group: LateGroup, before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
         """Chance of each of ``group``'s categories among the patients of the group."""
-        regimes = (False, True) if group.transplanted is None else (group.transplanted,)
-        parts = [self.regime(r, before, after) for r in regimes]
-        chance = {state: sum(part[state] for part in parts) for state in parts[0]}
+        chance = self.regime(group.transplanted, before, after)
         size = sum(chance.values())
         out = {c: chance[c] / size for c in group.counts if c != OTHER}
         if OTHER in group.counts:
@@ -499,13 +504,10 @@ class LateModel:
         return out
 
     def loss(self, group: LateGroup, weight: dict[str, float], before: dict[str, float],
-             after: dict[str, float]) -> tuple[float, np.ndarray | None]:
-        """Minus the log-likelihood of ``weight`` (counts by category) and, for a group of one regime,
-        its gradient with respect to that regime's hazards (per cause, in ``CAUSE_STATES`` order)."""
-        if group.transplanted is None:
-            chance = self.conditional(group, before, after)
-            return -sum(w * np.log(max(chance[c], TINY)) for c, w in weight.items() if w > 0), None
-        chance, gradient = self.regime_and_gradient(group.regime, before, after)
+             after: dict[str, float]) -> tuple[float, np.ndarray]:
+        """Minus the log-likelihood of ``weight`` (counts by category) and
+        its gradient with respect to the group's hazards (per cause, in ``CAUSE_STATES`` order)."""
+        chance, gradient = self.regime_and_gradient(group.transplanted, before, after)
         size, d_size = sum(chance.values()), sum(gradient.values())
         listed = [c for c in group.counts if c != OTHER]
         share = {c: max(chance[c] / size, TINY) for c in listed}
@@ -520,14 +522,19 @@ class LateModel:
 
     def exposure(self, group: LateGroup, before: dict[str, float], after: dict[str, float]) -> float:
         """Expected patient-days at risk in ``group``'s regime, for a group of its reported size."""
-        weight, time = self._members(group.regime, before)
-        total = self.total(after if group.regime else before)
+        weight, time = self._members(group.transplanted, before)
+        total = self.total(after if group.transplanted else before)
         days = weight * _event_fraction(total, time)
-        if not group.regime:  # who survives to transplant leaves the group
+        if not group.transplanted:  # who survives to transplant leaves the group
             days = days - self.transplantable * time * np.exp(-total * time)
-        regimes = (False, True) if group.transplanted is None else (group.transplanted,)
-        members = sum(sum(self.regime(r, before, after).values()) for r in regimes)
+        members = sum(self.regime(group.transplanted, before, after).values())
         return float(group.size * np.mean(days) / members)
+
+    def crude_hazards(self, group: LateGroup) -> dict[str, float]:
+        """Events over the group's longest possible exposure, with half an event added: a start for
+        the fit that depends on the counts alone."""
+        time = self.y[self.transplantable] if group.transplanted else self.x[self.remission]
+        return {c: (group.counts[CAUSE_STATES[c]] + JEFFREYS) / (group.size * float(np.mean(time))) for c in group.causes}
 
     def subset(self, index: np.ndarray) -> "LateModel":
         """The model over some of its windows (a cheaper approximation for posterior draws)."""
@@ -576,18 +583,19 @@ def fit_late(windows: LateWindows, groups: list[LateGroup], params: Params, draw
     """
     model = LateModel(windows, params["late.relapse_hazard_ratio_mrd_pos"])
     start = {regime: {c: params[p] for c, p in paths.items()} for regime, paths in HAZARDS.items()}
-    order = sorted(groups, key=lambda g: g.regime)
-    best = _fit_groups(model, order, start, [g.counts for g in order])
+    for group in groups:  # start from the counts, not from the values being replaced
+        start[group.transplanted] |= model.crude_hazards(group)
+    order = sorted(groups, key=lambda g: g.transplanted)
+    best = _snap(_fit_groups(model, order, start, [g.counts for g in order]))
     light = model.subset(rng.choice(len(model.x), size=min(len(model.x), DRAW_WINDOWS), replace=False))
     samples = [_fit_groups(light, order, best, [_dirichlet(g, rng) for g in order]) for _ in range(draws)]
     fits = []
     for group in order:
-        exposure = model.exposure(group, best[False], best[True])
+        targets = _late_targets(model, group, best)
+        method = _late_method(group, model.exposure(group, best[False], best[True]))
         for cause, path in zip(group.causes, group.hazard_paths):
-            sample = np.array([s[group.regime][cause] for s in samples])
-            targets = _late_targets(model, group, best)
-            fits.append(Fit(path, best[group.regime][cause], sample, gamma_by_moments(sample), targets,
-                            _late_method(group, cause, exposure)))
+            sample = np.array([s[group.transplanted][cause] for s in samples])
+            fits.append(Fit(path, best[group.transplanted][cause], sample, gamma_by_moments(sample), targets, method))
     return fits
 
 
@@ -595,7 +603,7 @@ def _fit_groups(model: LateModel, groups: list[LateGroup], start: dict, weights:
     """Hazards (per regime and cause) maximising the likelihood of each group's weighted categories."""
     hazards = {regime: dict(values) for regime, values in start.items()}
     for group, weight in zip(groups, weights):
-        hazards[group.regime].update(_fit_group(model, group, hazards, weight))
+        hazards[group.transplanted].update(_fit_group(model, group, hazards, weight))
     return hazards
 
 
@@ -606,15 +614,20 @@ def _fit_group(model: LateModel, group: LateGroup, hazards: dict, weight: dict) 
     columns = [list(CAUSE_STATES).index(c) for c in causes]
 
     def loss(x: np.ndarray):
-        free = dict(hazards[group.regime]) | {c: v / SCALE for c, v in zip(causes, x)}
-        before, after = (hazards[False], free) if group.regime else (free, hazards[True])
+        free = dict(hazards[group.transplanted]) | {c: v / SCALE for c, v in zip(causes, x)}
+        before, after = (hazards[False], free) if group.transplanted else (free, hazards[True])
         value, gradient = model.loss(group, weight, before, after)
-        return value if gradient is None else (value, gradient[columns] / SCALE)
+        return value, gradient[columns] / SCALE
 
-    guess = np.array([max(hazards[group.regime][c] * SCALE, 0.05) for c in causes])
-    result = optimize.minimize(loss, guess, jac=group.transplanted is not None, method="SLSQP",
+    guess = np.array([max(hazards[group.transplanted][c] * SCALE, 1e-3) for c in causes])
+    result = optimize.minimize(loss, guess, jac=True, method="SLSQP",
                                bounds=[(0.0, 100.0)] * len(causes), options={"ftol": 1e-12, "maxiter": 500})
     return {c: float(v) / SCALE for c, v in zip(causes, result.x)}
+
+
+def _snap(hazards: dict, floor: float = 1e-12) -> dict:
+    """Hazards per regime and cause with an optimiser's round-off below ``floor`` per day set to 0."""
+    return {regime: {c: (0.0 if h < floor else h) for c, h in values.items()} for regime, values in hazards.items()}
 
 
 def _dirichlet(group: LateGroup, rng: np.random.Generator) -> dict[str, float]:
@@ -624,19 +637,36 @@ def _dirichlet(group: LateGroup, rng: np.random.Generator) -> dict[str, float]:
 
 def _late_targets(model: LateModel, group: LateGroup, hazards: dict) -> tuple[Target, ...]:
     chance = model.conditional(group, hazards[False], hazards[True])
-    return tuple(Target(group.keys.get(state, f"({state})"), count, group.size, group.size * chance[state])
+    who = "transplanted" if group.transplanted else "untransplanted"
+    return tuple(Target(group.keys.get(state, f"({who} {state}: 0 implied)"), count, group.size,
+                        group.size * chance[state])
                  for state, count in group.counts.items() if state != OTHER)
 
 
-def _late_method(group: LateGroup, cause: str, exposure: float) -> str:
-    who = {True: "transplanted", False: "not transplanted", None: "infused"}[group.transplanted]
-    reported = ", ".join(f"{v:g} {s.replace('_', ' ')}" for s, v in group.counts.items() if s != OTHER)
-    return (f"maximum likelihood: outcomes at cut-off of the {group.size:g} {who} ({reported}) as a multinomial whose "
-            f"chances are exact for constant competing hazards over the simulated windows from response to cut-off "
-            f"(expected exposure about {exposure:.0f} patient-days)")
+def _late_method(group: LateGroup, exposure: float) -> str:
+    who = "transplanted" if group.transplanted else "not transplanted"
+    return (f"maximum likelihood, the multinomial chances of the {group.size:g} {who} exact for constant competing "
+            f"hazards over the simulated windows from response to cut-off (about {exposure:.0f} patient-days at risk); "
+            f"uncertainty: Dirichlet(counts + 1/2) mapped to the hazards, as a gamma with its mean and variance")
 
 
 # -- uncertainty as written in a params file ----------------------------------------------------
+
+def triangular_by_quantiles(sample: np.ndarray) -> list[float]:
+    """``[low, mode, high]`` of the triangular distribution with the 2.5th, 50th and 97.5th
+    percentiles of ``sample`` (a skewed, bounded shape that a lognormal cannot take)."""
+    probabilities = [(1 - LEVEL) / 2, 0.5, (1 + LEVEL) / 2]
+    wanted = np.quantile(sample, probabilities)
+
+    def gap(v: np.ndarray) -> np.ndarray:
+        low, mode, high = np.sort(v)
+        return stats.triang((mode - low) / (high - low), low, high - low).ppf(probabilities) - wanted
+
+    spread = wanted[2] - wanted[0]
+    start = [wanted[0] - spread / 4, wanted[1], wanted[2] + spread / 4]
+    low, mode, high = np.sort(optimize.least_squares(gap, start).x)
+    return [float(low), float(mode), float(high)]
+
 
 def gamma_by_moments(sample: np.ndarray) -> dict:
     """``{"gamma": [events, exposure]}`` with the mean and variance of ``sample``.
@@ -645,21 +675,7 @@ def gamma_by_moments(sample: np.ndarray) -> dict:
     posterior too skewed for e >= 0 keeps its mean with e = 0.
     """
     mean, var = float(np.mean(sample)), float(np.var(sample, ddof=1))
-    if mean <= 0:
-        return {"gamma": [0.0, 1e9]}
-    shape = mean**2 / var if var > 0 else np.inf
-    events = max(shape - JEFFREYS, 0.0)
+    if mean <= 0 or var <= 0:
+        raise ValueError(f"a gamma needs draws with a positive mean and spread, got mean {mean}, variance {var}")
+    events = max(mean**2 / var - JEFFREYS, 0.0)
     return {"gamma": [events, (events + JEFFREYS) / mean]}
-
-
-def fitted_params(calibration: Calibration) -> Params:
-    """The params with every fitted value in place (for checks; the file is written by the command)."""
-    return calibration.params.with_values(calibration.values(), source="calibration")
-
-
-def targets_table(calibration: Calibration) -> Table:
-    """One row per (fit, target): the reported value and the model's value at the fit."""
-    rows = [{"parameter": fit.path, "figure": t.key, "reported": t.reported,
-             "of": np.nan if t.of is None else t.of, "at_fit": t.at_fit}
-            for fit in calibration.fits for t in fit.targets]
-    return Table({name: [row[name] for row in rows] for name in ("parameter", "figure", "reported", "of", "at_fit")})

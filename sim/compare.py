@@ -118,7 +118,8 @@ def compare_outcomes(base: Table, scenario: Table, independent: Table | None, la
 
 def comparison_table(base: Arm, scenarios: list[Arm]) -> Table:
     """Every scenario's rows of :func:`compare_outcomes`, as one table."""
-    rows = [row for arm in scenarios for row in compare_outcomes(base.outcomes, arm.outcomes, arm.independent, arm.label)]
+    rows = [row for arm in scenarios
+            for row in compare_outcomes(base.outcomes, arm.outcomes, arm.independent, arm.label)]
     names = list(rows[0]) if rows else ["scenario", "outcome"]
     return Table({name: [row[name] for row in rows] for name in names})
 

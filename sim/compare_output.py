@@ -16,6 +16,7 @@ from .table import Table
 
 INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
 SPREAD = "2.5th-97.5th percentiles of the single-trial differences d_k"
+ROUNDING = 1e-9  # differences smaller than this are floating-point noise in sums of the same numbers
 
 
 def arm_manifest(arm: Arm) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def comparison_manifest(comparison: Comparison, command: list[str] | None) -> di
         "base": arm_manifest(comparison.base), "scenarios": [arm_manifest(a) for a in comparison.scenarios],
         "trials": base.n_trials, "seed": comparison.seed, "independent_seed": comparison.independent_seed,
         "parameter_uncertainty": base.parameter_uncertainty, "confidence": CONFIDENCE, "interval": INTERVAL,
-        "spread": SPREAD, "width_ratio": "width of the paired interval / width with the scenario on the independent seed",
+        "spread": SPREAD,
+        "width_ratio": "width of the paired interval / width with the scenario on the independent seed",
         "command": command, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_seconds": round(base.run_seconds + sum(a.results.run_seconds for a in comparison.scenarios), 3),
     }
@@ -69,8 +71,9 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
     arms = "\n".join(f"- **{s['label']}**: {s.get('title', s['params_file'])}.  {s.get('description', '')} "
                      f"([run report]({s['folder']}/report.md))" for s in meta["scenarios"])
     text = (f"# Scenario comparison against {base['label']}\n\n"
-            f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; command `{' '.join(meta['command'] or [])}`.  "
-            f"Each arm's full report, laid out as the STRESS-DES checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n"
+            f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; "
+            f"command `{' '.join(meta['command'] or [])}`.  Each arm's full report, laid out as the STRESS-DES "
+            f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n"
             f"## Experimentation aims (STRESS-DES 1.3 A, 2.3)\n\n{arms}\n\n"
             "## Estimation approach (STRESS-DES 4.3)\n\n"
             f"Every arm runs on seed {meta['seed']}: virtual trial k of every arm has the same patients with the same "
@@ -80,6 +83,10 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
             "interval's width with that independent run.\n\n## Key outcomes\n\n")
     text += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
                                               "spread", "width ratio"])
+    same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
+            if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
+    if same:
+        text += "\n\nIdentical to the base in every trial of every scenario: " + "; ".join(same) + "."
     if chart:
         text += "\n\n![Paired differences from the base](figures/comparison.png)\n"
     return text + "\n"
@@ -102,7 +109,7 @@ def signed(value: float) -> str:
     """A difference with its sign, to three significant decimals, '-' when missing."""
     if value is None or math.isnan(value):
         return "-"
-    return "0" if value == 0 else f"{value:+.3g}"
+    return "0" if abs(value) < ROUNDING else f"{value:+.3g}"
 
 
 def _plain(value: Any) -> Any:

@@ -44,7 +44,7 @@ def aalen_johansen(time: np.ndarray, cause: np.ndarray, causes: int) -> Cumulati
     """Aalen-Johansen cumulative incidence of each of ``causes`` competing causes (codes 1..causes)."""
     time, cause = np.asarray(time, dtype=float), np.asarray(cause, dtype=int)
     if time.size == 0:
-        return CumulativeIncidence(np.empty(0), np.zeros((causes, 0)), np.nan, 1.0)
+        return CumulativeIncidence(np.empty(0), np.zeros((causes, 0)), -np.inf, 1.0)  # nobody: undefined
     events = cause != CENSORED
     event_times, which = np.unique(time[events], return_inverse=True)
     at_risk = time.size - np.searchsorted(np.sort(time), event_times, side="left")

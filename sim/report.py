@@ -18,11 +18,14 @@ from .rundir import RunData
 from .table import Table
 
 CHECKLIST = "STRESS-DES (Monks et al., J Simul 2019;13:55-67)"
+DRAWN = "parameters drawn from their uncertainty distributions"
+DRAW_FLOW = "draw the flow diagram with `cartsim plot`."
 PATHWAY = (
     "enrolment over an accrual period", "donor route: the previous transplant donor (cohort A) or a newly matched "
     "donor found after a search (cohort B)", "cell collection", "queue for a manufacturing slot, then manufacturing "
     "(it may fail, or yield too few cells for the target dose)", "withdrawal before infusion: a latent time to rapid "
-    "progression or death competing with the wait", "lymphodepletion, ending before infusion", "infusion at a dose level",
+    "progression or death competing with the wait", "lymphodepletion, ending before infusion",
+    "infusion at a dose level",
     "CAR-T expansion to a peak", "cytokine release syndrome (ASTCT grade; grade 3 or more needs an ICU bed, which may "
     "have to be waited for)", "neurotoxicity (CRES/ICANS)", "grade 3-4 cytopenia and early infection",
     "response at the day 28-30 assessment: MRD-negative CR, MRD-positive CR or no CR",
@@ -69,7 +72,7 @@ def _header(run: RunData) -> str:
     m = run.manifest
     return (f"# Run report: {run.title}\n\n"
             f"{m['trials']} virtual trials, seed {m['seed']}, "
-            f"{'parameters drawn from their uncertainty distributions' if m.get('parameter_uncertainty') else 'base parameters'}; "
+            f"{DRAWN if m.get('parameter_uncertainty') else 'base parameters'}; "
             f"created {m.get('created_utc', '-')} by `{' '.join(m.get('command') or [])}`.  "
             f"Laid out as the {CHECKLIST} checklist; item numbers are the checklist's.")
 
@@ -102,7 +105,7 @@ def _logic(run: RunData) -> str:
     return (
         "## 2. Logic\n\n"
         f"**2.1 Base model overview diagram.** Each virtual patient follows the pathway below; "
-        f"{'the flow diagram under Results shows the counts along it.' if flow else 'draw the flow diagram with `cartsim plot`.'}\n\n"
+        f"{'the flow diagram under Results shows the counts along it.' if flow else DRAW_FLOW}\n\n"
         f"{steps}\n\n"
         "**2.2 Base model logic.** Everything about a patient that does not depend on other patients is drawn "
         "beforehand from named random streams (times through inverse CDFs, categories through cumulative weights); "
@@ -137,7 +140,8 @@ def _parameter_value(run: RunData, path: str) -> str:
     values = [row["value"] for row in table.rows() if row["path"] == path]
     if values:
         return str(values[0])
-    args = [f"{row['path'][len(path) + 1:]}={row['value']}" for row in table.rows() if row["path"].startswith(f"{path}.")]
+    args = [f"{row['path'][len(path) + 1:]}={row['value']}"
+            for row in table.rows() if row["path"].startswith(f"{path}.")]
     return ", ".join(args) or "-"
 
 
@@ -148,7 +152,8 @@ def _components(run: RunData) -> str:
         "- 2.5.2 Activities: donor search, cell collection, manufacturing, lymphodepletion, infusion, the CRS episode "
         "(an ICU stay if grade 3 or more), the response assessment, the transplant admission.\n"
         f"- 2.5.3 Resources: manufacturing slots ({value('resources.manufacturing_slots')}), ICU beds "
-        f"({value('resources.icu_beds')}), transplant beds ({value('resources.transplant_beds')}); `inf` is unlimited.\n"
+        f"({value('resources.icu_beds')}), transplant beds ({value('resources.transplant_beds')}); "
+        "`inf` is unlimited.\n"
         "- 2.5.4 Queues: first come, first served for each resource; a patient who progresses leaves the "
         "manufacturing queue (a withdrawal), a late event ends the wait for a transplant bed.\n"
         f"- 2.5.5 Entry and exit points: enrolment over a mean period of {value('accrual.mean_period_days')} days "
@@ -196,7 +201,7 @@ def _assumptions(table: Table | None) -> str:
         return "-"
     n = sum(1 for s in table["source"] if s == "assumption")
     return (f"{n} entries are assumptions (source `assumption` in 3.3), each with its reason and range; the "
-            "largest are the late hazards and the timings the abstracts do not report.  Structural assumptions: "
+            "main ones are the late hazards and the timings the abstracts do not report.  Structural assumptions: "
             "no deaths within 30 days of infusion; infection and TMA deaths only in remission; GVHD and cell "
             "kinetics beyond the expansion peak are not modelled; response does not depend on dose.")
 
@@ -247,7 +252,8 @@ def _results(run: RunData) -> str:
             for f in run.summary.get("figures", [])]
     text = ("## Results (after the checklist)\n\nEach reported figure beside its simulated median and 2.5th-97.5th "
             "percentiles over the virtual trials:\n\n"
-            + markdown_table(rows, ["figure", "reported", "simulated", "95% of trials", "what it counts"]))
+            + markdown_table(rows, ["figure", "reported (trial as run)" if run.manifest.get("scenario") else "reported",
+                                    "simulated", "95% of trials", "what it counts"]))
     return text + _figures(run)
 
 
@@ -258,7 +264,8 @@ def _figure_link(run: RunData, name: str) -> str | None:
 
 def _figures(run: RunData) -> str:
     links = [(name, _figure_link(run, name)) for name in FIGURE_CAPTIONS]
-    shown = [f"![{FIGURE_CAPTIONS[name]}]({link})\n\n*{FIGURE_CAPTIONS[name]}* (also as SVG)" for name, link in links if link]
+    shown = [f"![{FIGURE_CAPTIONS[name]}]({link})\n\n*{FIGURE_CAPTIONS[name]}* (also as SVG)"
+             for name, link in links if link]
     if not shown:
         return "\n\nNo pictures were drawn for this run: `cartsim plot " + str(run.folder) + "` draws them."
     return "\n\n### Pictures\n\n" + "\n\n".join(shown)

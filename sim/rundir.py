@@ -65,9 +65,9 @@ class RunData:
 
     @property
     def title(self) -> str:
-        """The trial's name, and the scenario's when the run is one."""
+        """The trial's name, or the scenario's with the trial's after it."""
         scenario = self.manifest.get("scenario")
-        return f"{self.manifest['trial']}: {scenario['name']}" if scenario else self.manifest["trial"]
+        return f"{scenario['name']} ({self.manifest['trial']})" if scenario else self.manifest["trial"]
 
     @property
     def figures_folder(self) -> Path:

@@ -92,7 +92,8 @@ def load_scenario(path: str | Path) -> Params:
         params = read_entry(params, path, item_path, spec, raw)
         changed.append(item_path)
     check_params(params)
-    scenario = Scenario(path, sha, table["title"], table["description"], base_path, base.sha256, tuple(changed),
+    scenario = Scenario(path, sha, " ".join(table["title"].split()), " ".join(table["description"].split()),
+                        base_path, base.sha256, tuple(changed),
                         tuple(_base_value(base, p) for p in changed))
     return dataclasses.replace(params, scenario=scenario)
 
@@ -120,7 +121,8 @@ def _base_value(base: Params, path: str) -> str:
 def _check_meta(path: Path, table: dict) -> None:
     for key in META_KEYS:
         if key not in table:
-            raise InputError(path, key, "missing (a scenario file names its base params file, a title and a description)")
+            raise InputError(path, key, "missing (a scenario file names its base params file, a title and a "
+                             "description)")
         if not isinstance(table[key], str) or not table[key].strip():
             raise InputError(path, key, f"must be a non-empty string, got {table[key]!r}")
     for key in table:

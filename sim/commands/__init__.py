@@ -3,6 +3,6 @@
 ``COMMANDS`` lists them in the order ``cartsim --help`` shows.
 """
 
-from . import bench, compare, plot, run
+from . import bench, calibrate, compare, plot, run, sensitivity, validate
 
-COMMANDS = [run, compare, plot, bench]
+COMMANDS = [run, compare, plot, bench, validate, calibrate, sensitivity]

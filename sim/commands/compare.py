@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
 from ..compare import Comparison, run_comparison
 from ..compare_output import moved, signed, write_comparison
-from ..plots.draw import draw_folder
 from ..scenarios import load_params_or_scenario, load_scenario, require_base
 from .common import number, output_folder, whole
 from .progress import ProgressBar
 
 NAME = "compare"
+WIDTH = 110
 HELP = "run scenarios against a base with common random numbers and print paired differences"
 EPILOG = """\
 BASE is a params file or a scenario file; each SCENARIO is a scenario file on the same base params file.
@@ -43,7 +44,8 @@ def add_parser(commands) -> None:
     parser.add_argument("scenarios", metavar="SCENARIO", type=Path, nargs="+", help="scenario files on the same base")
     parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
                         help="virtual trials per arm (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S", help="random seed of every arm (default: %(default)s)")
+    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+                        help="random seed of every arm (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default: results/<trial name>/compare)")
     parser.add_argument("--parameter-uncertainty", action="store_true",
@@ -62,6 +64,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty, progress=bar)
     written = write_comparison(comparison, out, command=["cartsim", *argv])
     if args.plots:
+        from ..plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+
         written += draw_folder(out)
     print(format_comparison(comparison))
     print(f"wrote {len(set(written))} files to {out}/")
@@ -82,19 +86,22 @@ def format_comparison(comparison: Comparison) -> str:
         lines += ["", f"{arm.label}: {title}", _header()]
         lines += [_line(r) for r in rows if r["key"] and moved(r)]
         lines += ["  the paper's figures (counts per trial):"] + [_line(r) for r in rows if not r["key"] and moved(r)]
-        same = [r["outcome"] for r in rows if not moved(r)]
-        if same:
-            lines.append(f"  identical in every trial: {', '.join(same)}")
+        identical = [r["outcome"] for r in rows if r["trials_paired"] and not moved(r)]
+        undefined = [r["outcome"] for r in rows if not r["trials_paired"]]
+        for what, names in (("identical in every trial", identical), ("undefined in every trial", undefined)):
+            if names:
+                lines.append(textwrap.fill(f"{what}: {', '.join(names)}", WIDTH, initial_indent="  ",
+                                           subsequent_indent="    "))
     return "\n".join(lines)
 
 
 def _header() -> str:
-    return (f"  {'outcome':28} {'base':>8} {'scenario':>9}  {'difference [95% CI]':<27} {'spread':<18} {'width':>5}")
+    return (f"  {'outcome':28} {'base':>8} {'scenario':>9}  {'difference [95% CI]':<31} {'spread':<20} {'width':>5}")
 
 
 def _line(row: dict) -> str:
     interval = f"{signed(row['diff_mean'])} [{signed(row['diff_low95'])}, {signed(row['diff_high95'])}]"
     spread = f"[{signed(row['spread_low95'])}, {signed(row['spread_high95'])}]"
     return (f"  {row['outcome']:28} {number(row['base_mean']):>8} {number(row['scenario_mean']):>9}  "
-            f"{interval:<27} {spread:<18} {number(row['width_ratio']):>5}")
+            f"{interval:<31} {spread:<20} {number(row['width_ratio']):>5}")
 

@@ -29,7 +29,8 @@ def add_parser(commands) -> None:
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Draw every picture of the run (or scenario comparison) saved in RESULTS_DIR, reading back the "
         "files 'cartsim run' or 'cartsim compare' wrote, and redraw its report with the pictures.")
-    parser.add_argument("folder", metavar="RESULTS_DIR", type=Path, help="an output folder of 'cartsim run' or 'compare'")
+    parser.add_argument("folder", metavar="RESULTS_DIR", type=Path,
+                        help="an output folder of 'cartsim run' or 'cartsim compare'")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -7,6 +7,7 @@ import time
 from typing import Callable, TextIO
 
 DELAY_SECONDS = 2.0
+REDRAW_SECONDS = 0.2  # at most five redraws a second
 WIDTH = 30
 
 
@@ -24,13 +25,17 @@ class ProgressBar:
         self.delay, self.label, self.clock = delay, label, clock
         self.started = clock()
         self.drawn = False
+        self.last_drawn = -float("inf")
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or self.clock() - self.started < self.delay:
+        now = self.clock()
+        if not self.enabled or now - self.started < self.delay:
+            return
+        if now - self.last_drawn < REDRAW_SECONDS and done < total:
             return
         self.stream.write("\r" + self.line(done, total))
         self.stream.flush()
-        self.drawn = True
+        self.drawn, self.last_drawn = True, now
 
     def line(self, done: int, total: int) -> str:
         """The bar's text for ``done`` of ``total``, with the time left at the rate so far."""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..output import write_results
 from ..params import Params
-from ..plots.draw import draw_folder
 from ..runner import run_trials
 from ..scenarios import load_params_or_scenario, load_scenario, require_base
 from .common import add_run_options, format_summary, output_folder
@@ -71,6 +70,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                              parameter_uncertainty=args.parameter_uncertainty, progress=bar)
     written = write_results(results, out, command=["cartsim", *argv])
     if args.plots:
+        from ..plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+
         written += draw_folder(out)
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}"
           f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")

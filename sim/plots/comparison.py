@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +13,23 @@ from .style import COLOURS, footnote, house_style, new_figure, save
 
 NAME = "comparison"
 COLUMNS = 3
+HEADLINE = ("crs_g3_rate", "cr_rate", "n_withdrawn", "transplant_rate", "os_12m", "lfs_12m", "nrm_12m")
 
 
-def changed_outcomes(table: Table) -> list[str]:
-    """Key outcomes that some scenario moves (a non-zero difference or interval), in their usual order."""
-    moved = set()
-    for row in table.rows():
-        values = [row["diff_mean"], row["diff_low95"], row["diff_high95"]]
-        if row["outcome"] in KEY_OUTCOMES and any(np.isfinite(v) and v != 0 for v in values):
-            moved.add(row["outcome"])
-    return [name for name in KEY_OUTCOMES if name in moved]
+def _moves(row: dict) -> bool:
+    values = [row["diff_mean"], row["diff_low95"], row["diff_high95"]]
+    return any(np.isfinite(v) and v != 0 for v in values)
+
+
+def shown_outcomes(table: Table) -> list[str]:
+    """The headline outcomes, then every other key outcome that some scenario moves."""
+    moved = {row["outcome"] for row in table.rows() if row["outcome"] in KEY_OUTCOMES and _moves(row)}
+    return [*HEADLINE, *(name for name in KEY_OUTCOMES if name in moved and name not in HEADLINE)]
 
 
 def draw(table: Table, folder: Path, base_label: str, trials: int) -> list[Path]:
     """One small forest plot per key outcome that moves: scenarios down, differences across."""
-    names = changed_outcomes(table)
+    names = shown_outcomes(table)
     scenarios = list(dict.fromkeys(table["scenario"]))
     rows = max(1, -(-len(names) // COLUMNS))
     with house_style():
@@ -36,13 +39,13 @@ def draw(table: Table, folder: Path, base_label: str, trials: int) -> list[Path]
             _panel(ax, table, name, scenarios)
         for ax in axes[len(names):]:
             ax.set_axis_off()
-        if not names:
-            axes[0].text(0.5, 0.5, "no key outcome differs from the base", ha="center", va="center",
-                         transform=axes[0].transAxes)
-        figure.suptitle(f"Scenarios against {base_label}: paired differences, {trials} virtual trials each")
-        footnote(figure, "Dark: mean difference (scenario - base) over virtual trials run with the same seed (common "
-                 "random numbers), with its 95% t interval.\nGrey: the same interval when the scenario runs on "
-                 "another seed (independent). Outcomes no scenario moves are left out.")
+        figure.suptitle(f"Scenarios against {base_label}: differences with 95% intervals, "
+                        f"{trials} virtual trials each\n"
+                        "dark: common random numbers (same seed, paired); grey: independent seeds")
+        footnote(figure, "Dot and dark bar: mean difference (scenario - base) over virtual trials run with the same "
+                 "seed, with its 95% t interval. Grey bar: the same interval when the scenario\nruns on another seed. "
+                 "'identical' marks an outcome equal in every trial of both arms. Other key outcomes are shown only "
+                 "when some scenario moves them.")
         return save(figure, folder, NAME)
 
 
@@ -57,9 +60,11 @@ def _panel(ax, table: Table, name: str, scenarios: list[str]) -> None:
         ax.plot([row["diff_low95"], row["diff_high95"]], [y] * 2, color=COLOURS["paired"], linewidth=3,
                 solid_capstyle="butt")
         ax.plot(row["diff_mean"], y, "o", color=COLOURS["paired"], markersize=6)
+        if not _moves(row):
+            ax.annotate("identical", (0, y), xytext=(6, 4), textcoords="offset points", fontsize=8, color="#555555")
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(range(len(scenarios)), scenarios, fontsize=8)
     ax.set_ylim(len(scenarios) - 0.5, -0.6)
-    ax.set_title(outcome.label, fontsize=9.5)
+    ax.set_title(textwrap.fill(outcome.label, 42, break_on_hyphens=False), fontsize=9.5)
     ax.set_xlabel(f"difference from base ({outcome.unit})", fontsize=9)
     ax.grid(axis="y", visible=False)

@@ -10,7 +10,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..flow import OUTCOME_STATES, flow_counts
 from ..rundir import RunData
-from .reported import reported_count
+from .reported import reported_count, reported_label
 from .style import COLOURS, footnote, house_style, new_figure, save
 
 NAME = "flow"
@@ -70,8 +70,8 @@ def _all_boxes(run: RunData) -> list[Box]:
              Line("CR, MRD-positive", "mrd_pos_cr", r("response", category="mrd_pos_cr")),
              Line("no CR", "no_cr", r("response", category="no_cr")),
              Line("reported: CR, MRD-negative or positive", "", r("complete_remission"))), 0.30, 0.40, 0.50),
-        Box("Consolidative transplant", (Line("patients", "transplanted", r("transplanted")),) + outcome("transplanted", True),
-            0.22, 0.13, 0.40),
+        Box("Consolidative transplant",
+            (Line("patients", "transplanted", r("transplanted")),) + outcome("transplanted", True), 0.22, 0.13, 0.40),
         Box("No transplant", (Line("patients", "not_transplanted"),) + outcome("not_transplanted", False),
             0.70, 0.13, 0.40),
     ]
@@ -87,26 +87,28 @@ def draw(run: RunData, folder: Path) -> list[Path]:
         ax.set_axis_off()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        frames = [_box(ax, box, flow) for box in layout]
+        header = "simulated    " + ("as run" if run.manifest.get("scenario") else "reported")
+        frames = [_box(ax, box, flow, header) for box in layout]
         for start, end in ((0, 2), (2, 4), (4, 5), (4, 6)):
             _arrow(ax, frames[start], frames[end], down=True)
         for start, end in ((0, 1), (2, 3)):
             _arrow(ax, frames[start], frames[end], down=False)
         figure.suptitle(f"{run.title}: patient flow, {run.manifest['trials']} virtual trials")
         footnote(figure, "Simulated: median [2.5th-97.5th percentile] of the count over virtual trials (medians of the "
-                 "parts need not add up to the median of the whole; each trial's counts do).\nReported: the paper's "
-                 "count, where it gives one. Outcomes are at the data cut-off.")
+                 "parts need not add up to the median of the whole; each trial's counts do).\n"
+                 f"{reported_label(bool(run.manifest.get('scenario'))).capitalize()}: the paper's count, where it "
+                 "gives one. Outcomes are at the data cut-off.")
         return save(figure, folder, NAME)
 
 
-def _box(ax, box: Box, flow) -> tuple[float, float, float, float]:
+def _box(ax, box: Box, flow, header: str) -> tuple[float, float, float, float]:
     """Draw one box; returns its frame (left, bottom, width, height) in axes units."""
     height = 0.045 + 0.032 * len(box.lines)
     left, bottom = box.x - box.width / 2, box.y - height / 2
     ax.add_patch(FancyBboxPatch((left, bottom), box.width, height, boxstyle="round,pad=0.004,rounding_size=0.01",
                                 facecolor=SIDE_COLOUR if box.side else BOX_COLOUR, edgecolor="#4a6a8a", linewidth=1))
     ax.text(box.x, bottom + height - 0.022, box.title, ha="center", va="center", fontweight="bold", fontsize=10.5)
-    ax.text(left + box.width - 0.012, bottom + height - 0.045, "simulated    reported", ha="right", va="center",
+    ax.text(left + box.width - 0.012, bottom + height - 0.045, header, ha="right", va="center",
             fontsize=8, color="#555555")
     for i, line in enumerate(box.lines):
         y = bottom + height - 0.072 - 0.032 * i
@@ -121,7 +123,7 @@ def _box(ax, box: Box, flow) -> tuple[float, float, float, float]:
 
 def _arrow(ax, start, end, down: bool) -> None:
     """Down: a vertical arrow where the two boxes overlap; across: from the line below ``start`` to ``end``."""
-    (sl, sb, sw, sh), (el, eb, ew, eh) = start, end
+    (sl, sb, sw, _), (el, eb, ew, eh) = start, end
     if down:
         low, high = max(sl, el), min(sl + sw, el + ew)
         x = (low + high) / 2 if low < high else sl + sw / 2

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..competing import (EVENT_BEFORE_TRANSPLANT, NON_RELAPSE_DEATH, RELAPSE, TRANSPLANT, aalen_johansen,
-                         relapse_and_nrm, transplant_competing)
+from ..competing import NON_RELAPSE_DEATH, RELAPSE, TRANSPLANT, aalen_johansen, relapse_and_nrm, transplant_competing
 from ..outcomes import trial_slices
 from ..rundir import RunData
 from ..survival import DAYS_PER_MONTH
@@ -20,7 +19,7 @@ CURVES = {  # name: (label, endpoint, cause)
     "nrm": ("non-relapse mortality (infection, TMA)", relapse_and_nrm, NON_RELAPSE_DEATH),
     "transplant": ("consolidative transplant", transplant_competing, TRANSPLANT),
 }
-assert EVENT_BEFORE_TRANSPLANT == 2  # transplant_competing has two causes
+CAUSES = 2  # each endpoint has two competing causes (see sim.competing)
 
 
 def incidence_curves(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarray:
@@ -29,7 +28,8 @@ def incidence_curves(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarr
     rows = []
     for _, t in trial_slices(run.patients):
         time, causes = endpoint(t)
-        rows.append(aalen_johansen(time, causes, 2).at(grid_days, cause) if time.size else np.full(grid_days.shape, np.nan))
+        empty = np.full(grid_days.shape, np.nan)
+        rows.append(aalen_johansen(time, causes, CAUSES).at(grid_days, cause) if time.size else empty)
     return np.array(rows)
 
 
@@ -37,7 +37,7 @@ def pooled_incidence(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarr
     """Aalen-Johansen cumulative incidence over every virtual patient of every trial."""
     _, endpoint, cause = CURVES[name]
     time, causes = endpoint(run.patients.columns)
-    return aalen_johansen(time, causes, 2).at(grid_days, cause)
+    return aalen_johansen(time, causes, CAUSES).at(grid_days, cause)
 
 
 def draw(run: RunData, folder: Path) -> list[Path]:

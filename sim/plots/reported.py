@@ -11,6 +11,11 @@ ALIVE_STATES = ("in_remission",)
 DEAD_STATES = ("died_infection", "died_tma")
 
 
+def reported_label(scenario: bool) -> str:
+    """What reported figures are called in a picture: the trial as run, when the picture is of a scenario."""
+    return "reported (trial as run)" if scenario else "reported"
+
+
 def reported_count(seeds: Seeds | None, metric: str, **qualifiers: Any) -> float | None:
     """The value of the seeds figure that counts ``metric`` with exactly these qualifiers, if any."""
     if seeds is None:

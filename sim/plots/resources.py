@@ -63,8 +63,8 @@ def draw(run: RunData, folder: Path) -> list[Path]:
             if queued:
                 _wait_panel(axes[1, column], run, facility, label)
         figure.suptitle(f"{run.title}: facilities, {run.manifest['trials']} virtual trials")
-        footnote(figure, "Units in use on each day since the first enrolment: the mean over the trials not yet at their "
-                 "cut-off (while at least half are), and single trials.\n" + (
+        footnote(figure, "Units in use on each day since the first enrolment: the mean over the trials not yet at "
+                 "their cut-off (while at least half are), and single trials.\n" + (
                      "Bottom: waits of the patients who needed the facility, all trials pooled." if queued else
                      "No patient waited for a manufacturing slot or an ICU bed."))
         return save(figure, folder, NAME)
@@ -111,5 +111,6 @@ def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
         ax.set_axis_off()
         return
     ax.hist(waits, bins=30, color=COLOURS[facility], alpha=0.8)
-    ax.text(0.98, 0.95, f"{queued.size / waits.size:.0%} of {waits.size} uses waited\nmean wait {waits.mean():.1f} days, "
-            f"longest {waits.max():.0f}", transform=ax.transAxes, ha="right", va="top")
+    ax.text(0.98, 0.95, f"{queued.size / waits.size:.0%} of {waits.size} uses waited\n"
+            f"mean wait {waits.mean():.1f} days, longest {waits.max():.0f}",
+            transform=ax.transAxes, ha="right", va="top")

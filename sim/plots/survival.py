@@ -10,7 +10,7 @@ from ..metrics import leukaemia_free_survival, overall_survival
 from ..outcomes import trial_slices
 from ..rundir import RunData
 from ..survival import DAYS_PER_MONTH, km_survival_at
-from .reported import crude_survival
+from .reported import crude_survival, reported_label
 from .style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
 
 NAME = "survival"
@@ -47,7 +47,8 @@ def draw(run: RunData, folder: Path) -> list[Path]:
         figure = new_figure(10, 4.3)
         axes = figure.subplots(1, 2, sharey=True)
         for ax, endpoint in zip(axes, ENDPOINTS):
-            _panel(ax, endpoint, months, survival_curves(run, endpoint, days), pooled_curve(run, endpoint, days), crude)
+            _panel(ax, endpoint, months, survival_curves(run, endpoint, days), pooled_curve(run, endpoint, days), crude,
+                   reported_label(bool(run.manifest.get("scenario"))))
         figure.suptitle(f"{run.title}: survival after infusion, {run.manifest['trials']} virtual trials")
         footnote(figure, "Line: Kaplan-Meier over every virtual patient (the model's curve). Band: 2.5th-97.5th "
                  "percentiles of the trials' own Kaplan-Meier estimates,\nwhere at least 90% of the trials are still "
@@ -55,13 +56,13 @@ def draw(run: RunData, folder: Path) -> list[Path]:
         return save(figure, folder, NAME)
 
 
-def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np.ndarray, crude) -> None:
+def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np.ndarray, crude, label: str) -> None:
     title = ENDPOINTS[endpoint][0]
     low, _, high = percentile_band(curves, BAND_DEFINED)
     band(ax, months, low, pooled, high, COLOURS[endpoint], "simulated, all virtual patients")
     ax.plot([], [], color=COLOURS[endpoint], alpha=0.25, linewidth=8, label="95% of single virtual trials")
     if crude is not None:
-        _overlay(ax, endpoint, crude)
+        _overlay(ax, endpoint, crude, label)
     ax.set_title(title)
     ax.set_xlabel("months since infusion")
     ax.set_ylabel("probability")
@@ -71,16 +72,16 @@ def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np
     ax.legend(loc="lower left", frameon=True, framealpha=0.9, edgecolor="none")
 
 
-def _overlay(ax, endpoint: str, crude) -> None:
+def _overlay(ax, endpoint: str, crude, reported: str) -> None:
     n = int(round(crude.patients))
     ax.axvline(crude.months, color=COLOURS["grey"], linestyle=":", linewidth=1,
-               label=f"reported median follow-up, {crude.months:g} months")
+               label=f"{reported} median follow-up, {crude.months:g} months")
     if endpoint == "lfs":
         ax.plot([crude.months], [crude.leukaemia_free], "D", color=COLOURS["reported"], markersize=7,
-                label=f"reported: in remission at last follow-up ({crude.leukaemia_free * n:.0f}/{n}, crude)")
+                label=f"{reported}: in remission at last follow-up ({crude.leukaemia_free * n:.0f}/{n}, crude)")
         return
     ax.errorbar([crude.months], [(crude.alive_low + crude.alive_high) / 2],
                 yerr=[[(crude.alive_high - crude.alive_low) / 2]] * 2, fmt="D", color=COLOURS["reported"],
                 markersize=7, capsize=4,
-                label=f"reported: alive at last follow-up, {crude.alive_low * n:.0f}-{crude.alive_high * n:.0f}/{n} "
+                label=f"{reported}: alive at last follow-up, {crude.alive_low * n:.0f}-{crude.alive_high * n:.0f}/{n} "
                 "(crude;\nvital status after relapse not reported)")

@@ -69,7 +69,8 @@ def _patient(ax, row: int, t: dict) -> None:
     ax.barh(row, start_after, left=0, height=0.6, color=BEFORE_COLOUR)
     if infused:
         relapse = _months(t, "t_relapse") if not np.isnan(t["t_relapse"]) else end
-        ax.barh(row, relapse - start_after, left=start_after, height=0.6, color=RESPONSE_COLOURS.get(t["response"], "#d5d8dc"))
+        colour = RESPONSE_COLOURS.get(t["response"], RESPONSE_COLOURS[""])
+        ax.barh(row, relapse - start_after, left=start_after, height=0.6, color=colour)
         ax.barh(row, end - relapse, left=relapse, height=0.6, color=RELAPSED_COLOUR)
     if t["crs_grade"] > 0 and not np.isnan(t["t_crs_onset"]):
         ax.plot(_months(t, "t_crs_onset"), row, "o", color=GRADE_COLOURS[int(t["crs_grade"])], markersize=7,

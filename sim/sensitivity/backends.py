@@ -17,6 +17,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Callable, Iterable, Iterator
@@ -102,8 +104,12 @@ def _evaluate_installed(chunk: Chunk) -> list[Evaluation]:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """Fresh worker processes ('forkserver' where there is one, else 'spawn'): safe beside threads."""
+    """How to start the workers: 'fork' on Linux when this process runs no other thread (fast: the
+    workers inherit the loaded modules), else 'forkserver' or 'spawn' (safe beside threads, such as
+    those of a Dask client; their scripts need an ``if __name__ == "__main__":`` guard)."""
     methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and "fork" in methods:
+        return multiprocessing.get_context("fork")
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
@@ -176,8 +182,10 @@ class DaskBackend:
                 self.client = distributed.Client(self.address, timeout=self.connect_timeout)
         except (OSError, ValueError, TypeError) as err:
             self.__exit__()
-            raise InputError("--dask", self.address, f"cannot reach the Dask scheduler within "
-                             f"{self.connect_timeout:g} s ({type(err).__name__}: {err})") from None
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            problem = (f"cannot reach the Dask scheduler within {self.connect_timeout:g} s "
+                       f"(is it running, and is the address right?): {reason}")
+            raise InputError("--dask", self.address, problem) from None
         self.workers = max(1, sum(self.client.nthreads().values()))
         return self
 
@@ -206,7 +214,8 @@ def _import_distributed():
 
 
 def make_backend(workers: int | None = None, dask: str | None = None, connect_timeout: float = DASK_CONNECT_SECONDS):
-    """The backend for the command-line options: ``--dask`` if given, else ``--workers`` (1: serial; default: all cores).
+    """The backend for the command-line options: ``--dask`` if given, else ``--workers`` (1: serial; default: all
+    cores).
 
     Raises
     ------

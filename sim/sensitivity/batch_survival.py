@@ -55,6 +55,7 @@ def sort_rows(time: np.ndarray, cause: np.ndarray, mask: np.ndarray) -> SortedRo
     -------
     SortedRows
     """
+    last = np.max(np.where(mask, time, -np.inf), axis=-1, initial=-np.inf)
     time = np.where(mask, time, np.inf)
     cause = np.where(mask, cause, CENSORED).astype(int)
     order = np.lexsort((cause == CENSORED, time), axis=-1)
@@ -62,7 +63,6 @@ def sort_rows(time: np.ndarray, cause: np.ndarray, mask: np.ndarray) -> SortedRo
     size = mask.sum(axis=-1)
     at_risk = size[:, None] - np.arange(time.shape[-1])
     hazard = np.where(cause != CENSORED, 1.0 / np.maximum(at_risk, 1), 0.0)
-    last = np.max(np.where(mask, time, -np.inf), axis=-1, initial=-np.inf)
     return SortedRows(time, cause, hazard, size, last)
 
 

@@ -12,6 +12,7 @@ an index of an input without effect falls with this design, patient-level noise 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -71,7 +72,7 @@ class InputSpace:
     def values(self, x: np.ndarray) -> dict[str, Any]:
         """The parameter values one row of input values sets: numbers, and weights normalised by category."""
         values: dict[str, Any] = {}
-        for i, value in zip(self.inputs, x):
+        for i, value in zip(self.inputs, x, strict=True):
             if i.path is None:
                 continue
             if i.category is None:
@@ -91,7 +92,7 @@ def parameter_inputs(params: Params, path: str) -> list[Input]:
     uncertainty = params.entries[path].uncertainty
     if isinstance(uncertainty, DirichletUncertainty):
         return [Input(f"{path}.{category}", stats.gamma(alpha), path, category)
-                for category, alpha in zip(uncertainty.counts, uncertainty.alpha)]
+                for category, alpha in zip(uncertainty.counts, uncertainty.alpha, strict=True)]
     return [Input(path, uncertainty.dist, path)]
 
 
@@ -133,8 +134,9 @@ def _not_uncertain(params: Params, item: str, uncertain: list[str]) -> str:
     if item in params.entries:
         problem = f"has no uncertainty distribution in {params.path.name}"
     else:
-        problem = f"no such parameter in {params.path.name}"
-    return f"{problem} (uncertain parameters: {', '.join(uncertain)})"
+        close = difflib.get_close_matches(item, uncertain, n=1)
+        problem = f"no such parameter in {params.path.name}" + (f" (did you mean '{close[0]}'?)" if close else "")
+    return f"{problem}; uncertain parameters: {', '.join(uncertain)}"
 
 
 def flat_inputs(values: dict[str, Any]) -> dict[str, float]:

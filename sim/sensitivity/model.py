@@ -185,11 +185,11 @@ class FunctionModel:
     params: Params | None = None
     seed: int = 0
     draw_paths: tuple[str, ...] = ()
-    keep_patients: bool = False
 
     def __call__(self, point: Point) -> Evaluation:
         values = point_values(self.params, self.seed, self.draw_paths, point)
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(stream_key(FUNCTION_STREAM), point.luck)))
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(stream_key(FUNCTION_STREAM), point.luck))
+        rng = np.random.default_rng(sequence)
         result = self.function(values, rng)
         outcomes = {name: Moments.of(np.array([result[name]], dtype=float)) for name in self.outcomes}
         return Evaluation(point.index, flat_inputs(values), outcomes)

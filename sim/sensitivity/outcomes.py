@@ -13,6 +13,7 @@ restated: endpoints come from :mod:`sim.metrics` and :mod:`sim.competing`, facil
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -193,7 +194,9 @@ def check_outcomes(names: Sequence[str], source: str = "--outcomes") -> tuple[st
         raise InputError(source, "", f"name at least one outcome (choose from {', '.join(OUTCOMES)})")
     for name in names:
         if name not in OUTCOMES:
-            raise InputError(source, name, f"unknown outcome (choose from {', '.join(OUTCOMES)})")
+            close = difflib.get_close_matches(name, OUTCOMES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise InputError(source, name, f"unknown outcome ({hint}choose from {', '.join(OUTCOMES)})")
     if len(set(names)) != len(names):
         raise InputError(source, "", f"an outcome is named twice: {', '.join(names)}")
     return names

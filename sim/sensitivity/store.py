@@ -40,9 +40,6 @@ class MemoryStore:
         if any(e.patients is not None for e in evaluations):
             raise ValueError("patient tables are written to a run folder: give one (out=...)")
 
-    def finish(self, summary: dict[str, Any]) -> None:
-        return None
-
     def close(self) -> None:
         return None
 
@@ -58,7 +55,7 @@ class RunStore:
         self.config = config
         self._done = done
         self.resumed = len(done)
-        self._log = open(folder / LOG, "a", encoding="utf-8")
+        self._log = open(folder / LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the run, closed by close()
 
     def completed(self) -> list[Evaluation]:
         """The evaluations found in the folder when it was opened."""
@@ -73,10 +70,6 @@ class RunStore:
         self._log.write("".join(json.dumps(e.to_json()) + "\n" for e in evaluations))
         self._log.flush()
         os.fsync(self._log.fileno())
-
-    def finish(self, summary: dict[str, Any]) -> None:
-        """Mark the run complete, with a summary of what it did."""
-        _write_state(self.folder, self.config, COMPLETE, summary)
 
     def close(self) -> None:
         self._log.close()
@@ -137,8 +130,14 @@ def _start(folder: Path, config: dict[str, Any]) -> RunStore:
     return RunStore(folder, config, [])
 
 
+def mark_complete(folder: Path, config: dict[str, Any], summary: dict[str, Any]) -> None:
+    """Mark the run in ``folder`` complete (a later run there without resuming starts over)."""
+    _write_state(Path(folder), json.loads(json.dumps(config)), COMPLETE, summary)
+
+
 def _write_state(folder: Path, config: dict[str, Any], status: str, summary: dict[str, Any]) -> None:
-    state = {"status": status, "config": config, "updated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    state = {"status": status, "config": config, "updated_utc": now}
     write_atomic(folder / STATE, json.dumps(state | summary, indent=2) + "\n")
 
 
