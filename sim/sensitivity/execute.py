@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..params import Params
+from ..runner import choose_engine
 from .backends import SerialBackend
 from .model import Evaluation, Point
 from .store import MemoryStore, mark_complete, open_store
@@ -132,6 +133,7 @@ def model_config(model: Any) -> dict[str, Any]:
                 "seed": model.seed, "outcomes": list(model.outcomes)}
     return {"model": "virtual trials", "seed": model.seed, "outcomes": list(model.outcomes), "inner": model.inner,
             "patients_per_trial": int(model.params["accrual.enrolled"]), "engine": model.engine,
+            "engine_used": choose_engine(model.params, model.engine),
             "keep_patients": model.keep_patients}
 
 
