@@ -49,6 +49,8 @@ def cohort_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndar
     if d["arrival"].ndim == 2 and any(limited):
         return T.stack_rows([cohort_queues(params, d_row, p_row) for d_row, p_row in T.trial_rows(d, p)])
     mfg_start = _manufacturing(params, d, p) if limited[0] else T.unlimited_mfg_start(p)
+    if not (limited[1] or limited[2]):
+        return mfg_start, None, None
     t_inf = T.pre_infusion(d, p, mfg_start)["t_infusion"]
     icu = _intensive_care(params, d, t_inf) if limited[1] else None
     beds = _transplant(params, p, t_inf) if limited[2] else None

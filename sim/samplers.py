@@ -30,9 +30,9 @@ STREAMS = (
 
 def draw_uniforms(seed: int, trials: np.ndarray | int, n: int) -> dict[str, np.ndarray]:
     """Every stream's uniforms: shape (n,) for one trial index, (len(trials), n) for several."""
-    single = np.ndim(trials) == 0
-    return {name: (u[0] if single else u) for name in STREAMS
-            for u in [uniforms(seed, name, np.atleast_1d(trials), n)]}
+    rows = np.atleast_1d(trials)
+    u = {name: uniforms(seed, name, rows, n) for name in STREAMS}
+    return {name: value[0] for name, value in u.items()} if np.ndim(trials) == 0 else u
 
 
 def duration(params: Params, path: str, u: np.ndarray) -> np.ndarray:

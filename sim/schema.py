@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 
 RESPONSE_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr", "no_cr")
-GRADES = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,3 @@ class Streams:
         """Uniforms of stream ``name``: element i belongs to patient i (a row per trial if several)."""
         u = uniforms(self.seed, name, self.trials, n)
         return u[0] if self.single else u
-
-    def generator(self, name: str) -> np.random.Generator:
-        """A NumPy generator for draws that are not per patient (e.g. parameter draws)."""
-        sequence = np.random.SeedSequence(self.seed, spawn_key=(int(self.trials[0]), stream_key(name)))
-        return np.random.default_rng(sequence)

@@ -40,10 +40,10 @@ def _late_plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray
                                          params["late.infection_death_hazard_after_transplant"],
                                          params["late.tma_death_hazard_after_transplant"]))
     targets = np.stack([d[f"target_{cause}"] for cause in LATE_CAUSES])
-    untreated, _ = first_event(targets, before, after, np.inf)
+    untreated, cause = first_event(targets, before, after, np.inf)
     planned = np.where(d["transplant_intended"], d["transplant_delay_days"] - params["response.assessment_day"], np.inf)
     return {"hazards_before": before, "hazards_after": after, "late_targets": targets,
-            "event_without_transplant": untreated,
+            "event_without_transplant": untreated, "cause_without_transplant": cause,
             "transplant_planned": np.where(planned < untreated, planned, np.inf)}
 
 
@@ -131,8 +131,7 @@ def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> di
 def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.ndarray]:
     r = response_time(params, t_infusion)
     transplant = np.where(np.isfinite(transplant), transplant, NAN)
-    switch = np.where(np.isnan(transplant), np.inf, transplant - r)
-    time, cause = first_event(p["late_targets"], p["hazards_before"], p["hazards_after"], switch)
+    time, cause = _late_event(p, transplant - r)
     responded = ~np.isnan(r) & (d["response"] != NO_CR)
     event = responded & np.isfinite(time)
     relapse = np.where(event & (cause == 0), r + time, NAN)
@@ -147,6 +146,17 @@ def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.n
             "t_death": np.where(np.isnan(late_death), disease_death, late_death),
             "death_cause": np.where(~np.isnan(late_death), causes[cause],
                                     np.where(np.isnan(disease_death), "", "disease"))}
+
+
+def _late_event(p: dict[str, np.ndarray], switch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First late event from response with a transplant at ``switch`` (NaN: none); the plan already
+    holds it without transplant, so only the transplanted are computed again."""
+    time, cause = p["event_without_transplant"].copy(), p["cause_without_transplant"].copy()
+    moved = ~np.isnan(switch)
+    if moved.any():
+        time[moved], cause[moved] = first_event(p["late_targets"][:, moved], p["hazards_before"][:, moved],
+                                                p["hazards_after"][:, moved], switch[moved])
+    return time, cause
 
 
 def icu_uses(d, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
