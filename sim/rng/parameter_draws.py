@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from sim.inputs.params import Params
+from sim.inputs.posterior_draws import joint_values
 from sim.rng.streams import stream_key
 from sim.inputs.uncertainty import JEFFREYS, Uncertainty
 
@@ -65,6 +66,10 @@ def draw_parameter(uncertainty, seed: int, trial: int, path: str):
 
 
 def draw_trial_parameters(params: Params, seed: int, trial: int) -> Params:
-    """A copy of ``params`` with every uncertain value drawn from its own stream for (seed, trial)."""
-    return params.with_values({path: draw_parameter(params.entries[path].uncertainty, seed, trial, path)
-                               for path in params.uncertain()})
+    """A copy of ``params`` with every uncertain value drawn for (seed, trial): calibrated parameters
+    together from one row of their joint posterior draws (:mod:`sim.inputs.posterior_draws`), every
+    other one from its own stream."""
+    joint = {path: float(v[0]) for path, v in joint_values(params, params.posterior, seed, np.array([trial])).items()}
+    drawn = {path: draw_parameter(params.entries[path].uncertainty, seed, trial, path)
+             for path in params.uncertain() if path not in joint}
+    return params.with_values(drawn | joint)
