@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.output.run_files import write_results
+from sim.output.run_files import FORMATS, PatientStream
 from sim.inputs.params import Params
 from sim.engines.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
@@ -44,6 +44,9 @@ def add_parser(commands) -> None:
                         help="a scenario file whose base is PARAMS (see params/scenarios/); "
                         "default --out: results/<trial name>/<scenario name>")
     parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
+    parser.add_argument("--format", choices=FORMATS, default="csv",
+                        help="format of patients and events, the two large tables (parquet needs the "
+                        "'parquet' extra: pip install cartsim[parquet]; default: %(default)s)")
 
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
@@ -65,10 +68,16 @@ def default_folder(params: Params) -> Path:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
-    with ProgressBar() as bar:
-        results = run_trials(params, trials=args.trials, seed=args.seed,
-                             parameter_uncertainty=args.parameter_uncertainty, progress=bar)
-    written = write_results(results, out, command=["cartsim", *argv])
+    stream = PatientStream(out, args.format)
+    try:
+        with ProgressBar() as bar:
+            results = run_trials(params, trials=args.trials, seed=args.seed,
+                                 parameter_uncertainty=args.parameter_uncertainty, progress=bar, stream=stream)
+    except BaseException:
+        stream.abort()
+        raise
+    stream.close()
+    written = results.write(out, command=["cartsim", *argv], fmt=args.format)
     if args.plots:
         from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 

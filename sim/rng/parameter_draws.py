@@ -68,3 +68,8 @@ def draw_trial_parameters(params: Params, seed: int, trial: int) -> Params:
     """A copy of ``params`` with every uncertain value drawn from its own stream for (seed, trial)."""
     return params.with_values({path: draw_parameter(params.entries[path].uncertainty, seed, trial, path)
                                for path in params.uncertain()})
+
+
+def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
+    """Each trial's parameters for a batch of trial indices, every uncertain value from its own stream."""
+    return [draw_trial_parameters(params, seed, int(k)) for k in trials]
