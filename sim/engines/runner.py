@@ -137,9 +137,10 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
         else:
             patients.append(table)
         engines.update(choose_engine(p, engine) for p in {id(p): p for p in drawn}.values())
-        done += len(records)
         if progress:
-            progress(done, trials)
+            for k in range(done + 1, done + len(records) + 1):
+                progress(k, trials)
+        done += len(records)
     return Results(
         params=params, seed=check_seed(seed), parameter_uncertainty=parameter_uncertainty,
         stored_patients=Table.concat(patients) if stream is None else None,

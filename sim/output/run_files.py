@@ -22,9 +22,9 @@ import numpy as np
 from sim.output.provenance import parameter_table
 from sim.output.report import render_report, report_path
 from sim.output.results import Results
-from sim.model.records import event_log
+from sim.model.records import EVENT_TIMES, event_log, event_log_rows
 from sim.output.run_folder import PATIENT_TEXT, read_run
-from sim.output.table import Table, read_csv, to_arrow
+from sim.output.table import Table, column_cells, read_csv, to_arrow
 
 FORMATS = ("csv", "parquet")
 STREAMED = ("patients", "events")
@@ -124,12 +124,20 @@ class PatientStream:
 
     def add(self, patients: Table) -> None:
         """Append one batch of trials' patients, and their events."""
-        for name, table in (("patients", patients), ("events", Table(event_log(patients.columns)))):
-            if self.fmt == "csv":
-                table.write_csv(self.files[name].stream, header=name not in self.writers)
-                self.writers[name] = True
-            else:
-                self._add_parquet(name, table)
+        if self.fmt == "parquet":
+            self._add_parquet("patients", patients)
+            self._add_parquet("events", Table(event_log(patients.columns)))
+            return
+        cells = {name: column_cells(column) for name, column in patients.columns.items()}
+        which, rows = event_log_rows(patients.columns)
+        times = np.stack([cells[column] for column in EVENT_TIMES])
+        events = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
+                  "event": np.array([column[2:] for column in EVENT_TIMES], dtype=object)[which],
+                  "time": times[which, rows]}
+        first = not self.writers
+        patients.write_csv(self.files["patients"].stream, header=first, cells=cells)
+        Table(events).write_csv(self.files["events"].stream, header=first, cells=events)
+        self.writers = {name: True for name in STREAMED}
 
     def _add_parquet(self, name: str, table: Table) -> None:
         import pyarrow.parquet as pq

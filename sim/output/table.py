@@ -60,16 +60,24 @@ class Table:
         self.write_csv(out)
         return out.getvalue()
 
-    def write_csv(self, stream: IO[str], header: bool = True) -> None:
-        """Write the table as CSV to a text stream, column-wise, a chunk of rows at a time."""
+    def write_csv(self, stream: IO[str], header: bool = True, cells: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write the table as CSV to a text stream, column-wise, a chunk of rows at a time.
+
+        ``cells`` may give some columns already formatted (:func:`column_cells`), e.g. shared with another table.
+        """
         if header:
             csv.writer(stream, lineterminator="\n").writerow(self.columns)
         if len(self.columns) == 1:  # a lone empty cell must be quoted: leave that to the csv module
             csv.writer(stream, lineterminator="\n").writerows([_cell(v)] for v in self.columns[self.names[0]])
             return
+        cells = dict(cells or {})
         for start in range(0, len(self), ROWS_PER_CHUNK):
-            cells = [_column_cells(column[start:start + ROWS_PER_CHUNK]) for column in self.columns.values()]
-            stream.write("".join(",".join(row) + "\n" for row in zip(*cells)))
+            chunk = slice(start, start + ROWS_PER_CHUNK)
+            grid = np.empty((len(self[self.names[0]][chunk]), 2 * len(self.columns)), dtype=object)
+            for i, (name, column) in enumerate(self.columns.items()):
+                grid[:, 2 * i] = cells[name][chunk] if name in cells else column_cells(column[chunk])
+            grid[:, 1:-1:2], grid[:, -1] = ",", "\n"
+            stream.write("".join(grid.ravel().tolist()))
 
     def to_parquet(self, path) -> None:
         """Write the table as a Parquet file (needs the ``parquet`` extra: pyarrow)."""
@@ -92,23 +100,32 @@ def to_arrow(table: Table):
                      for name, column in table.columns.items()})
 
 
-def _column_cells(column: np.ndarray) -> list[str]:
-    """The CSV cells of one column, as :func:`_cell` would give them one by one."""
+def column_cells(column: np.ndarray) -> np.ndarray:
+    """The CSV cells of one column (an object array of str), as :func:`_cell` would give them one by one.
+
+    Each distinct text, whole number or boolean is formatted once; each defined float with
+    ``float.__repr__`` (the shortest text that reads back to the same number).
+    """
+    column = np.asarray(column)
     kind = column.dtype.kind
-    if kind == "b":
-        return np.where(column, "true", "false").tolist()
     if kind == "f":
-        cells = list(map(float.__repr__, column.astype(float).tolist()))
-        for i in np.flatnonzero(np.isnan(column)).tolist():
-            cells[i] = ""
+        cells = np.full(column.shape, "", dtype=object)
+        defined = ~np.isnan(column)
+        cells[defined] = list(map(float.__repr__, column[defined].astype(float).tolist()))
         return cells
-    if kind in "iu":
-        return list(map(str, column.tolist()))
-    cells = [_cell(v) for v in column.tolist()] if kind == "O" else column.astype(str).tolist()
-    return [_quoted(c) for c in cells] if any(q in c for c in cells for q in _NEEDS_QUOTES) else cells
+    if len(column) == 0:
+        return np.empty(0, dtype=object)
+    values, inverse = np.unique(column if kind != "O" else column.astype(str), return_inverse=True)
+    if kind == "O":  # mixed objects: format each distinct one as it is
+        values, first = np.unique(column.astype(str), return_index=True)
+        formatted = [_quoted(_cell(column[i])) for i in first]
+    else:
+        formatted = [_quoted(_cell(v)) for v in values.tolist()]
+    return np.array(formatted, dtype=object)[inverse.ravel()]
 
 
 def _quoted(cell: str) -> str:
+    """A cell as the csv module writes it with minimal quoting."""
     return '"' + cell.replace('"', '""') + '"' if any(q in cell for q in _NEEDS_QUOTES) else cell
 
 
