@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
+from sim.analyses.validation import NOT_MODELLED, failed
 from sim.errors import InputError
-from sim.output.run_files import manifest, write_atomic
 from sim.inputs.params import load_params
-from sim.plots.forest import draw_validation
-from sim.engines.runner import run_trials
 from sim.output.table import Table
-from sim.analyses.validation import LEVEL, NOT_MODELLED, failed, validation_table
+from sim.output.validation_files import run_validation
 from sim.cli.options import add_run_options, number, output_folder
 
 NAME = "validate"
 HELP = "check every reported figure against virtual trials with parameter uncertainty"
 MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
-DEFINITIONS = {
-    "trials": "each virtual trial draws its parameters from their uncertainty distributions",
-    "interval": "central 95% interval: 2.5th and 97.5th percentiles of the simulated values (inverted empirical CDF, "
-                "so each bound is a value some virtual trial produced)",
-    "percentile": "mid-rank percentile of the reported value r: 100 x (P(X < r) + P(X = r) / 2) over the simulated values X",
-    "pass": "the reported value lies inside the central 95% interval, bounds included",
-}
 EPILOG = """\
 outputs (in --out, default results/<trial name>):
   validation.csv        one row per figure of the seeds file: reported value, simulated median,
@@ -56,19 +46,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                          f"got {args.trials}")
     params = load_params(args.params)
     out = output_folder(args.out, Path("results") / params.name)
-    results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
-    table = validation_table(params.seeds, results.trials, LEVEL)
-    title = f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials (seed {results.seed})"
-    document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
-                "definitions": DEFINITIONS, "failed": failed(table), "figures": _records(table)}
-    write_atomic(out / "validation.csv", table.to_csv_text())
-    write_atomic(out / "validation.json", json.dumps(document, indent=2) + "\n")
-    pictures = draw_validation(table, title, out)
+    validation = run_validation(params, trials=args.trials, seed=args.seed)
+    written = validation.write(out, ["cartsim", *argv])
+    results = validation.results
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
-    print(format_validation(table))
-    print(f"wrote validation.csv, validation.json and {', '.join(p.name for p in pictures)} to {out}/")
-    return 1 if failed(table) else 0
+    print(format_validation(validation.table))
+    print(f"wrote {', '.join(p.name for p in written)} to {out}/")
+    return 1 if validation.failed else 0
 
 
 def format_validation(table: Table) -> str:
@@ -91,16 +76,3 @@ def format_validation(table: Table) -> str:
     if bad:
         lines.append(f"FAILED: {', '.join(bad)}")
     return "\n".join(lines)
-
-
-def _records(table: Table) -> list[dict]:
-    return [{key: _plain(value) for key, value in row.items()} for row in table.rows()]
-
-
-def _plain(value):
-    """A JSON value: NaN becomes null, numpy scalars plain Python."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
