@@ -117,8 +117,9 @@ def _logic(run: RunData) -> str:
         "so event times are exact.\n\n"
         f"**2.3 Scenario logic.** {_scenario_logic(run)}\n\n"
         "**2.4 Algorithms.** Inverse-CDF sampling of every duration and category; cumulative-hazard hitting times "
-        "for competing late events; Kaplan-Meier and reverse Kaplan-Meier through `scipy.stats.ecdf`; "
-        "Aalen-Johansen cumulative incidence for competing risks in the pictures.\n\n"
+        "for competing late events; Kaplan-Meier and reverse Kaplan-Meier computed over a batch of trials at once "
+        "(equal, trial by trial, to `scipy.stats.ecdf`); Aalen-Johansen cumulative incidence for competing risks "
+        "in the pictures and the key outcomes.\n\n"
         "**2.5 Components.**\n\n" + _components(run))
 
 

@@ -24,7 +24,7 @@ from sim.output.report import render_report, report_path
 from sim.output.results import Results
 from sim.model.records import EVENT_TIMES, event_log, event_log_rows
 from sim.output.run_folder import PATIENT_TEXT, read_run
-from sim.output.table import Table, column_cells, read_csv, to_arrow
+from sim.output.table import Table, column_cells, read_csv, read_parquet, to_arrow
 
 FORMATS = ("csv", "parquet")
 STREAMED = ("patients", "events")
@@ -167,17 +167,7 @@ class PatientStream:
 
 def read_table(path: Path, text: tuple[str, ...] = ()) -> Table:
     """A table written by this module, CSV or Parquet by its suffix."""
-    if Path(path).suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        arrow = pq.read_table(path)
-        return Table({name: _from_arrow(arrow[name], name in text) for name in arrow.column_names})
-    return read_csv(path, text)
-
-
-def _from_arrow(column, is_text: bool) -> np.ndarray:
-    values = column.to_numpy()
-    return values.astype(object) if is_text or values.dtype.kind in "OU" else values
+    return read_parquet(path, text) if Path(path).suffix == ".parquet" else read_csv(path, text)
 
 
 def write_table(path: Path, table: Table) -> None:

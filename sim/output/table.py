@@ -163,6 +163,15 @@ def read_csv(path, text: Iterable[str] = ()) -> Table:
     return Table({name: _column(values, name in text) for name, values in zip(header, cells)})
 
 
+def read_parquet(path, text: Iterable[str] = ()) -> Table:
+    """Read back a Parquet file written by :meth:`Table.to_parquet` (needs pyarrow); ``text`` columns as text."""
+    import pyarrow.parquet as pq
+
+    arrow, text = pq.read_table(path), set(text)
+    columns = {name: arrow[name].to_numpy() for name in arrow.column_names}
+    return Table({name: c.astype(object) if name in text or c.dtype.kind in "OU" else c for name, c in columns.items()})
+
+
 def _column(cells: tuple[str, ...], is_text: bool) -> np.ndarray:
     if is_text:
         return np.array(cells, dtype=object)
