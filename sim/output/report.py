@@ -91,7 +91,7 @@ def _objectives(run: RunData) -> str:
         f"{run.summary.get('citation', run.manifest['trial'])}.\n\n"
         "**1.2 Model outputs.** Computed on each virtual trial at its data cut-off, from the patients' records: "
         "every figure the paper reports (counts of patients, as defined in the seeds file), Kaplan-Meier overall and "
-        "leukaemia-free survival from infusion at 6 and 12 months (`scipy.stats.ecdf` on censored data), median "
+        "leukaemia-free survival from infusion at 6 and 12 months (Kaplan-Meier on censored data), median "
         "follow-up by reverse Kaplan-Meier, and per facility the uses, mean and longest queue wait, occupied days, "
         "mean occupancy, utilisation (occupied days over capacity times the trial's length) and peak occupancy.  "
         "Over the virtual trials each is summarised by its mean, median and 2.5th-97.5th percentiles: the range one "

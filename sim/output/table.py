@@ -111,7 +111,13 @@ def column_cells(column: np.ndarray) -> np.ndarray:
     if kind == "f":
         cells = np.full(column.shape, "", dtype=object)
         defined = ~np.isnan(column)
-        cells[defined] = list(map(float.__repr__, column[defined].astype(float).tolist()))
+        values = column[defined].astype(float)
+        distinct, inverse = np.unique(values, return_inverse=True)
+        negative_zero = np.any((values == 0) & np.signbit(values))  # equal to 0.0 for np.unique, not for repr
+        if len(distinct) <= len(values) // 2 and not negative_zero:  # many repeats (waits of 0, cut-offs): once each
+            cells[defined] = np.array(list(map(float.__repr__, distinct.tolist())), dtype=object)[inverse]
+        else:
+            cells[defined] = list(map(float.__repr__, values.tolist()))
         return cells
     if len(column) == 0:
         return np.empty(0, dtype=object)

@@ -40,6 +40,8 @@ def test_csv_cells_equal_the_csv_module_on_awkward_values():
                    "text": np.array(["a", "b,c", 'say "hi"', "", "line\nbreak", " pad "] * 8)[:n],
                    "mixed": np.array([np.nan, "x", 3, True] * 12, dtype=object)[:n]})
     assert table.to_csv_text() == csv_module_text(table)
+    repeated = Table({"x": np.array([0.0, -0.0, 2.5, 2.5, 2.5, 0.0, np.nan]), "y": np.arange(7)})
+    assert repeated.to_csv_text() == csv_module_text(repeated)
     one = Table({"only": np.array(["", "a"])})
     assert one.to_csv_text() == csv_module_text(one)
 
