@@ -14,6 +14,7 @@ from sim.output.run_files import write_atomic
 from sim.inputs.params import load_params
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
 from sim.cli.options import number, whole
+from sim.output.atomic_folder import check_output_place
 
 NAME = "calibrate"
 HELP = "fit the inputs known only through reported outcomes and write them into the params file"
@@ -75,6 +76,11 @@ def _out_file(out: Path | None, params_path: Path) -> Path:
         raise InputError(target, "--out", "exists and is not a file")
     if target.suffix != ".toml":
         raise InputError(target, "--out", "a params file must end in .toml")
+    check_output_place(target.parent, "--out")
+    if len(os.fsencode(target.name)) > 200:
+        raise InputError(target, "--out", "the file name is longer than the file system allows")
+    if target.parent.exists() and not os.access(target.parent, os.W_OK):
+        raise InputError(target, "--out", f"cannot write in {target.parent}: permission denied")
     return target
 
 
