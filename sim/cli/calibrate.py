@@ -47,7 +47,7 @@ def add_parser(commands) -> None:
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
     parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
                         help="virtual trials simulated for the exposure (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="seed of those trials, the same for every candidate value (default: %(default)s)")
     parser.add_argument("--draws", type=whole(10), default=1000, metavar="D",
                         help="posterior draws behind each fit's uncertainty (default: %(default)s)")

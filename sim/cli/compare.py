@@ -48,7 +48,7 @@ def add_parser(commands) -> None:
     parser.add_argument("scenarios", metavar="SCENARIO", type=Path, nargs="+", help="scenario files on the same base")
     parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
                         help="virtual trials per arm (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed of every arm (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default: results/<trial name>/compare)")

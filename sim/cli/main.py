@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a file that could not be read or written, not caught nearer its cause
         where = f"{err.filename}: " if err.filename else ""
         return _error(f"{where}{err.strerror or err}")
+    except MemoryError:
+        return _error("not enough memory for this run: ask for fewer trials, draws or patients")
     except KeyboardInterrupt:
         print("\ncartsim: interrupted; nothing was written", file=sys.stderr)
         return INTERRUPTED

@@ -18,8 +18,11 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {printable(message)}\n")
 
 
-def whole(minimum: int, maximum: int | None = None):
-    """An argparse type: a whole number >= ``minimum`` (and <= ``maximum`` if given)."""
+MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
+
+
+def whole(minimum: int, maximum: int | None = MAX_COUNT):
+    """An argparse type: a whole number >= ``minimum`` and <= ``maximum`` (None: no upper limit)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -57,7 +60,7 @@ def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None
     parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
     parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
                         help="number of virtual trials (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="folder for the output files (default: results/<trial name>)")

@@ -68,7 +68,7 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
                         help="virtual trials per evaluation (default: %(default)s)")
     parser.add_argument("--enrolled", type=whole(1, MAX_PATIENTS), default=None, metavar="N",
                         help="patients enrolled per virtual trial (default: the trial's own)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same results on every backend (default: 0)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default: results/<trial>/sensitivity/<method>)")

@@ -96,6 +96,7 @@ def folder_lock(out: str | Path, option: str = "--out") -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)
         os.close(handle)
+        _remove_empty(made)  # the parents made for a folder that never came to be
 
 
 def _locked(path: Path, out: Path, option: str) -> int:
@@ -191,7 +192,8 @@ def _start_stage(out: Path, stage: Path, replace: Iterable[str] | None, option: 
         if replace is not None and out.is_dir():
             owned = set(replace)
             shutil.copytree(out, stage, copy_function=_link_or_copy, symlinks=True,
-                            ignore=lambda folder, names: owned & set(names) if Path(folder) == out else set())
+                            ignore=lambda folder, names: {n for n in names if n.startswith(".cartsim-")}
+                            | (owned & set(names) if Path(folder) == out else set()))
         else:
             stage.mkdir()
     except OSError as err:
