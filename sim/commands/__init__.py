@@ -3,6 +3,7 @@
 ``COMMANDS`` lists them in the order ``cartsim --help`` shows.
 """
 
+from ..design import command as design
 from . import bench, calibrate, compare, plot, run, sensitivity, validate
 
-COMMANDS = [run, compare, plot, bench, validate, calibrate, sensitivity]
+COMMANDS = [run, compare, plot, bench, validate, calibrate, sensitivity, design]

@@ -217,3 +217,10 @@ def _check_dlt(params, fail) -> None:
             fail(key, f"a grade is 1 to 4, got {grade:g}")
     if _number(params, "dlt_window_days") <= 0:
         fail("dlt_window_days", "the DLT window must be longer than 0 days")
+
+
+def check_design_name(name: str) -> str:
+    """A design name from the command line: one of :data:`DESIGNS`."""
+    if name not in DESIGNS:
+        raise InputError("--design", "", f"unknown design {name!r} (expected one of {list(DESIGNS)})")
+    return name
