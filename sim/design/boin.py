@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy.stats import beta
@@ -71,7 +72,13 @@ def boundaries(target: float) -> tuple[float, float]:
 
 def too_toxic(y: float, n: float, target: float, cutoff: float) -> bool:
     """The elimination rule: n >= 3 and P(p > target | y of n) > cutoff under Beta(1, 1)."""
-    return n >= MIN_TO_ELIMINATE and beta.sf(target, y + 1, n - y + 1) > cutoff
+    return n >= MIN_TO_ELIMINATE and _exceeds(int(y), int(n), float(target)) > cutoff
+
+
+@lru_cache(maxsize=65536)
+def _exceeds(y: int, n: int, target: float) -> float:
+    """P(p > target | y DLTs of n) under a Beta(1, 1) prior (cached: counts repeat across trials)."""
+    return float(beta.sf(target, y + 1, n - y + 1))
 
 
 def pava(x: np.ndarray, w: np.ndarray) -> np.ndarray:
