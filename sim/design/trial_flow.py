@@ -308,9 +308,11 @@ class TimeToEventFlow(_Flow):
         self.dose = self.rules.start
         self.since_decision = 0
         self.closing = False
+        self.suspended = False
 
     def may_enrol(self) -> bool:
-        return (not self.done and not self.closing and self.pipeline() < self.s.cohort_size
+        """Accrual is continuous unless suspended, closed, or every remaining slot is spoken for."""
+        return (not self.done and not self.closing and not self.suspended
                 and self.used() + int(np.sum(self.status == WAITING)) < self.s.max_sample_size)
 
     def enrolled(self, i: int) -> None:
@@ -342,12 +344,16 @@ class TimeToEventFlow(_Flow):
         self.serve()
 
     def serve(self) -> None:
+        if self.suspended and not self.queue:  # nobody waiting for a dose: lift the suspension when it is over
+            n, _, c, _ = self.data()
+            self.suspended = bool(n[self.dose] > 0 and c[self.dose] / n[self.dose] > self.s.max_pending_fraction)
         infused = int(np.sum(self.status == INFUSED)) + self.consumed
         if not self.closing and infused >= self.s.max_sample_size:
             self.close(True, "maximum sample size")
         while self.queue and not self.closing and self.used() < self.s.max_sample_size:
             if self.since_decision >= self.s.cohort_size or (self.since_decision == 0 and self.used() > 0):
                 action = self.rules.decide_pending(self.dose, *self.data())
+                self.suspended = action.suspend
                 if action.suspend:
                     break
                 if action.dose is None:
