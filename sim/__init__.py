@@ -9,10 +9,10 @@ Typical use::
     results.patients           # one row per virtual patient
 """
 
-from .errors import InputError
-from .params import Params, load_params
-from .results import Results
-from .runner import run_trials, simulate_trial
-from .seeds import load_seeds
+from sim.errors import InputError
+from sim.inputs.params import Params, load_params
+from sim.output.results import Results
+from sim.engines.runner import run_trials, simulate_trial
+from sim.inputs.paper import load_seeds
 
 __all__ = ["InputError", "Params", "Results", "load_params", "load_seeds", "run_trials", "simulate_trial"]

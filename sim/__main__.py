@@ -1,5 +1,5 @@
 """``python -m sim`` runs the command-line interface."""
 
-from .cli import main
+from sim.cli.main import main
 
 raise SystemExit(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.params import load_params
+from sim.inputs.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = {"cd5_tall": ROOT / "params" / "cd5_tall.toml", "cll1_aml": ROOT / "params" / "cll1_aml.toml"}
@@ -61,3 +61,13 @@ def cd5_copy(tmp_path) -> ParamsCopy:
 @pytest.fixture
 def cll1_copy(tmp_path) -> ParamsCopy:
     return ParamsCopy(tmp_path, "cll1_aml")
+
+
+SCENARIO_HEAD = 'base = "{base}"\ntitle = "a test scenario"\ndescription = "what it asks"\n'
+
+
+def write_scenario(folder: Path, body: str, trial: str = "cll1_aml", head: str = SCENARIO_HEAD, name: str = "what_if") -> Path:
+    """A scenario file in ``folder`` on a shipped params file (by absolute path), with ``body`` after the header."""
+    path = folder / f"{name}.toml"
+    path.write_text(head.format(base=PARAMS[trial].as_posix()) + body)
+    return path

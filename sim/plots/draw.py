@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import InputError
-from ..rundir import COMPARISON_TEXT, FIGURES, read_run
-from ..table import read_csv
-from . import comparison, flow, incidence, resources, survival, swimmer
+from sim.errors import InputError
+from sim.output.run_folder import COMPARISON_TEXT, FIGURES, read_run
+from sim.output.table import read_csv
+from sim.plots import differences as comparison
+from sim.plots import consort_diagram as flow
+from sim.plots import cumulative_incidence as incidence
+from sim.plots import resources
+from sim.plots import survival_curves as survival
+from sim.plots import swimmer
 
 RUN_PICTURES = (flow, survival, incidence, swimmer, resources)
 
@@ -37,8 +42,8 @@ def is_comparison(folder: str | Path) -> bool:
 
 def draw_folder(folder: str | Path) -> list[Path]:
     """Every picture of a run or a comparison folder, then its report(s) redrawn with them embedded."""
-    from ..compare_output import write_comparison_report
-    from ..output import write_report
+    from sim.output.comparison_files import write_comparison_report
+    from sim.output.run_files import write_report
 
     folder = Path(folder)
     if not is_comparison(folder):

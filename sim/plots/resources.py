@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..outcomes import facility_column, trial_slices
-from ..rundir import RunData
-from .style import COLOURS, footnote, house_style, new_figure, save
+from sim.stats.key_outcomes import facility_column, trial_slices
+from sim.output.run_folder import RunData
+from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
 
 NAME = "resources"
 GRID_POINTS = 400

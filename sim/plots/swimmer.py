@@ -8,10 +8,10 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..outcomes import trial_slices
-from ..rundir import RunData
-from ..survival import DAYS_PER_MONTH
-from .style import GRADE_COLOURS, footnote, house_style, new_figure, save
+from sim.stats.key_outcomes import trial_slices
+from sim.output.run_folder import RunData
+from sim.stats.kaplan_meier import DAYS_PER_MONTH
+from sim.plots.style import GRADE_COLOURS, footnote, house_style, new_figure, save
 
 NAME = "swimmer"
 RESPONSE_COLOURS = {"mrd_neg_cr": "#27ae60", "mrd_pos_cr": "#a9dfbf", "no_cr": "#f0b27a", "": "#d5d8dc"}

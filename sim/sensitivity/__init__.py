@@ -9,7 +9,7 @@ its tables (CSV), a JSON summary with the run's manifest, and its pictures (PNG 
 - :func:`run_sobol` - Sobol' first-order and total indices, bootstrap intervals, noise floor;
 - :func:`run_morris` - Morris screening (needs the ``sensitivity`` extra, SALib).
 
-The pipeline, one module per step: :mod:`~sim.sensitivity.outcomes` (what is measured, by name),
+The pipeline, one module per step: :mod:`~sim.sensitivity.batch_outcomes` (what is measured, by name),
 :mod:`~sim.sensitivity.inputs` (what is varied, with its distribution), :mod:`~sim.sensitivity.model`
 (one evaluation: a point in, outcome moments out), :mod:`~sim.sensitivity.backends` (where
 evaluations run: serial, a process pool, Dask), :mod:`~sim.sensitivity.store` (streaming to disk and
@@ -28,14 +28,14 @@ Example::
     result.write("results/cd5_tall/sensitivity/psa")
 """
 
-from .backends import DaskBackend, PoolBackend, SerialBackend, make_backend
-from .inputs import Input, InputSpace, parameter_space, select_paths
-from .model import FunctionModel, Point, TrialModel
-from .morris import run_morris
-from .oneway import run_oneway
-from .outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
-from .psa import run_psa
-from .sobol import run_sobol
+from sim.sensitivity.backends import DaskBackend, PoolBackend, SerialBackend, make_backend
+from sim.sensitivity.inputs import Input, InputSpace, parameter_space, select_paths
+from sim.sensitivity.model import FunctionModel, Point, TrialModel
+from sim.sensitivity.morris import run_morris
+from sim.sensitivity.oneway import run_oneway
+from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.psa import run_psa
+from sim.sensitivity.sobol import run_sobol
 
 __all__ = ["DEFAULT_OUTCOMES", "DaskBackend", "FunctionModel", "Input", "InputSpace", "OUTCOMES", "Point",
            "PoolBackend", "SerialBackend", "TrialModel", "check_outcomes", "make_backend", "parameter_space",

@@ -23,8 +23,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import InputError
-from .model import Evaluation, Point
+from sim.errors import InputError
+from sim.sensitivity.model import Evaluation, Point
 
 Chunk = list[Point]
 IN_FLIGHT_PER_WORKER = 2

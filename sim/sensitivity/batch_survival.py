@@ -8,7 +8,7 @@ Ties: within a row, the events at one time are taken one at a time, before the c
 time, each with its own number at risk n - i.  The factors telescope,
 (1 - 1/n)(1 - 1/(n-1))...(1 - 1/(n-d+1)) = 1 - d/n, and each tied event adds S(t-)/n to the
 cumulative incidence of its cause, so the results are the usual estimators (and equal, to rounding,
-:func:`sim.survival.km_survival_at` and :meth:`sim.competing.CumulativeIncidence.at`, which
+:func:`sim.stats.kaplan_meier.km_survival_at` and :meth:`sim.stats.competing_risks.CumulativeIncidence.at`, which
 ``tests/test_sensitivity_outcomes.py`` checks trial by trial).  As there, an estimate beyond the
 last follow-up time of a row is NaN unless nobody in the row is left event-free, and a row with
 nobody in its analysis set is NaN.

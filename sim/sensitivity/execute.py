@@ -19,11 +19,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..params import Params
-from ..runner import choose_engine
-from .backends import SerialBackend
-from .model import Evaluation, Point
-from .store import MemoryStore, mark_complete, open_store
+from sim.inputs.params import Params
+from sim.engines.runner import choose_engine
+from sim.sensitivity.backends import SerialBackend
+from sim.sensitivity.model import Evaluation, Point
+from sim.sensitivity.store import MemoryStore, mark_complete, open_store
 
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 32

@@ -19,9 +19,9 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats
 
-from ..errors import InputError
-from ..params import Params
-from ..uncertainty import DirichletUncertainty
+from sim.errors import InputError
+from sim.inputs.params import Params
+from sim.inputs.uncertainty import DirichletUncertainty
 
 DUMMY = "dummy (ignored by the model)"
 EDGE = 1e-12  # uniforms are kept this far inside (0, 1), where every inverse CDF is finite

@@ -6,7 +6,7 @@ parameters and returns, per outcome, the mean and variance over the trials (:cla
 memory stays flat whatever the number of points, and patient tables are kept only when asked.
 
 Patient-level luck.  Evaluation luck block b runs virtual trials b*inner .. (b+1)*inner - 1 of the
-seed (the counter-based streams of :mod:`sim.streams` give each trial index its own luck).  A design
+seed (the counter-based streams of :mod:`sim.rng.streams` give each trial index its own luck).  A design
 that compares points on common random numbers gives them all block 0; one that needs independent
 noise gives each point its own block.  A :class:`FunctionModel` wraps a plain function of the
 values instead, so the designs and analyses can be checked on functions with known answers through
@@ -21,15 +21,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..parameter_streams import draw_trial_parameters
-from ..params import Params
-from ..records import TrialRecord
-from ..runner import BATCH, choose_engine, simulate
-from ..samplers import draw_uniforms
-from ..streams import check_seed, stream_key
-from ..table import Table
-from .inputs import flat_inputs
-from .outcomes import OUTCOMES, Batch
+from sim.rng.parameter_draws import draw_trial_parameters
+from sim.inputs.params import Params
+from sim.model.records import TrialRecord
+from sim.engines.runner import BATCH, choose_engine, simulate
+from sim.model.draws import draw_uniforms
+from sim.rng.streams import check_seed, stream_key
+from sim.output.table import Table
+from sim.sensitivity.inputs import flat_inputs
+from sim.sensitivity.batch_outcomes import OUTCOMES, Batch
 
 FUNCTION_STREAM = "sensitivity.function"
 
@@ -104,7 +104,7 @@ def point_values(params: Params | None, seed: int, draw_paths: Sequence[str], po
 
 
 def simulate_trials(params: Params, seed: int, trials: np.ndarray, engine: str = "auto") -> list[TrialRecord]:
-    """Virtual trials with the given indices, in batches as :func:`sim.runner.iterate_trials` runs them."""
+    """Virtual trials with the given indices, in batches as :func:`sim.engines.runner.iterate_trials` runs them."""
     n = int(params["accrual.enrolled"])
     engine = choose_engine(params, engine)
     records: list[TrialRecord] = []
@@ -123,7 +123,7 @@ class TrialModel:
     params : Params
         Base parameters (a scenario's, if one is analysed).
     outcomes : tuple of str
-        Outcome names (:data:`sim.sensitivity.outcomes.OUTCOMES`).
+        Outcome names (:data:`sim.sensitivity.batch_outcomes.OUTCOMES`).
     inner : int
         Virtual trials per evaluation, each of ``params["accrual.enrolled"]`` patients.
     seed : int
@@ -133,7 +133,7 @@ class TrialModel:
     keep_patients : bool
         Return each evaluation's patient table too (large; for inspection only).
     engine : str
-        ``"auto"``, ``"cohort"`` or ``"des"`` (:func:`sim.runner.choose_engine`).
+        ``"auto"``, ``"cohort"`` or ``"des"`` (:func:`sim.engines.runner.choose_engine`).
     """
 
     params: Params

@@ -20,15 +20,15 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..params import Params
-from ..table import Table
-from .execute import Collected, Design, Progress, RunInfo, run_design
-from .inputs import InputSpace, parameter_space, select_paths
-from .model import Point, TrialModel
-from .outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
-from .report import Result, citation, study_label
-from .sobol import generator
+from sim.errors import InputError
+from sim.inputs.params import Params
+from sim.output.table import Table
+from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
+from sim.sensitivity.model import Point, TrialModel
+from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.report import Result, citation, study_label
+from sim.sensitivity.sobol import generator
 
 METHOD = "morris"
 LOW_QUANTILE, HIGH_QUANTILE = 0.025, 0.975
@@ -113,7 +113,7 @@ class MorrisResult(Result):
         return {"morris.csv": self.effects}
 
     def draw(self, folder: Path) -> list[Path]:
-        from .plots import morris_bars
+        from sim.sensitivity.plots import morris_bars
 
         return [path for name in self.outcomes for path in morris_bars(self, name, folder)]
 

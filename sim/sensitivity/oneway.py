@@ -20,14 +20,14 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats
 
-from ..params import Params
-from ..table import Table
-from ..uncertainty import DirichletUncertainty
-from .execute import Collected, Design, Progress, RunInfo, run_design
-from .inputs import select_paths
-from .model import Point, TrialModel
-from .outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
-from .report import Result, citation, study_label
+from sim.inputs.params import Params
+from sim.output.table import Table
+from sim.inputs.uncertainty import DirichletUncertainty
+from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.inputs import select_paths
+from sim.sensitivity.model import Point, TrialModel
+from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "oneway"
 PERCENTILES = (0.025, 0.975)
@@ -127,7 +127,7 @@ class OneWayResult(Result):
         return {"oneway.csv": self.summary_table()}
 
     def draw(self, folder: Path) -> list[Path]:
-        from .plots import tornado
+        from sim.sensitivity.plots import tornado
 
         return [path for name in self.outcomes for path in tornado(self, name, folder)]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plots.style import COLOURS, footnote, house_style, new_figure, save
-from .inputs import DUMMY
+from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
+from sim.sensitivity.inputs import DUMMY
 
 NOTE_WIDTH = 150  # characters per line of a footnote
 

@@ -2,7 +2,7 @@
 
 Draw d (d = 0, 1, ...) takes every uncertain parameter from its own stream for (seed, d) through its
 inverse CDF (category weights from their Dirichlet), exactly as virtual trial d of ``cartsim run
---parameter-uncertainty --seed S`` does (:mod:`sim.parameter_streams`); with ``inputs`` only those
+--parameter-uncertainty --seed S`` does (:mod:`sim.rng.parameter_draws`); with ``inputs`` only those
 parameters vary and the rest stay at base.  It then runs ``inner`` virtual trials of the trial's
 size, with luck of their own (virtual trials d*inner .. (d+1)*inner - 1 of the seed), and keeps each
 outcome's mean and variance over them.  Each outcome's distribution over draws (median, 95% interval,
@@ -24,13 +24,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ..params import Params
-from ..table import Table
-from .execute import Collected, Design, Progress, RunInfo, run_design
-from .inputs import flat_names, select_paths
-from .model import Point, TrialModel
-from .outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
-from .report import Result, citation, study_label
+from sim.inputs.params import Params
+from sim.output.table import Table
+from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.inputs import flat_names, select_paths
+from sim.sensitivity.model import Point, TrialModel
+from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "psa"
 LEVEL = 0.95
@@ -112,7 +112,7 @@ class PsaResult(Result):
         return {"psa_summary.csv": self.summary_table(), "psa_draws.csv": self.draws_table()}
 
     def draw(self, folder: Path) -> list[Path]:
-        from .plots import psa_histograms
+        from sim.sensitivity.plots import psa_histograms
 
         return psa_histograms(self, folder)
 
@@ -134,7 +134,7 @@ def run_psa(params: Params, *, draws: int = 1000, inner: int = 20, seed: int = 0
     seed : int
         Seed of the draws and of the patients' luck.
     outcomes : sequence of str
-        Outcome names (:data:`~sim.sensitivity.outcomes.OUTCOMES`).
+        Outcome names (:data:`~sim.sensitivity.batch_outcomes.OUTCOMES`).
     inputs : sequence of str, optional
         The uncertain parameters to draw (paths or sections); default all.
     backend : optional

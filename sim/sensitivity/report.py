@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..output import write_atomic
-from ..params import Params
-from ..table import Table
-from .execute import RunInfo, finish
+from sim.output.run_files import write_atomic
+from sim.inputs.params import Params
+from sim.output.table import Table
+from sim.sensitivity.execute import RunInfo, finish
 
 LIBRARIES = ("numpy", "scipy", "matplotlib", "SALib", "dask", "distributed")
 

@@ -29,15 +29,15 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from ..errors import InputError
-from ..params import Params
-from ..streams import stream_key
-from ..table import Table
-from .execute import Collected, Design, Progress, RunInfo, run_design
-from .inputs import InputSpace, parameter_space, select_paths
-from .model import Point, TrialModel
-from .outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
-from .report import Result, citation, study_label
+from sim.errors import InputError
+from sim.inputs.params import Params
+from sim.rng.streams import stream_key
+from sim.output.table import Table
+from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
+from sim.sensitivity.model import Point, TrialModel
+from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "sobol"
 LEVEL = 0.95
@@ -186,7 +186,7 @@ class SobolResult(Result):
         return {"sobol.csv": self.summary_table()}
 
     def draw(self, folder: Path) -> list[Path]:
-        from .plots import sobol_bars
+        from sim.sensitivity.plots import sobol_bars
 
         return [path for name in self.outcomes for path in sobol_bars(self, name, folder)]
 

@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import InputError
-from ..output import write_atomic
-from .model import Evaluation
+from sim.errors import InputError
+from sim.output.run_files import write_atomic
+from sim.sensitivity.model import Evaluation
 
 STATE = "run.json"
 LOG = "evaluations.jsonl"

@@ -1,0 +1,1 @@
+"""Analyses against the papers and between scenarios: validation, calibration, comparison."""

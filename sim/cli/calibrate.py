@@ -1,0 +1,153 @@
+"""``cartsim calibrate``: fit the inputs the paper gives only through outcomes, and write the params file."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from sim.analyses.calibration import Calibration, Fit, calibrate
+from sim.errors import InputError
+from sim.output.run_files import write_atomic
+from sim.inputs.params import load_params
+from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
+from sim.cli.options import number, whole
+
+NAME = "calibrate"
+HELP = "fit the inputs known only through reported outcomes and write them into the params file"
+EPILOG = """\
+what is fitted (only what the trial's seeds file informs):
+  withdrawal.progression_hazard              from a count withdrawn or not infused, given the waits
+  accrual.cutoff_after_last_enrolment_days   from the median follow-up (at the base accrual period)
+  late.*_hazard[_after_transplant]           from the outcomes at cut-off by transplant status
+
+method: maximum likelihood with censoring on a fixed-seed simulated exposure.  N virtual trials
+(same seed for every candidate value) give each patient's waits and windows; the chance of each
+reported outcome is exact for constant competing hazards over them; the reported counts are
+binomial or multinomial.  Uncertainty: the Jeffreys posterior (Beta or Dirichlet of the counts
++ 1/2) mapped to the hazards, written as a gamma [events, exposure] with its mean and variance.
+
+the file is rewritten in place (or to --out): only the fitted entries' lines change (value,
+source = "calibration", uncertainty, note); comments and layout are kept.
+
+example:
+  cartsim calibrate params/cd5_tall.toml"""
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Fit the inputs of PARAMS that its paper gives only through outcomes to the figures of "
+        "its seeds file, print the fit, and write the updated params file.")
+    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="where to write the calibrated params file (default: PARAMS itself, in place)")
+    parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
+                        help="virtual trials simulated for the exposure (default: %(default)s)")
+    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+                        help="seed of those trials, the same for every candidate value (default: %(default)s)")
+    parser.add_argument("--draws", type=whole(10), default=1000, metavar="D",
+                        help="posterior draws behind each fit's uncertainty (default: %(default)s)")
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    params = load_params(args.params)
+    out = _out_file(args.out, args.params)
+    result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
+    text = updated_text(result, out)
+    print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
+          f"{result.draws} posterior draws")
+    print(format_calibration(result))
+    if result.fits:
+        _check_loads(text, out)
+        write_atomic(out, text)
+        print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
+    else:
+        print(f"nothing to calibrate: {out} left as it was")
+    return 0
+
+
+def _out_file(out: Path | None, params_path: Path) -> Path:
+    target = out if out is not None else params_path
+    if target.exists() and not target.is_file():
+        raise InputError(target, "--out", "exists and is not a file")
+    if target.suffix != ".toml":
+        raise InputError(target, "--out", "a params file must end in .toml")
+    return target
+
+
+def _check_loads(text: str, out: Path) -> None:
+    """Load ``text`` as a params file from a temporary file beside ``out`` (so that its seeds path
+    resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        load_params(temporary)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def updated_text(result: Calibration, out: Path) -> str:
+    """The params file's text with every fitted entry rewritten (and the seeds path made relative
+    to ``out`` if the file moves)."""
+    params = result.params
+    text = params.path.read_text(encoding="utf-8")
+    for fit in result.fits:
+        text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
+                                                          _note(fit, result)), params.path)
+    if out.resolve().parent != params.path.resolve().parent:
+        seeds = os.path.relpath(params.seeds.path.resolve(), out.resolve().parent)
+        text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
+    return text
+
+
+def _note(fit: Fit, result: Calibration) -> str:
+    targets = ", ".join(f"{t.key} = {t.reported:g}" + (f"/{t.of:g}" if t.of is not None else f" {t.unit}".rstrip())
+                        for t in fit.targets if not t.key.startswith("("))
+    low, high = fit.interval
+    return (f"calibrated by `cartsim calibrate` ({result.trials} simulated trials, seed {result.seed}) to {targets}: "
+            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
+
+
+def format_calibration(result: Calibration) -> str:
+    """The fit as plain text: each fitted value with its interval and uncertainty, then the targets."""
+    lines = [f"{'parameter':46} {'fitted':>10}  {'95% interval':<22} uncertainty",
+             f"{'-' * 46} {'-' * 10}  {'-' * 22} {'-' * 11}"]
+    for fit in result.fits:
+        (kind, args), = fit.uncertainty.items()
+        interval = f"[{_short(fit.interval[0])}, {_short(fit.interval[1])}]"
+        lines.append(f"{fit.path:46} {_short(fit.value):>10}  {interval:<22} {kind} [{', '.join(_short(a) for a in args)}]")
+    lines += ["", f"{'target (seeds figure)':36} {'reported':>12} {'model at fit':>13}  informs",
+              f"{'-' * 36} {'-' * 12} {'-' * 13}  {'-' * 7}"]
+    for key, (target, paths) in _targets(result).items():
+        reported = number(target.reported) + (f"/{target.of:g}" if target.of is not None else f" {target.unit}".rstrip())
+        lines.append(f"{key:36} {reported:>12} {target.at_fit:>13.2f}  {_informs(paths)}")
+    if result.skipped:
+        lines += ["", "not calibrated (they stay as the params file states them):"]
+        lines += [f"  {path}: {why}" for path, why in result.skipped.items()]
+    return "\n".join(lines)
+
+
+def _targets(result: Calibration) -> dict:
+    """Each target once, with the parameters it informs."""
+    out: dict = {}
+    for fit in result.fits:
+        for target in fit.targets:
+            out.setdefault(target.key, (target, []))[1].append(fit.path.split(".")[-1])
+    return out
+
+
+def _informs(names: list[str]) -> str:
+    """Parameter names without the repeated words: 'relapse, infection_death, tma_death (after transplant)'."""
+    after = all(name.endswith("_after_transplant") for name in names)
+    short = [name.removesuffix("_after_transplant").removesuffix("_hazard") for name in names]
+    return ", ".join(short) + (" (after transplant)" if after else "")
+
+
+def _short(value: float) -> str:
+    """A fitted value for the screen: 4 significant digits."""
+    return "-" if value is None or math.isnan(value) else toml_number(value, 4)

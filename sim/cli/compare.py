@@ -1,0 +1,107 @@
+"""``cartsim compare``: scenarios against a base on common random numbers, as paired differences."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+
+from sim.analyses.comparison import Comparison, run_comparison
+from sim.output.comparison_files import moved, signed, write_comparison
+from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+from sim.cli.options import number, output_folder, whole
+from sim.cli.progress import ProgressBar
+
+NAME = "compare"
+WIDTH = 110
+HELP = "run scenarios against a base with common random numbers and print paired differences"
+EPILOG = """\
+BASE is a params file or a scenario file; each SCENARIO is a scenario file on the same base params file.
+Every arm runs on --seed, so virtual trial k has the same patients with the same luck in every arm,
+and each outcome's difference scenario - base is taken trial by trial.  Printed per outcome: the
+means, the mean difference with a 95% t interval for it, the spread (2.5th-97.5th percentile) of the
+single-trial differences, and the width ratio: the interval's width over its width when the scenario
+runs on another seed (--seed + 1) instead; below 1 means common random numbers sharpened it.
+
+outputs in DIR (default results/<trial name>/compare):
+  <arm>/            each arm's run outputs and report (see 'cartsim run --help')
+  comparison.csv    per scenario and outcome: means, difference, interval, spread, width ratio
+  comparison.json   the arms, seeds, trials and the interval used
+  report.md         the comparison, with links to each arm's report
+  figures/          with --plots: the comparison chart, and each arm's pictures in its folder
+
+example:
+  cartsim compare params/scenarios/cll1_dose_a.toml params/scenarios/cll1_dose_b.toml \\
+      params/scenarios/cll1_dose_c.toml --trials 1000 --plots"""
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run BASE and every SCENARIO with the same seed and print each outcome's paired difference "
+        "from BASE with a 95%% interval, and how much narrower that interval is than with independent seeds.")
+    parser.add_argument("base", metavar="BASE", type=Path, help="a params file, or a scenario file to compare against")
+    parser.add_argument("scenarios", metavar="SCENARIO", type=Path, nargs="+", help="scenario files on the same base")
+    parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
+                        help="virtual trials per arm (default: %(default)s)")
+    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+                        help="random seed of every arm (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="output folder (default: results/<trial name>/compare)")
+    parser.add_argument("--parameter-uncertainty", action="store_true",
+                        help="draw each trial's parameters from their uncertainty distributions, the same draw in "
+                        "every arm for a parameter the scenarios leave alone")
+    parser.add_argument("--plots", action="store_true", help="also draw the comparison chart and every arm's pictures")
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    base = load_params_or_scenario(args.base)
+    scenarios = [load_scenario(path) for path in args.scenarios]
+    for scenario in scenarios:
+        require_base(scenario, base)
+    out = output_folder(args.out, Path("results") / base.name / "compare")
+    with ProgressBar(label="trials, all arms") as bar:
+        comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty, progress=bar)
+    written = write_comparison(comparison, out, command=["cartsim", *argv])
+    if args.plots:
+        from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+
+        written += draw_folder(out)
+    print(format_comparison(comparison))
+    print(f"wrote {len(set(written))} files to {out}/")
+    return 0
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """Every scenario's table of outcomes that moved, key outcomes first, then the paper's figures."""
+    base = comparison.base
+    lines = [f"Scenarios against {base.label}: {base.results.n_trials} virtual trials per arm, seed {comparison.seed} "
+             f"(common random numbers); independent comparison on seed {comparison.independent_seed}.",
+             "difference = scenario - base in the same virtual trial, mean with a 95% t interval for the mean; "
+             "spread = 2.5th-97.5th percentile of single-trial differences;",
+             "width = interval width with common random numbers / with independent seeds (below 1: narrower)."]
+    for arm in comparison.scenarios:
+        rows = [r for r in comparison.table.rows() if r["scenario"] == arm.label]
+        title = arm.params.scenario.title if arm.params.scenario is not None else arm.label
+        lines += ["", f"{arm.label}: {title}", _header()]
+        lines += [_line(r) for r in rows if r["key"] and moved(r)]
+        lines += ["  the paper's figures (counts per trial):"] + [_line(r) for r in rows if not r["key"] and moved(r)]
+        identical = [r["outcome"] for r in rows if r["trials_paired"] and not moved(r)]
+        undefined = [r["outcome"] for r in rows if not r["trials_paired"]]
+        for what, names in (("identical in every trial", identical), ("undefined in every trial", undefined)):
+            if names:
+                lines.append(textwrap.fill(f"{what}: {', '.join(names)}", WIDTH, initial_indent="  ",
+                                           subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def _header() -> str:
+    return (f"  {'outcome':28} {'base':>8} {'scenario':>9}  {'difference [95% CI]':<31} {'spread':<20} {'width':>5}")
+
+
+def _line(row: dict) -> str:
+    interval = f"{signed(row['diff_mean'])} [{signed(row['diff_low95'])}, {signed(row['diff_high95'])}]"
+    spread = f"[{signed(row['spread_low95'])}, {signed(row['spread_high95'])}]"
+    return (f"  {row['outcome']:28} {number(row['base_mean']):>8} {number(row['scenario_mean']):>9}  "
+            f"{interval:<31} {spread:<20} {number(row['width_ratio']):>5}")
+

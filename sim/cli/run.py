@@ -1,0 +1,82 @@
+"""``cartsim run``: simulate virtual trials and compare them with the reported figures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.output.run_files import write_results
+from sim.inputs.params import Params
+from sim.engines.runner import run_trials
+from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+from sim.cli.options import add_run_options, format_summary, output_folder
+from sim.cli.progress import ProgressBar
+
+NAME = "run"
+HELP = "simulate virtual trials and compare them with the reported figures"
+EPILOG = """\
+outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
+  patients.csv    one row per virtual patient: every event time, grade, response, final state
+  events.csv      tidy event log: trial, patient, event, time
+  trials.csv      one row per virtual trial: every reported figure, KM OS/LFS at 6 and 12 months
+  facilities.csv  per trial and facility: uses, queue waits, utilisation, peak occupancy
+  summary.csv     per figure: reported value, simulated mean, median and 95% interval
+  summary.json    the same with a manifest (versions, params hash, seed, command, run time)
+  parameters.csv  every parameter: value, source, note, uncertainty, whether a scenario set it
+  report.md       the run report, laid out as the STRESS-DES checklist
+  figures/        with --plots: the pictures, PNG and SVG (see 'cartsim plot --help')
+
+example:
+  cartsim run params/cd5_tall.toml --trials 1000 --seed 1 --out results/cd5
+  cartsim run params/cll1_aml.toml --scenario params/scenarios/cll1_dose_c.toml --plots"""
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Simulate N virtual trials of the design in PARAMS, print each reported figure next "
+        "to the simulated median and 95%% interval, and write the tables.")
+    add_run_options(parser)
+    parser.add_argument("--parameter-uncertainty", action="store_true",
+                        help="draw each trial's parameters from their uncertainty distributions "
+                        "(default: every trial at the base values, so only patient-level chance varies)")
+    parser.add_argument("--scenario", type=Path, default=None, metavar="FILE",
+                        help="a scenario file whose base is PARAMS (see params/scenarios/); "
+                        "default --out: results/<trial name>/<scenario name>")
+    parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
+
+
+def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
+    """PARAMS (a params or scenario file), with the scenario applied when one is given."""
+    params = load_params_or_scenario(params_file)
+    if scenario_file is None:
+        return params
+    scenario = load_scenario(scenario_file)
+    require_base(scenario, params)
+    return scenario
+
+
+def default_folder(params: Params) -> Path:
+    """results/<trial name>, or results/<trial name>/<scenario name> for a scenario."""
+    folder = Path("results") / params.name
+    return folder / params.scenario.name if params.scenario is not None else folder
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    params = load_run_params(args.params, args.scenario)
+    out = output_folder(args.out, default_folder(params))
+    with ProgressBar() as bar:
+        results = run_trials(params, trials=args.trials, seed=args.seed,
+                             parameter_uncertainty=args.parameter_uncertainty, progress=bar)
+    written = write_results(results, out, command=["cartsim", *argv])
+    if args.plots:
+        from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+
+        written += draw_folder(out)
+    print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}"
+          f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")
+    if params.scenario is not None:
+        print(f"scenario {params.scenario.name}: {params.scenario.title}")
+    print(format_summary(results.summary()))
+    print(f"wrote {len(set(written))} files to {out}/")
+    return 0

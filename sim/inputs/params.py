@@ -1,0 +1,295 @@
+"""Loading, checking and varying a trial's params file.
+
+Every number in a params file is an entry ``{ value, source, note, uncertainty }``: its base value,
+where it comes from (``seeds:KEY`` for a figure or design fact of the paper, ``calibration``,
+``assumption`` or ``scenario``), a note saying why, and its uncertainty distribution.
+Entries are addressed by dotted paths such as ``crs.incidence`` or ``donor.search_days.median``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from sim.inputs import schema as S
+from sim.errors import InputError
+from sim.inputs.paper import Seeds, load_seeds
+from sim.inputs.durations import FAMILIES, argument_problem
+from sim.inputs.tomlfile import read_toml
+from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
+
+SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario")
+TIMEDIST_ARG_KINDS = {"days": "duration", "mean": "positive", "low": "duration", "high": "duration",
+                      "median": "positive", "sigma": "positive", "loc": "duration"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One parameter: base value (a number, or weights by category), provenance and uncertainty."""
+
+    value: Any
+    kind: str
+    source: str
+    note: str = ""
+    uncertainty: Uncertainty | DirichletUncertainty | None = None
+
+
+@dataclass(frozen=True)
+class Params:
+    """A trial's parameters, checked; never mutated (``with_values`` and ``draw`` return copies)."""
+
+    path: Path
+    sha256: str
+    seeds: Seeds
+    text: dict[str, str | None]
+    entries: dict[str, Entry]
+    families: dict[str, str]
+    scenario: Any = None  # a sim.inputs.scenarios.Scenario when the params come from a scenario file
+
+    def __getitem__(self, path: str) -> Any:
+        return self.entries[path].value
+
+    @property
+    def name(self) -> str:
+        return self.text["trial.name"]
+
+    def timedist(self, path: str) -> tuple[str, dict[str, float]]:
+        """A time distribution's family and argument values."""
+        family = self.families[path]
+        required, optional = FAMILIES[family]
+        args = dict(optional)
+        args.update({arg: self.entries[f"{path}.{arg}"].value
+                     for arg in (*required, *optional) if f"{path}.{arg}" in self.entries})
+        return family, args
+
+    def dose_levels(self) -> dict[str, float]:
+        prefix = "dose.levels."
+        return {p[len(prefix):]: e.value for p, e in self.entries.items() if p.startswith(prefix)}
+
+    def uncertain(self) -> list[str]:
+        """Paths of the entries that carry an uncertainty distribution."""
+        return [path for path, entry in self.entries.items() if entry.uncertainty is not None]
+
+    def with_values(self, changes: Mapping[str, Any], source: str = "scenario") -> "Params":
+        """A copy with some base values changed, checked like a params file."""
+        entries = dict(self.entries)
+        for path, value in changes.items():
+            if path not in entries:
+                raise InputError(self.path, path, "no such parameter")
+            entries[path] = dataclasses.replace(entries[path], value=_checked_value(self.path, path, entries[path], value))
+        new = dataclasses.replace(self, entries=entries)
+        _check_consistency(new)
+        return new
+
+    def draw(self, rng: np.random.Generator) -> "Params":
+        """A copy with every uncertain value drawn from its uncertainty distribution."""
+        draws = {path: self.entries[path].uncertainty.sample(rng) for path in self.uncertain()}
+        return self.with_values(draws)
+
+
+def load_params(path: str | Path) -> Params:
+    """Read and check a params file (and the seeds file it names); InputError on any problem."""
+    path = Path(path)
+    table, sha = read_toml(path)
+    reader = _Reader(path)
+    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
+    reader.section("trial", table["trial"])
+    seeds_path = (path.parent / reader.text["trial.seeds"]).resolve()
+    if not seeds_path.is_file():
+        raise InputError(path, "trial.seeds", f"seeds file '{reader.text['trial.seeds']}' not found beside the params file")
+    reader.seeds = load_seeds(seeds_path)
+    for section in S.SCHEMA:
+        if section != "trial" and section in table:
+            reader.section(section, table[section])
+    params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families)
+    _check_consistency(params)
+    _check_figure_levels(params)
+    return params
+
+
+def read_entry(params: Params, source: str | Path, path: str, spec: object, raw: Any) -> Params:
+    """A copy of ``params`` with the item at ``path`` read from ``raw`` exactly as :func:`load_params` reads it.
+
+    ``spec`` is the item's schema (:mod:`sim.inputs.schema`): a scalar, weights, a time distribution (whose
+    old arguments are dropped), or a text.  Errors name ``source``.  Checks across entries are left
+    to :func:`check_params`, once every item is read.
+    """
+    reader = _Reader(Path(source))
+    reader.seeds, reader.text = params.seeds, dict(params.text)
+    reader.entries, reader.families = dict(params.entries), dict(params.families)
+    if isinstance(spec, S.TimeDist):
+        reader.entries = {p: e for p, e in reader.entries.items() if not p.startswith(f"{path}.")}
+    reader.item(path, spec, raw)
+    return dataclasses.replace(params, text=reader.text, entries=reader.entries, families=reader.families)
+
+
+def check_params(params: Params) -> None:
+    """The checks across entries that :func:`load_params` makes once every entry is read."""
+    _check_consistency(params)
+    _check_figure_levels(params)
+
+
+def _check_figure_levels(params: Params) -> None:
+    """A seeds figure that counts a dose level must name one of the params' levels."""
+    for key, figure in params.seeds.figures.items():
+        level = figure.qualifiers.get("level")
+        if level is not None and level not in params.dose_levels():
+            raise InputError(params.seeds.path, f"figures.{key}.level",
+                             f"dose level '{level}' does not exist in {params.path.name} (levels: {sorted(params.dose_levels())})")
+
+
+class _Reader:
+    """Walks a params table against the schema, collecting entries by dotted path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seeds: Seeds | None = None
+        self.text: dict[str, str | None] = {}
+        self.entries: dict[str, Entry] = {}
+        self.families: dict[str, str] = {}
+
+    def fail(self, key: str, problem: str) -> None:
+        raise InputError(self.path, key, problem)
+
+    def closed(self, where: str, table: Any, allowed: set[str], required: set[str]) -> None:
+        if not isinstance(table, dict):
+            self.fail(where, f"must be a table, got {type(table).__name__}")
+        prefix = f"{where}." if where else ""
+        for key in table:
+            if key not in allowed:
+                self.fail(prefix + key, f"unknown key (expected one of {sorted(allowed)})")
+        for key in sorted(required - set(table)):
+            self.fail(prefix + key, "missing" + (" section" if not where else ""))
+
+    def section(self, name: str, table: Any) -> None:
+        spec = S.SCHEMA[name]
+        required = {k for k, v in spec.items() if not getattr(v, "optional", False)}
+        self.closed(name, table, set(spec), required)
+        # levels first, so that allocation and the low-yield level can be checked against them
+        for key in sorted(table, key=lambda k: not isinstance(spec[k], S.Levels)):
+            self.item(f"{name}.{key}", spec[key], table[key])
+
+    def item(self, path: str, spec: object, value: Any) -> None:
+        if isinstance(spec, S.Text):
+            self.text_item(path, spec, value)
+        elif isinstance(spec, S.Scalar):
+            self.entries[path] = self.scalar(path, spec.kind, value)
+        elif isinstance(spec, S.TimeDist):
+            self.timedist(path, value)
+        elif isinstance(spec, S.Levels):
+            self.closed(path, value, set(value) if isinstance(value, dict) else set(), set())
+            if not value:
+                self.fail(path, "must name at least one dose level")
+            for level, entry in value.items():
+                self.entries[f"{path}.{level}"] = self.scalar(f"{path}.{level}", "positive", entry)
+        elif isinstance(spec, S.Weights):
+            self.entries[path] = self.weights(path, spec, value)
+
+    def text_item(self, path: str, spec: S.Text, value: Any) -> None:
+        if not isinstance(value, str) or not value:
+            self.fail(path, f"must be a non-empty string, got {value!r}")
+        if path == "trial.name" and not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+            self.fail(path, f"must be letters, digits, '_', '.' or '-' (it names the output folder), got {value!r}")
+        if isinstance(spec, S.Choice) and value not in spec.options:
+            self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
+        if spec.level and value not in self.levels():
+            self.fail(path, f"dose level '{value}' does not exist (levels: {sorted(self.levels())})")
+        self.text[path] = value
+
+    def levels(self) -> list[str]:
+        return [p.split(".")[-1] for p in self.entries if p.startswith("dose.levels.")]
+
+    def scalar(self, path: str, kind: str, raw: Any) -> Entry:
+        self.closed(path, raw, S.SCALAR_ENTRY_KEYS, required={"value", "source"})
+        value = raw["value"]
+        problem = S.value_problem(kind, value)
+        if problem:
+            self.fail(f"{path}.value", problem)
+        uncertainty = parse_scalar(raw["uncertainty"], self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
+        if uncertainty is not None and not uncertainty.contains(value):
+            self.fail(f"{path}.uncertainty", f"base value {value} lies outside {uncertainty!r}")
+        entry = Entry(float(value), kind, *self.provenance(path, raw), uncertainty)
+        self.require_range(path, entry)
+        return entry
+
+    def weights(self, path: str, spec: S.Weights, raw: Any) -> Entry:
+        categories = self.levels() if spec.over == "dose.levels" else list(spec.over)
+        self.closed(path, raw, S.SCALAR_ENTRY_KEYS, required={"value", "source"})
+        value = raw["value"]
+        if not isinstance(value, dict) or not value:
+            self.fail(f"{path}.value", "must be a non-empty table of category = weight")
+        for category, weight in value.items():
+            if category not in categories:
+                what = "dose level" if spec.over == "dose.levels" else "category"
+                self.fail(f"{path}.value.{category}", f"{what} '{category}' does not exist (expected one of {categories})")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < math.inf:
+                self.fail(f"{path}.value.{category}", f"a weight must be a finite number >= 0, got {weight!r}")
+        if sum(value.values()) <= 0:
+            self.fail(f"{path}.value", "weights are all zero")
+        uncertainty = parse_dirichlet(raw["uncertainty"], list(value), self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
+        entry = Entry({c: float(w) for c, w in value.items()}, "weights", *self.provenance(path, raw), uncertainty)
+        self.require_range(path, entry)
+        return entry
+
+    def timedist(self, path: str, raw: Any) -> None:
+        family = raw.get("family") if isinstance(raw, dict) else None
+        if not isinstance(family, str) or family not in FAMILIES:
+            self.fail(f"{path}.family", f"must be one of {sorted(FAMILIES)}, got {family!r}")
+        required, optional = FAMILIES[raw["family"]]
+        self.closed(path, raw, {"family", *required, *optional}, {"family", *required})
+        self.families[path] = raw["family"]
+        for arg in raw:
+            if arg != "family":
+                self.entries[f"{path}.{arg}"] = self.scalar(f"{path}.{arg}", TIMEDIST_ARG_KINDS[arg], raw[arg])
+
+    def provenance(self, path: str, raw: dict) -> tuple[str, str]:
+        source, note = raw["source"], raw.get("note", "")
+        if not isinstance(source, str) or not isinstance(note, str):
+            self.fail(f"{path}.source", "source and note must be strings")
+        if source.startswith("seeds:"):
+            if not self.seeds.has(source[len("seeds:"):]):
+                self.fail(f"{path}.source", f"'{source}' names no figure or design fact in {self.seeds.path.name}")
+        elif source in SOURCES_NEEDING_NOTE:
+            if not note.strip():
+                self.fail(f"{path}.note", f"a value whose source is '{source}' must say why in a note")
+        else:
+            self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'assumption' or 'scenario', got {source!r}")
+        return source, note
+
+    def require_range(self, path: str, entry: Entry) -> None:
+        if entry.source == "assumption" and entry.uncertainty is None and entry.kind != "capacity":
+            self.fail(f"{path}.uncertainty", "an assumption must state its plausible range as an uncertainty distribution")
+
+
+def _checked_value(source: Path, path: str, entry: Entry, value: Any) -> Any:
+    if entry.kind == "weights":
+        if not isinstance(value, Mapping) or set(value) != set(entry.value):
+            raise InputError(source, path, f"weights must be given for exactly {sorted(entry.value)}")
+        if any(isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= w < math.inf) for w in value.values()) \
+                or sum(value.values()) <= 0:
+            raise InputError(source, path, "weights must be finite numbers >= 0, not all zero")
+        return {c: float(w) for c, w in value.items()}
+    problem = S.value_problem(entry.kind, value)
+    if problem:
+        raise InputError(source, path, problem)
+    return float(value)
+
+
+def _check_consistency(params: Params) -> None:
+    """Checks across entries: time distributions whose arguments do not fit together, and timing."""
+    for path, family in params.families.items():
+        problem = argument_problem(family, params.timedist(path)[1])
+        if problem:
+            raise InputError(params.path, path, problem)
+    from .design.settings import check_design  # the design section's checks across entries
+
+    check_design(params)
+    if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:
+        raise InputError(params.path, "lymphodepletion.start_before_infusion_days",
+                         "lymphodepletion must end before infusion: start_before_infusion_days >= days")

@@ -1,0 +1,171 @@
+"""The clinical timeline, shared by both engines.
+
+An engine resolves only what depends on other patients: when each patient starts manufacturing
+(``mfg_start``; NaN if they never do), enters intensive care (``icu_start``) and is transplanted
+(``transplant``).  Everything else follows from the per-patient draws by the functions here,
+elementwise over arrays, so the SimPy engine and the cohort engine cannot disagree on clinical logic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.late_hazards import first_event
+from sim.inputs.params import Params
+from sim.model.draws import FAILED, LATE_CAUSES, MRD_POS, NO_CR, PRODUCT, dose_level_names
+from sim.inputs.schema import RESPONSE_CATEGORIES
+
+ICU_MIN_GRADE = 3  # ASTCT grade 3: vasopressor or high-flow oxygen, managed in intensive care
+NAN = np.nan
+
+
+def plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Times that do not depend on queues: when a patient is ready for manufacturing, when they
+    would progress, the manufacturing-to-infusion steps, and their late course from response."""
+    lead = params["lymphodepletion.start_before_infusion_days"]
+    steps = np.maximum(d["manufacturing_days"], lead)  # infused when ready, after a full lead time
+    donor_found = d["arrival"] + d["search_days"]
+    p = {"donor_found": donor_found, "ready": donor_found + d["collection_days"],
+         "progression_at": d["arrival"] + d["progression_days"],
+         "ld_offset": steps - lead, "infusion_offset": steps}
+    p.update(_late_plan(params, d))
+    return p
+
+
+def _late_plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    ratio = np.where(d["response"] == MRD_POS, params["late.relapse_hazard_ratio_mrd_pos"], 1.0)
+    before = np.stack(np.broadcast_arrays(params["late.relapse_hazard"] * ratio, params["late.infection_death_hazard"],
+                                          params["late.tma_death_hazard"]))
+    after = np.stack(np.broadcast_arrays(params["late.relapse_hazard_after_transplant"] * ratio,
+                                         params["late.infection_death_hazard_after_transplant"],
+                                         params["late.tma_death_hazard_after_transplant"]))
+    targets = np.stack([d[f"target_{cause}"] for cause in LATE_CAUSES])
+    untreated, cause = first_event(targets, before, after, np.inf)
+    planned = np.where(d["transplant_intended"], d["transplant_delay_days"] - params["response.assessment_day"], np.inf)
+    return {"hazards_before": before, "hazards_after": after, "late_targets": targets,
+            "event_without_transplant": untreated, "cause_without_transplant": cause,
+            "transplant_planned": np.where(planned < untreated, planned, np.inf)}
+
+
+def trial_rows(d: dict[str, np.ndarray], p: dict[str, np.ndarray]):
+    """Yield (draws, plan) of each trial of a batch whose arrays hold a row per trial."""
+    for r in range(d["arrival"].shape[0]):
+        yield ({key: value[r] for key, value in d.items()},
+               {key: value[:, r] if value.ndim == 3 else value[r] for key, value in p.items()})
+
+
+def stack_rows(outcomes: list[tuple]) -> tuple:
+    """Stack per-trial queue outcomes (mfg_start, icu_start, transplant) into rows; None stays None."""
+    return tuple(None if parts[0] is None else np.stack(parts) for parts in zip(*outcomes))
+
+
+def unlimited_mfg_start(p: dict[str, np.ndarray]) -> np.ndarray:
+    """Manufacturing starts when the patient is ready, unless they progressed first."""
+    return np.where(p["progression_at"] < p["ready"], NAN, p["ready"])
+
+
+def pre_infusion(d: dict[str, np.ndarray], p: dict[str, np.ndarray], mfg_start: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns from enrolment to infusion, given when manufacturing started (NaN: it never did)."""
+    prog = p["progression_at"]
+    ld_start, mfg_end = mfg_start + p["ld_offset"], mfg_start + d["manufacturing_days"]
+    infusion = mfg_start + p["infusion_offset"]
+    failed = d["product"] == FAILED
+    last = np.where(failed, mfg_end, infusion)
+    withdrawn = np.isnan(mfg_start) | (prog < last)
+
+    def reached(t: np.ndarray) -> np.ndarray:
+        return np.where(t <= prog, t, NAN)
+
+    c = {"t_enrol": d["arrival"].astype(float), "new_donor": d["new_donor"],
+         "t_donor_found": np.where(d["new_donor"], reached(p["donor_found"]), NAN),
+         "t_collection": reached(p["ready"]), "t_mfg_start": reached(mfg_start),
+         "t_ld_start": reached(ld_start), "t_mfg_end": reached(mfg_end),
+         "t_infusion": np.where(failed, NAN, reached(infusion)),
+         "t_withdrawal": np.where(withdrawn, prog, NAN)}
+    c["mfg_wait"] = c["t_mfg_start"] - p["ready"]
+    c["product"] = np.where(np.isnan(c["t_mfg_end"]), "", np.array(PRODUCT, dtype=object)[d["product"]])
+    return c
+
+
+def mfg_slot_uses(d, p, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(requested, start, end) per patient of a manufacturing slot (NaN start: no use); the slot is
+    held to the end of manufacturing or to withdrawal."""
+    start = c["t_mfg_start"]
+    return p["ready"], start, np.fmin(start + d["manufacturing_days"], c["t_withdrawal"])
+
+
+def response_time(params: Params, t_infusion: np.ndarray) -> np.ndarray:
+    return t_infusion + params["response.assessment_day"]
+
+
+def unlimited_transplant(params: Params, p: dict[str, np.ndarray], t_infusion: np.ndarray) -> np.ndarray:
+    """Transplant on the planned day (if planned and before any late event): no bed queue."""
+    return response_time(params, t_infusion) + p["transplant_planned"]
+
+
+def crs_onset(d: dict[str, np.ndarray], t_infusion: np.ndarray) -> np.ndarray:
+    return np.where(d["crs_grade"] > 0, t_infusion + d["crs_onset_days"], NAN)
+
+
+def needs_icu(d: dict[str, np.ndarray], t_infusion: np.ndarray) -> np.ndarray:
+    return (d["crs_grade"] >= ICU_MIN_GRADE) & ~np.isnan(t_infusion)
+
+
+def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> dict[str, np.ndarray]:
+    """Columns from infusion on, given ICU entry and transplant times (NaN or inf: none)."""
+    infused = ~np.isnan(t_infusion)
+    onset = crs_onset(d, t_infusion)
+    names = np.array(dose_level_names(params), dtype=object)
+    c = {"dose_level": np.where(infused, names[d["dose_index"]], ""), "dose": np.where(infused, d["dose"], NAN),
+         "t_peak": t_infusion + d["peak_days"], "crs_grade": np.where(infused, d["crs_grade"], 0),
+         "t_crs_onset": onset, "t_crs_end": onset + d["crs_duration_days"],
+         "t_icu_start": np.where(needs_icu(d, t_infusion), icu_start, NAN),
+         "icans_grade": np.where(infused, d["icans_grade"], 0),
+         "t_icans_onset": np.where(d["icans_grade"] > 0, t_infusion + d["icans_onset_days"], NAN),
+         "cytopenia_g34": infused & d["cytopenia_g34"], "early_infection": infused & d["early_infection"]}
+    c["icu_wait"] = c["t_icu_start"] - onset
+    c.update(_late_course(params, d, p, t_infusion, transplant))
+    return c
+
+
+def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.ndarray]:
+    r = response_time(params, t_infusion)
+    transplant = np.where(np.isfinite(transplant), transplant, NAN)
+    time, cause = _late_event(p, transplant - r)
+    responded = ~np.isnan(r) & (d["response"] != NO_CR)
+    event = responded & np.isfinite(time)
+    relapse = np.where(event & (cause == 0), r + time, NAN)
+    failure = np.where(~np.isnan(r) & (d["response"] == NO_CR), r, relapse)  # disease back or never gone
+    hazard = params["late.disease_death_hazard"]
+    disease_death = failure + d["target_disease_death"] / hazard if hazard > 0 else np.full(np.shape(r), NAN)
+    late_death = np.where(event & (cause > 0), r + time, NAN)
+    causes = np.array(LATE_CAUSES, dtype=object)
+    return {"t_response": r, "response": np.where(np.isnan(r), "", np.array(RESPONSE_CATEGORIES, dtype=object)[d["response"]]),
+            "t_transplant": transplant, "transplant_wait": transplant - (r + p["transplant_planned"]),
+            "t_relapse": relapse,
+            "t_death": np.where(np.isnan(late_death), disease_death, late_death),
+            "death_cause": np.where(~np.isnan(late_death), causes[cause],
+                                    np.where(np.isnan(disease_death), "", "disease"))}
+
+
+def _late_event(p: dict[str, np.ndarray], switch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First late event from response with a transplant at ``switch`` (NaN: none); the plan already
+    holds it without transplant, so only the transplanted are computed again."""
+    time, cause = p["event_without_transplant"].copy(), p["cause_without_transplant"].copy()
+    moved = ~np.isnan(switch)
+    if moved.any():
+        time[moved], cause[moved] = first_event(p["late_targets"][:, moved], p["hazards_before"][:, moved],
+                                                p["hazards_after"][:, moved], switch[moved])
+    return time, cause
+
+
+def icu_uses(d, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(requested, start, end) per patient of an ICU bed: from CRS onset, for the CRS duration."""
+    start = c["t_icu_start"]
+    return c["t_crs_onset"], start, start + d["crs_duration_days"]
+
+
+def transplant_bed_uses(params: Params, p, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(requested, start, end) per patient of a transplant bed."""
+    start = c["t_transplant"]
+    return c["t_response"] + p["transplant_planned"], start, start + params["transplant.bed_days"]

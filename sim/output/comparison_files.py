@@ -1,0 +1,122 @@
+"""Writing a scenario comparison: each arm's run folder, the table of differences, its metadata and report."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sim.analyses.comparison import CONFIDENCE, Arm, Comparison
+from sim.stats.key_outcomes import KEY_OUTCOMES
+from sim.output.run_files import write_atomic, write_results
+from sim.output.report import markdown_table, number
+from sim.output.table import Table
+
+INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
+SPREAD = "2.5th-97.5th percentiles of the single-trial differences d_k"
+ROUNDING = 1e-9  # differences smaller than this are floating-point noise in sums of the same numbers
+
+
+def arm_manifest(arm: Arm) -> dict[str, Any]:
+    """What identifies an arm: its label, files and, for a scenario, title and description."""
+    p = arm.params
+    entry = {"label": arm.label, "params_file": str(p.path), "params_sha256": p.sha256, "folder": arm.label}
+    if p.scenario is not None:
+        entry |= {"title": p.scenario.title, "description": p.scenario.description,
+                  "base_params_file": str(p.scenario.base_path), "changed": list(p.scenario.changed)}
+    return entry
+
+
+def comparison_manifest(comparison: Comparison, command: list[str] | None) -> dict[str, Any]:
+    """The comparison's metadata: arms, seeds, trials, the common-random-number scheme and the interval."""
+    base = comparison.base.results
+    return {
+        "base": arm_manifest(comparison.base), "scenarios": [arm_manifest(a) for a in comparison.scenarios],
+        "trials": base.n_trials, "seed": comparison.seed, "independent_seed": comparison.independent_seed,
+        "parameter_uncertainty": base.parameter_uncertainty, "confidence": CONFIDENCE, "interval": INTERVAL,
+        "spread": SPREAD,
+        "width_ratio": "width of the paired interval / width with the scenario on the independent seed",
+        "command": command, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_seconds": round(base.run_seconds + sum(a.results.run_seconds for a in comparison.scenarios), 3),
+    }
+
+
+def write_comparison(comparison: Comparison, out: Path, command: list[str] | None = None) -> list[Path]:
+    """Each arm's outputs in ``out/<label>/``, then ``comparison.csv``, ``comparison.json`` and ``report.md``."""
+    written = []
+    for arm in (comparison.base, *comparison.scenarios):
+        written += write_results(arm.results, out / arm.label, command=command)
+    meta = comparison_manifest(comparison, command)
+    files = {"comparison.csv": comparison.table.to_csv_text(),
+             "comparison.json": json.dumps(_plain(meta), indent=2) + "\n"}
+    for name, text in files.items():
+        write_atomic(out / name, text)
+        written.append(out / name)
+    written.append(write_comparison_report(out, meta, comparison.table))
+    return written
+
+
+def write_comparison_report(out: Path, meta: dict[str, Any], table: Table) -> Path:
+    """The comparison's ``report.md``: the experiment, the key differences, the chart, links to each arm."""
+    path = Path(out) / "report.md"
+    write_atomic(path, render_comparison_report(meta, table, (Path(out) / "figures" / "comparison.png").is_file()))
+    return path
+
+
+def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) -> str:
+    """Markdown for a comparison: experimentation (STRESS-DES 1.3, 2.3, 4.3) and the key results."""
+    base = meta["base"]
+    arms = "\n".join(f"- **{s['label']}**: {s.get('title', s['params_file'])}.  {s.get('description', '')} "
+                     f"([run report]({s['folder']}/report.md))" for s in meta["scenarios"])
+    text = (f"# Scenario comparison against {base['label']}\n\n"
+            f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; "
+            f"command `{' '.join(meta['command'] or [])}`.  Each arm's full report, laid out as the STRESS-DES "
+            f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n"
+            f"## Experimentation aims (STRESS-DES 1.3 A, 2.3)\n\n{arms}\n\n"
+            "## Estimation approach (STRESS-DES 4.3)\n\n"
+            f"Every arm runs on seed {meta['seed']}: virtual trial k of every arm has the same patients with the same "
+            "luck (common random numbers), and each outcome's difference d_k = scenario_k - base_k is paired on k.  "
+            f"Interval: {meta['interval']}.  Spread: {meta['spread']}.  To show what the pairing buys, each scenario "
+            f"also ran on seed {meta['independent_seed']}; 'width ratio' is the paired interval's width over the "
+            "interval's width with that independent run.\n\n## Key outcomes\n\n")
+    text += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
+                                              "spread", "width ratio"])
+    same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
+            if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
+    if same:
+        text += "\n\nIdentical to the base in every trial of every scenario: " + "; ".join(same) + "."
+    if chart:
+        text += "\n\n![Paired differences from the base](figures/comparison.png)\n"
+    return text + "\n"
+
+
+def _key_rows(table: Table) -> list[list[str]]:
+    return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label, number(r["base_mean"]), number(r["scenario_mean"]),
+             f"{signed(r['diff_mean'])} [{signed(r['diff_low95'])}, {signed(r['diff_high95'])}]",
+             f"[{signed(r['spread_low95'])}, {signed(r['spread_high95'])}]", number(r["width_ratio"])]
+            for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]
+
+
+def moved(row: dict[str, Any]) -> bool:
+    """True if a comparison row shows any difference (its mean or interval is not exactly zero)."""
+    return any(not math.isnan(v) and v != 0 for v in (row["diff_mean"], row["diff_low95"], row["diff_high95"],
+                                                      row["spread_low95"], row["spread_high95"]))
+
+
+def signed(value: float) -> str:
+    """A difference with its sign, to three significant decimals, '-' when missing."""
+    if value is None or math.isnan(value):
+        return "-"
+    return "0" if abs(value) < ROUNDING else f"{value:+.3g}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None if math.isnan(value) else str(value)
+    return value

@@ -1,0 +1,276 @@
+"""The run report: markdown laid out as the STRESS-DES checklist, filled from the run's own files.
+
+STRESS-DES (Monks T, Currie CSM, Onggo BS, Robinson S, Kunc M, Taylor SJE. Strengthening the
+reporting of empirical simulation studies: introducing the STRESS guidelines. J Simul 2019;13:55-67)
+lists what a discrete-event simulation study should report, in six sections: objectives, logic,
+data, experimentation, implementation and code access.  Every run-specific statement here comes
+from ``summary.json`` (its manifest), ``parameters.csv`` and the pictures in ``figures/``; the
+model's logic is described once, below, as the code implements it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sim.output.run_folder import RunData
+from sim.output.table import Table
+
+CHECKLIST = "STRESS-DES (Monks et al., J Simul 2019;13:55-67)"
+DRAWN = "parameters drawn from their uncertainty distributions"
+DRAW_FLOW = "draw the flow diagram with `cartsim plot`."
+PATHWAY = (
+    "enrolment over an accrual period", "donor route: the previous transplant donor (cohort A) or a newly matched "
+    "donor found after a search (cohort B)", "cell collection", "queue for a manufacturing slot, then manufacturing "
+    "(it may fail, or yield too few cells for the target dose)", "withdrawal before infusion: a latent time to rapid "
+    "progression or death competing with the wait", "lymphodepletion, ending before infusion",
+    "infusion at a dose level",
+    "CAR-T expansion to a peak", "cytokine release syndrome (ASTCT grade; grade 3 or more needs an ICU bed, which may "
+    "have to be waited for)", "neurotoxicity (CRES/ICANS)", "grade 3-4 cytopenia and early infection",
+    "response at the day 28-30 assessment: MRD-negative CR, MRD-positive CR or no CR",
+    "consolidative allogeneic transplant for some responders (a transplant bed)",
+    "late relapse, infection death and TMA death as competing risks whose hazards change at transplant; death from "
+    "disease after relapse or without remission", "data cut-off: events after it are censored")
+FIGURE_CAPTIONS = {
+    "flow": "Patient flow (CONSORT style): simulated counts, median [95% interval] over virtual trials, with the "
+            "reported counts beside them.",
+    "survival": "Kaplan-Meier overall and leukaemia-free survival from infusion.",
+    "cumulative_incidence": "Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen).",
+    "swimmer": "Swimmer plot of one virtual trial: each patient's course and events.",
+    "resources": "Manufacturing slots and ICU beds in use over time, and queue waits.",
+    "comparison": "Paired differences of each scenario from the base, with 95% intervals.",
+}
+
+
+def render_report(run: RunData) -> str:
+    """The whole report of one run, as markdown."""
+    m = run.manifest
+    parts = [_header(run), _objectives(run), _logic(run), _data(run), _experimentation(run),
+             _implementation(m), _code_access(m), _results(run)]
+    return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def markdown_table(rows: list[list[Any]], header: list[str]) -> str:
+    """A markdown table; pipes and line breaks inside cells are escaped."""
+    clean = lambda cell: str(cell).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(clean(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def number(value: Any) -> str:
+    """A figure for the report: whole numbers bare, others to two decimals, '-' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, str):
+        return value
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def _header(run: RunData) -> str:
+    m = run.manifest
+    return (f"# Run report: {run.title}\n\n"
+            f"{m['trials']} virtual trials, seed {m['seed']}, "
+            f"{DRAWN if m.get('parameter_uncertainty') else 'base parameters'}; "
+            f"created {m.get('created_utc', '-')} by `{' '.join(m.get('command') or [])}`.  "
+            f"Laid out as the {CHECKLIST} checklist; item numbers are the checklist's.")
+
+
+def _objectives(run: RunData) -> str:
+    scenario = run.manifest.get("scenario")
+    aims = ("To reproduce the trial as run and set each reported figure beside the simulated distribution over "
+            "virtual trials of the same size (base case).")
+    if scenario:
+        aims += f"\n\n(A) Scenario **{scenario['name']}**: {scenario['title']}.  {scenario['description']}"
+    return (
+        "## 1. Objectives\n\n"
+        "**1.1 Purpose of the model.** A discrete-event simulation of an early-phase trial of donor-derived CAR-T "
+        "cell therapy, one virtual patient at a time, to reproduce the published trial and ask what-if questions "
+        f"(dose, donor route, manufacturing capacity, consolidative transplant, toxicity management).  Trial: "
+        f"{run.summary.get('citation', run.manifest['trial'])}.\n\n"
+        "**1.2 Model outputs.** Computed on each virtual trial at its data cut-off, from the patients' records: "
+        "every figure the paper reports (counts of patients, as defined in the seeds file), Kaplan-Meier overall and "
+        "leukaemia-free survival from infusion at 6 and 12 months (`scipy.stats.ecdf` on censored data), median "
+        "follow-up by reverse Kaplan-Meier, and per facility the uses, mean and longest queue wait, occupied days, "
+        "mean occupancy, utilisation (occupied days over capacity times the trial's length) and peak occupancy.  "
+        "Over the virtual trials each is summarised by its mean, median and 2.5th-97.5th percentiles: the range one "
+        "trial of this size could show by chance, not a confidence interval for the mean.\n\n"
+        f"**1.3 Experimentation aims.** {aims}")
+
+
+def _logic(run: RunData) -> str:
+    steps = "\n".join(f"{i}. {step}" for i, step in enumerate(PATHWAY, 1))
+    flow = _figure_link(run, "flow")
+    return (
+        "## 2. Logic\n\n"
+        f"**2.1 Base model overview diagram.** Each virtual patient follows the pathway below; "
+        f"{'the flow diagram under Results shows the counts along it.' if flow else DRAW_FLOW}\n\n"
+        f"{steps}\n\n"
+        "**2.2 Base model logic.** Everything about a patient that does not depend on other patients is drawn "
+        "beforehand from named random streams (times through inverse CDFs, categories through cumulative weights); "
+        "SimPy processes add what does: queues for manufacturing slots, ICU beds and transplant beds, served first "
+        "come first served, a patient leaving the manufacturing queue on progression and the transplant queue on a "
+        "late event.  CRS grade follows a proportional-odds model: exceedance probabilities at a reference dose, "
+        "shifted on the log-odds scale by dose and by `crs.severity_log_odds_shift`.  Late events compete with "
+        "constant hazards that change at transplant; each patient carries one unit-exponential target per cause, "
+        "so event times are exact.\n\n"
+        f"**2.3 Scenario logic.** {_scenario_logic(run)}\n\n"
+        "**2.4 Algorithms.** Inverse-CDF sampling of every duration and category; cumulative-hazard hitting times "
+        "for competing late events; Kaplan-Meier and reverse Kaplan-Meier through `scipy.stats.ecdf`; "
+        "Aalen-Johansen cumulative incidence for competing risks in the pictures.\n\n"
+        "**2.5 Components.**\n\n" + _components(run))
+
+
+def _scenario_logic(run: RunData) -> str:
+    scenario = run.manifest.get("scenario")
+    if not scenario:
+        return "None: this run is the base case of its params file."
+    rows = [[f"`{path}`", base or "(new)", _parameter_value(run, path)]
+            for path, base in zip(scenario["changed"], scenario.get("base_values", [""] * len(scenario["changed"])))]
+    return (f"Scenario `{scenario['file']}` changes these entries of its base `{scenario['base_params_file']}` "
+            "(each entry's source, note and uncertainty are in 3.3):\n\n"
+            + markdown_table(rows, ["parameter", "base value", "scenario value"]))
+
+
+def _parameter_value(run: RunData, path: str) -> str:
+    table = run.parameters
+    if table is None:
+        return "-"
+    values = [row["value"] for row in table.rows() if row["path"] == path]
+    if values:
+        return str(values[0])
+    args = [f"{row['path'][len(path) + 1:]}={row['value']}"
+            for row in table.rows() if row["path"].startswith(f"{path}.")]
+    return ", ".join(args) or "-"
+
+
+def _components(run: RunData) -> str:
+    value = lambda path: _parameter_value(run, path)  # noqa: E731
+    return (
+        f"- 2.5.1 Entities: virtual patients, {value('accrual.enrolled')} per trial (`accrual.enrolled`).\n"
+        "- 2.5.2 Activities: donor search, cell collection, manufacturing, lymphodepletion, infusion, the CRS episode "
+        "(an ICU stay if grade 3 or more), the response assessment, the transplant admission.\n"
+        f"- 2.5.3 Resources: manufacturing slots ({value('resources.manufacturing_slots')}), ICU beds "
+        f"({value('resources.icu_beds')}), transplant beds ({value('resources.transplant_beds')}); "
+        "`inf` is unlimited.\n"
+        "- 2.5.4 Queues: first come, first served for each resource; a patient who progresses leaves the "
+        "manufacturing queue (a withdrawal), a late event ends the wait for a transplant bed.\n"
+        f"- 2.5.5 Entry and exit points: enrolment over a mean period of {value('accrual.mean_period_days')} days "
+        "(exponential gaps); exit by withdrawal, a failed product, death, or the data cut-off "
+        f"{value('accrual.cutoff_after_last_enrolment_days')} days after the last enrolment.")
+
+
+def _data(run: RunData) -> str:
+    m = run.manifest
+    table = run.parameters
+    return (
+        "## 3. Data\n\n"
+        f"**3.1 Data sources.** {run.summary.get('citation', '-')}; only the abstract was available.  The reported "
+        f"figures are restated in `{m['seeds_file']}` (SHA-256 `{m['seeds_sha256'][:16]}...`); the parameters are "
+        f"in `{m['params_file']}` (SHA-256 `{m['params_sha256'][:16]}...`).\n\n"
+        "**3.2 Pre-processing.** A proportion reported as k of n becomes a Beta(k + 1/2, n - k + 1/2) uncertainty "
+        "distribution (Jeffreys prior), a split of n patients a Dirichlet(counts + 1/2), a rate events over "
+        "exposure a Gamma(events + 1/2, 1/exposure); a median with a range becomes a distribution fitted to them, "
+        "the fit written in the entry's note.  Hazards the papers give only as outcomes are calibrated.\n\n"
+        f"**3.3 Input parameters.** {_source_counts(table)}\n\n{_parameter_rows(table)}\n\n"
+        f"**3.4 Assumptions.** {_assumptions(table)}")
+
+
+def _source_counts(table: Table | None) -> str:
+    if table is None:
+        return "The parameters table (`parameters.csv`) is missing from this folder."
+    sources = [s.split(":")[0] for s in table["source"] if s]
+    counts = {s: sources.count(s) for s in dict.fromkeys(sources)}
+    return (f"{len(sources)} numeric entries: " + ", ".join(f"{n} from {s}" for s, n in counts.items())
+            + ".  Source `seeds:KEY` is a figure or design fact of the paper; `calibration` is fitted to reported "
+            "outcomes; `assumption` has its reason in the note and its plausible range as the uncertainty; "
+            "`scenario` is a setting of the simulated scenario.")
+
+
+def _parameter_rows(table: Table | None) -> str:
+    if table is None:
+        return ""
+    rows = [[f"`{r['path']}`", r["value"], r["source"], r["note"], r["uncertainty"],
+             "yes" if r["scenario"] else ""] for r in table.rows()]
+    return markdown_table(rows, ["parameter", "value", "source", "note", "uncertainty", "set by scenario"])
+
+
+def _assumptions(table: Table | None) -> str:
+    if table is None:
+        return "-"
+    n = sum(1 for s in table["source"] if s == "assumption")
+    return (f"{n} entries are assumptions (source `assumption` in 3.3), each with its reason and range; the "
+            "main ones are the late hazards and the timings the abstracts do not report.  Structural assumptions: "
+            "no deaths within 30 days of infusion; infection and TMA deaths only in remission; GVHD and cell "
+            "kinetics beyond the expansion peak are not modelled; response does not depend on dose.")
+
+
+def _experimentation(run: RunData) -> str:
+    m = run.manifest
+    return (
+        "## 4. Experimentation\n\n"
+        "**4.1 Initialisation.** A terminating simulation: each virtual trial starts empty at the first "
+        "enrolment, so there is no warm-up.\n\n"
+        "**4.2 Run length.** Each virtual trial runs to its data cut-off, "
+        f"{_parameter_value(run, 'accrual.cutoff_after_last_enrolment_days')} days after its last enrolment.\n\n"
+        f"**4.3 Estimation approach.** {m['trials']} virtual trials (replications), each enrolling the trial's "
+        f"number of patients, with seed {m['seed']}; "
+        + ("each trial first draws its parameters from their uncertainty distributions (one stream per parameter). "
+           if m.get("parameter_uncertainty") else "every trial at the base parameter values, so only patient-level "
+           "chance varies. ")
+        + "Common random numbers: trial k has its own `SeedSequence(seed, k)`, and each stochastic element of the "
+        "pathway its own stream keyed by name, patient i taking element i; so the same seed gives each patient the "
+        "same luck in every scenario, and scenario comparisons are paired trial by trial.")
+
+
+def _implementation(m: dict[str, Any]) -> str:
+    libraries = ", ".join(f"{name} {version}" for name, version in (m.get("libraries") or {}).items())
+    machine = m.get("machine") or {}
+    return (
+        "## 5. Implementation\n\n"
+        f"**5.1 Software.** Python {m.get('python', '-')}; {m.get('package', 'cartsim')} {m.get('version', '-')}; "
+        f"{libraries}.\n\n"
+        "**5.2 Random sampling.** NumPy PCG64 streams from `SeedSequence(seed, spawn_key=(trial, crc32(name)))`; "
+        "every draw through an inverse CDF from one uniform per patient and stream.\n\n"
+        f"**5.3 Model execution.** Engine: {m.get('engine', '-')} ('des' is the SimPy process engine; 'cohort' "
+        "computes the same records over arrays where no facility is limited); one process, trials in sequence.\n\n"
+        f"**5.4 System specification.** {machine.get('platform', '-')}, {machine.get('processor') or '-'}, "
+        f"{machine.get('cpus', '-')} CPUs.  Run time {number(m.get('run_seconds'))} s.")
+
+
+def _code_access(m: dict[str, Any]) -> str:
+    return (
+        "## 6. Code access\n\n"
+        f"**6.1 Computer model sharing statement.** `cartsim` {m.get('version', '-')} is open source.  To reproduce "
+        f"these tables exactly (same seed, same files by SHA-256): `{' '.join(m.get('command') or [])}`.")
+
+
+def _results(run: RunData) -> str:
+    rows = [[f"`{f['figure']}`", number(f.get("reported")) + (f"/{number(f['of'])}" if f.get("of") is not None else ""),
+             number(f.get("sim_median")), f"[{number(f.get('sim_low95'))}, {number(f.get('sim_high95'))}]", f["says"]]
+            for f in run.summary.get("figures", [])]
+    text = ("## Results (after the checklist)\n\nEach reported figure beside its simulated median and 2.5th-97.5th "
+            "percentiles over the virtual trials:\n\n"
+            + markdown_table(rows, ["figure", "reported (trial as run)" if run.manifest.get("scenario") else "reported",
+                                    "simulated", "95% of trials", "what it counts"]))
+    return text + _figures(run)
+
+
+def _figure_link(run: RunData, name: str) -> str | None:
+    path = run.figures_folder / f"{name}.png"
+    return f"{run.figures_folder.name}/{name}.png" if path.is_file() else None
+
+
+def _figures(run: RunData) -> str:
+    links = [(name, _figure_link(run, name)) for name in FIGURE_CAPTIONS]
+    shown = [f"![{FIGURE_CAPTIONS[name]}]({link})\n\n*{FIGURE_CAPTIONS[name]}* (also as SVG)"
+             for name, link in links if link]
+    if not shown:
+        return "\n\nNo pictures were drawn for this run: `cartsim plot " + str(run.folder) + "` draws them."
+    return "\n\n### Pictures\n\n" + "\n\n".join(shown)
+
+
+def report_path(folder: Path) -> Path:
+    """Where a run folder's report goes."""
+    return Path(folder) / "report.md"

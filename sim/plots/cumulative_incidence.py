@@ -1,0 +1,64 @@
+"""Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen), across trials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.stats.competing_risks import NON_RELAPSE_DEATH, RELAPSE, TRANSPLANT, aalen_johansen, relapse_and_nrm, transplant_competing
+from sim.stats.key_outcomes import trial_slices
+from sim.output.run_folder import RunData
+from sim.stats.kaplan_meier import DAYS_PER_MONTH
+from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
+from sim.plots.survival_curves import BAND_DEFINED, grid
+
+NAME = "cumulative_incidence"
+CURVES = {  # name: (label, endpoint, cause)
+    "relapse": ("relapse or no remission", relapse_and_nrm, RELAPSE),
+    "nrm": ("non-relapse mortality (infection, TMA)", relapse_and_nrm, NON_RELAPSE_DEATH),
+    "transplant": ("consolidative transplant", transplant_competing, TRANSPLANT),
+}
+CAUSES = 2  # each endpoint has two competing causes (see sim.stats.competing_risks)
+
+
+def incidence_curves(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarray:
+    """Aalen-Johansen cumulative incidence of one curve at ``grid_days``: a row per virtual trial."""
+    _, endpoint, cause = CURVES[name]
+    rows = []
+    for _, t in trial_slices(run.patients):
+        time, causes = endpoint(t)
+        empty = np.full(grid_days.shape, np.nan)
+        rows.append(aalen_johansen(time, causes, CAUSES).at(grid_days, cause) if time.size else empty)
+    return np.array(rows)
+
+
+def pooled_incidence(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarray:
+    """Aalen-Johansen cumulative incidence over every virtual patient of every trial."""
+    _, endpoint, cause = CURVES[name]
+    time, causes = endpoint(run.patients.columns)
+    return aalen_johansen(time, causes, CAUSES).at(grid_days, cause)
+
+
+def draw(run: RunData, folder: Path) -> list[Path]:
+    """One panel: the three cumulative incidence curves with their bands across virtual trials."""
+    days = grid(run)
+    months = days / DAYS_PER_MONTH
+    with house_style():
+        figure = new_figure(12, 4.4)
+        axes = figure.subplots(1, len(CURVES), sharey=True)
+        for ax, (name, (label, _, _)) in zip(axes, CURVES.items()):
+            low, _, high = percentile_band(incidence_curves(run, name, days), BAND_DEFINED)
+            band(ax, months, low, pooled_incidence(run, name, days), high, COLOURS[name], "all virtual patients")
+            ax.plot([], [], color=COLOURS[name], alpha=0.25, linewidth=8, label="95% of single virtual trials")
+            ax.set_title(label[0].upper() + label[1:])
+            ax.set_xlabel("months since infusion")
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlim(0, months.max())
+            ax.legend(loc="upper left", frameon=True, framealpha=0.9, edgecolor="none")
+        axes[0].set_ylabel("cumulative incidence (probability)")
+        figure.suptitle(f"{run.title}: cumulative incidence after infusion, {run.manifest['trials']} virtual trials")
+        footnote(figure, "Aalen-Johansen estimates. Relapse (or no remission at assessment) competes with non-relapse "
+                 "death; transplant competes with relapse or death before it.\nLines: all virtual patients; bands: "
+                 "2.5th-97.5th percentiles of single trials, where at least 90% of trials are still in follow-up.")
+        return save(figure, folder, NAME)

@@ -1,0 +1,87 @@
+"""Kaplan-Meier overall and leukaemia-free survival from infusion, with a band across virtual trials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.stats.trial_figures import leukaemia_free_survival, overall_survival
+from sim.stats.key_outcomes import trial_slices
+from sim.output.run_folder import RunData
+from sim.stats.kaplan_meier import DAYS_PER_MONTH, km_survival_at
+from sim.plots.overlay import crude_survival, reported_label
+from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
+
+NAME = "survival"
+GRID_POINTS = 300
+BAND_DEFINED = 0.9  # the band is drawn where at least this share of trials still has follow-up
+ENDPOINTS = {"os": ("Overall survival", overall_survival), "lfs": ("Leukaemia-free survival", leukaemia_free_survival)}
+
+
+def survival_curves(run: RunData, endpoint: str, grid_days: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier survival of ``endpoint`` ('os' or 'lfs') at ``grid_days``: a row per virtual trial."""
+    function = ENDPOINTS[endpoint][1]
+    return np.array([km_survival_at(*function(t), grid_days) for _, t in trial_slices(run.patients)])
+
+
+def pooled_curve(run: RunData, endpoint: str, grid_days: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier survival of ``endpoint`` over every virtual patient of every trial: the model's curve."""
+    time, event = ENDPOINTS[endpoint][1](run.patients.columns)
+    return km_survival_at(time, event, grid_days)
+
+
+def grid(run: RunData) -> np.ndarray:
+    """Days from infusion up to the longest follow-up of any infused patient."""
+    t = run.patients
+    follow = (t["t_end"] - t["t_infusion"])[~np.isnan(t["t_infusion"])]
+    return np.linspace(0.0, float(follow.max()) if follow.size else 1.0, GRID_POINTS)
+
+
+def draw(run: RunData, folder: Path) -> list[Path]:
+    """Two panels, OS and LFS: median and 95% band of the trials' Kaplan-Meier curves; reported points."""
+    days = grid(run)
+    months = days / DAYS_PER_MONTH
+    crude = crude_survival(run.seeds)
+    with house_style():
+        figure = new_figure(10, 4.3)
+        axes = figure.subplots(1, 2, sharey=True)
+        for ax, endpoint in zip(axes, ENDPOINTS):
+            _panel(ax, endpoint, months, survival_curves(run, endpoint, days), pooled_curve(run, endpoint, days), crude,
+                   reported_label(bool(run.manifest.get("scenario"))))
+        figure.suptitle(f"{run.title}: survival after infusion, {run.manifest['trials']} virtual trials")
+        footnote(figure, "Line: Kaplan-Meier over every virtual patient (the model's curve). Band: 2.5th-97.5th "
+                 "percentiles of the trials' own Kaplan-Meier estimates,\nwhere at least 90% of the trials are still "
+                 "in follow-up (one trial is as large as the real one, so its curve varies this much by chance).")
+        return save(figure, folder, NAME)
+
+
+def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np.ndarray, crude, label: str) -> None:
+    title = ENDPOINTS[endpoint][0]
+    low, _, high = percentile_band(curves, BAND_DEFINED)
+    band(ax, months, low, pooled, high, COLOURS[endpoint], "simulated, all virtual patients")
+    ax.plot([], [], color=COLOURS[endpoint], alpha=0.25, linewidth=8, label="95% of single virtual trials")
+    if crude is not None:
+        _overlay(ax, endpoint, crude, label)
+    ax.set_title(title)
+    ax.set_xlabel("months since infusion")
+    ax.set_ylabel("probability")
+    ax.set_ylim(-0.02, 1.02)
+    shown = ~np.isnan(pooled)
+    ax.set_xlim(0, months[shown].max() * 1.02 if shown.any() else 1)
+    ax.legend(loc="lower left", frameon=True, framealpha=0.9, edgecolor="none")
+
+
+def _overlay(ax, endpoint: str, crude, reported: str) -> None:
+    n = int(round(crude.patients))
+    ax.axvline(crude.months, color=COLOURS["grey"], linestyle=":", linewidth=1,
+               label=f"{reported} median follow-up, {crude.months:g} months")
+    if endpoint == "lfs":
+        ax.plot([crude.months], [crude.leukaemia_free], "D", color=COLOURS["reported"], markersize=7,
+                label=f"{reported}: in remission at last follow-up ({crude.leukaemia_free * n:.0f}/{n}, crude)")
+        return
+    ax.errorbar([crude.months], [(crude.alive_low + crude.alive_high) / 2],
+                yerr=[[(crude.alive_high - crude.alive_low) / 2]] * 2, fmt="D", color=COLOURS["reported"],
+                markersize=7, capsize=4,
+                label=f"{reported}: alive at last follow-up, {crude.alive_low * n:.0f}-{crude.alive_high * n:.0f}/{n} "
+                "(crude;\nvital status after relapse not reported)")

@@ -1,0 +1,193 @@
+"""Validation against the papers: percentiles and intervals on known cases, the table, the command.
+
+The percentile and interval checks use hand-made samples whose answers are worked out in the
+comments.  The acceptance check (every figure of both trials passes at the shipped parameters)
+runs the README's command in-process: 2,000 virtual trials, seed 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sim
+from conftest import PARAMS
+from sim.inputs.paper import Figure
+from sim.output.table import Table
+from sim.analyses.validation import (FAIL, NO_VALUE, NOT_MODELLED, PASS, central_interval, failed, figure_row,
+                            midrank_percentile, status, validation_table)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def cartsim(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+# -- percentiles and intervals on hand-made samples --------------------------------------------
+
+SAMPLE = [0, 1, 1, 2, 2, 2, 3, 5]  # eight values with ties, as counts have
+
+
+@pytest.mark.parametrize("value, expected", [
+    (2, 100 * (3 + 3 / 2) / 8),   # 3 below (0, 1, 1), 3 tied: 56.25
+    (0, 100 * (0 + 1 / 2) / 8),   # nothing below, 1 tied: 6.25
+    (4, 100 * 7 / 8),             # 7 below, none tied: 87.5
+    (5, 100 * (7 + 1 / 2) / 8),   # the maximum: 93.75, not 100
+    (-1, 0.0), (6, 100.0),
+])
+def test_midrank_percentile_on_a_hand_made_sample(value, expected):
+    assert midrank_percentile(SAMPLE, value) == pytest.approx(expected)
+
+
+def test_midrank_percentile_ignores_undefined_trials_and_is_nan_without_any():
+    assert midrank_percentile([np.nan, 1, 3, np.nan], 3) == pytest.approx(75.0)
+    assert np.isnan(midrank_percentile([np.nan, np.nan], 1))
+
+
+def test_a_figure_every_trial_reproduces_sits_at_the_50th_percentile():
+    assert midrank_percentile([19] * 500, 19) == 50.0
+    assert central_interval([19] * 500) == (19, 19)
+
+
+def test_central_interval_takes_values_from_the_sample():
+    # 0..99: the inverted CDF reaches 0.025 at 2 (3 of 100 values) and 0.975 at 97 (98 of 100)
+    assert central_interval(np.arange(100)) == (2, 97)
+    assert central_interval(SAMPLE) == (0, 5)
+
+
+@pytest.mark.parametrize("reported, expected", [(2, PASS), (97, PASS), (1, FAIL), (98, FAIL), (50.5, PASS)])
+def test_pass_means_inside_the_central_interval_bounds_included(reported, expected):
+    assert status(reported, central_interval(np.arange(100))) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=300), st.integers(-1, 13))
+def test_a_midrank_percentile_inside_2_5_to_97_5_always_passes(sample, reported):
+    """The two definitions agree where it matters: a reported count whose mid-rank percentile lies in
+    [2.5, 97.5] is inside the inverted-CDF 95% interval (the interval is the more lenient at a tie)."""
+    percentile = midrank_percentile(sample, reported)
+    if 2.5 <= percentile <= 97.5:
+        assert status(reported, central_interval(sample)) == PASS
+
+
+def test_a_figure_the_model_cannot_produce_is_listed_with_its_reason():
+    figure = Figure("gvhd", "not_modelled", 1.0, "grade 1 GVHD", of=5, why="not part of the pathway")
+    row = figure_row(figure, None)
+    assert row["status"] == NOT_MODELLED and row["why"] == "not part of the pathway"
+    assert row["reported"] == 1.0 and row["of"] == 5.0 and np.isnan(row["percentile"])
+
+
+def test_a_figure_no_virtual_trial_produced_counts_as_failed():
+    figure = Figure("peak", "peak_day", 9.0, "median peak day", qualifiers={"stat": "median"})
+    row = figure_row(figure, np.full(50, np.nan))
+    assert row["status"] == NO_VALUE and row["trials_defined"] == 0
+    table = Table({name: [value] for name, value in row.items()})
+    assert failed(table) == ["peak"]
+
+
+# -- the table on a few hundred virtual trials --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cd5_table(cd5):
+    results = sim.run_trials(cd5, trials=300, seed=7, parameter_uncertainty=True)
+    return results, validation_table(cd5.seeds, results.trials)
+
+
+def test_every_seeds_figure_is_in_the_table_in_file_order(cd5, cd5_table):
+    _, table = cd5_table
+    assert list(table["figure"]) == list(cd5.seeds.figures)
+    not_modelled = {k for k, f in cd5.seeds.figures.items() if not f.modelled}
+    assert {r["figure"] for r in table.rows() if r["status"] == NOT_MODELLED} == not_modelled
+
+
+def test_table_percentiles_and_intervals_are_those_of_the_simulated_values(cd5, cd5_table):
+    results, table = cd5_table
+    for row in table.rows():
+        if row["status"] == NOT_MODELLED:
+            continue
+        x = results.trials[row["figure"]].astype(float)
+        x = x[~np.isnan(x)]
+        r = row["reported"]
+        assert row["percentile"] == pytest.approx(100 * (np.mean(x < r) + np.mean(x == r) / 2)), row["figure"]
+        low, high = np.sort(x)[[int(np.ceil(0.025 * x.size)) - 1, int(np.ceil(0.975 * x.size)) - 1]]
+        assert (row["sim_low95"], row["sim_high95"]) == (low, high), row["figure"]
+        assert row["status"] == (PASS if low <= r <= high else FAIL)
+
+
+# -- acceptance: both trials at their shipped parameters ----------------------------------------
+
+@pytest.mark.parametrize("trial", ["cd5", "cll1"])
+def test_every_reported_figure_passes_at_the_shipped_parameters(trial, request):
+    """400 virtual trials with parameter uncertainty, seed 0: every reported value lies well inside
+    (its percentile is between 30 and 80 at 2,000 trials), so 400 trials place the bounds closely enough."""
+    params = request.getfixturevalue(trial)
+    table = validation_table(params.seeds, sim.run_trials(params, trials=400, seed=0, parameter_uncertainty=True).trials)
+    assert failed(table) == [], table.rows()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", ["cd5", "cll1"])
+def test_every_reported_figure_passes_as_in_the_readme(trial, request):
+    """The README's validation: 2,000 virtual trials with parameter uncertainty, seed 0 (about 8 s each)."""
+    params = request.getfixturevalue(trial)
+    table = validation_table(params.seeds, sim.run_trials(params, trials=2000, seed=0, parameter_uncertainty=True).trials)
+    assert failed(table) == [], table.rows()
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("trial", ["cd5_tall", "cll1_aml"])
+def test_validate_prints_the_table_and_writes_csv_json_and_the_plot(trial, tmp_path):
+    out = tmp_path / "out"
+    done = cartsim("validate", str(PARAMS[trial]), "--trials", "200", "--seed", "3", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    seeds = sim.load_params(PARAMS[trial]).seeds
+    for key in seeds.figures:
+        assert key in done.stdout
+    assert "mid-rank" in done.stdout and "not modelled" in done.stdout
+    assert {p.name for p in out.iterdir()} == {"validation.csv", "validation.json", "validation.png", "validation.svg"}
+    with open(out / "validation.csv", newline="") as stream:
+        assert [row["figure"] for row in csv.DictReader(stream)] == list(seeds.figures)
+    document = json.loads((out / "validation.json").read_text())
+    assert document["manifest"]["trials"] == 200 and document["manifest"]["parameter_uncertainty"] is True
+    assert document["failed"] == [] and "mid-rank" in document["definitions"]["percentile"]
+    assert (out / "validation.png").read_bytes()[:8] == PNG_MAGIC
+    assert "<svg" in (out / "validation.svg").read_text()
+
+
+def test_validate_exits_1_and_names_a_figure_that_fails(cll1_copy, tmp_path):
+    cll1_copy.seeds.write_text(cll1_copy.seeds.read_text().replace(
+        "metric = \"withdrawn\"\nvalue = 2", "metric = \"withdrawn\"\nvalue = 13"))
+    out = tmp_path / "out"
+    done = cartsim("validate", str(cll1_copy.path), "--trials", "100", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED: withdrawn" in done.stdout
+    assert json.loads((out / "validation.json").read_text())["failed"] == ["withdrawn"]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--trials", "5"], ["--trials", "at least 40"]),
+    (["--trials", "zero"], ["--trials", "must be a whole number"]),
+    (["--seed", "-1"], ["--seed", "must be >= 0"]),
+])
+def test_validate_refuses_bad_arguments_in_one_line(args, fragments, tmp_path):
+    done = cartsim("validate", str(PARAMS["cll1_aml"]), *args, "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert all(f in done.stderr for f in fragments), done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_refuses_a_bad_params_file_naming_file_and_key(cd5_copy, tmp_path):
+    cd5_copy.replace("[withdrawal]\n", "[withdrawal]\nprogresion_hazard = { value = 1, source = \"scenario\", note = \"typo\" }\n")
+    done = cartsim("validate", str(cd5_copy.path), "--trials", "50", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "cd5_tall.toml" in done.stderr and "withdrawal.progresion_hazard" in done.stderr and "unknown key" in done.stderr
+    assert not (tmp_path / "out").exists()
