@@ -9,6 +9,6 @@ and draw them, :mod:`.exact` holds the exact 3+3 operating characteristics, and 
 is ``cartsim design``.
 """
 
-from .settings import DesignSettings, design_settings
+from sim.design.settings import DesignSettings, design_settings
 
 __all__ = ["DesignSettings", "design_settings"]

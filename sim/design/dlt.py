@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..samplers import NO_CR, crs_shift, grades
-from .settings import DLTDefinition
+from sim.model.draws import NO_CR, crs_shift, grades
+from sim.design.settings import DLTDefinition
 
 NEVER = np.inf
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..samplers import FAILED, arrival_times, dose_level_names, draw_patients, draw_uniforms
-from ..streams import check_seed
-from ..table import Table
-from ..timeline import plan
-from .dlt import Toxicity, fixed_toxicity, model_toxicity
-from .settings import DesignSettings
-from .trial_flow import Patients, TrialResult, fixed_trial, run_trial
+from sim.model.draws import FAILED, arrival_times, dose_level_names, draw_patients, draw_uniforms
+from sim.rng.streams import check_seed
+from sim.output.table import Table
+from sim.model.timeline import plan
+from sim.design.dlt import Toxicity, fixed_toxicity, model_toxicity
+from sim.design.settings import DesignSettings
+from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256
 INTERVAL = (2.5, 97.5)

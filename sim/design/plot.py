@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plots.style import footnote, house_style, new_figure, save
-from .oc import INTERVAL, NONE, DesignOC
+from sim.plots.style import footnote, house_style, new_figure, save
+from sim.design.oc import INTERVAL, NONE, DesignOC
 
 COLOURS = ("#1f5a96", "#d68910", "#2a9d8f", "#7d3c98", "#8c8c8c")
 LABELS = {"fixed": "fixed allocation", "3+3": "3+3", "boin": "BOIN", "tite_boin": "TITE-BOIN"}

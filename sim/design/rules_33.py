@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .boin import Action
+from sim.design.boin import Action
 
 COHORT = 3
 MAX_DLT_OF_SIX = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputError
+from sim.errors import InputError
 
 DESIGNS = ("fixed", "3+3", "boin", "tite_boin")
 DLT_PARTS = ("crs", "icans", "death")

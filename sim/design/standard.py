@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .boin import BOIN
-from .settings import DesignSettings
-from .trial_flow import make_rules
+from sim.design.boin import BOIN
+from sim.design.settings import DesignSettings
+from sim.design.trial_flow import make_rules
 
 
 def standard_trial(s: DesignSettings, rates: np.ndarray, rng: np.random.Generator) -> tuple[int | None, np.ndarray, np.ndarray]:

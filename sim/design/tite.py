@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boin import BOIN, Action, too_toxic
+from sim.design.boin import BOIN, Action, too_toxic
 
 
 def imputed_rate(y: float, n: float, c: float, stft: float, target: float) -> float:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boin import BOIN, Action
-from .settings import DesignSettings
+from sim.design.boin import BOIN, Action
+from sim.design.settings import DesignSettings
 
 ARRIVE, PROGRESS, FAIL, REQUEST, INFUSE, DLT_SEEN, WINDOW_END = range(7)
 POOL, WAITING, ASSIGNED, INFUSED, WITHDRAWN, FAILED, TURNED_AWAY = range(7)
@@ -65,8 +65,8 @@ class TrialResult:
 
 def make_rules(s: DesignSettings):
     """The rules object of the design ``s`` for one trial."""
-    from .rules_33 import ThreePlusThree
-    from .tite import TITEBOIN
+    from sim.design.rules_33 import ThreePlusThree
+    from sim.design.tite import TITEBOIN
 
     k = len(s.levels)
     if s.name == "3+3":

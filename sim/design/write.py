@@ -9,10 +9,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..output import _plain, manifest, write_atomic
-from ..table import Table
-from .boin import boundaries
-from .oc import INTERVAL, DesignOC, overall_table, per_dose_table
+from sim.output.run_files import _plain, manifest, write_atomic
+from sim.output.table import Table
+from sim.design.boin import boundaries
+from sim.design.oc import INTERVAL, DesignOC, overall_table, per_dose_table
 
 DEFINITIONS = {
     "p_select": "share of virtual trials selecting the dose as the MTD (level 'none': no dose selected)",

@@ -287,7 +287,7 @@ def _check_consistency(params: Params) -> None:
         problem = argument_problem(family, params.timedist(path)[1])
         if problem:
             raise InputError(params.path, path, problem)
-    from .design.settings import check_design  # the design section's checks across entries
+    from sim.design.settings import check_design  # the design section's checks across entries
 
     check_design(params)
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:

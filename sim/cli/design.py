@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import replace
 from pathlib import Path
 
-from ..commands.common import output_folder, whole
-from ..commands.progress import ProgressBar
-from ..errors import InputError
-from ..scenarios import load_params_or_scenario
-from .boin import boundaries
-from .oc import NONE, DesignOC, run_designs
-from .settings import DESIGNS, check_design_name, design_settings
-from .write import DesignRun, write_design
+from sim.cli.options import output_folder, whole
+from sim.cli.progress import ProgressBar
+from sim.errors import InputError
+from sim.inputs.scenarios import load_params_or_scenario
+from sim.design.boin import boundaries
+from sim.design.oc import NONE, DesignOC, run_designs
+from sim.design.settings import DESIGNS, check_design_name, design_settings
+from sim.design.write import DesignRun, write_design
 
 NAME = "design"
 HELP = "operating characteristics of 3+3, BOIN and TITE-BOIN dose finding on the patient flow"
@@ -96,7 +95,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     run_info = DesignRun(params, args.seed, args.trials, seconds,
                          {"designs": names, "dlt_probabilities": rates})
     written = write_design(run_info, ocs, out, ["cartsim", *argv])
-    from .plot import draw_oc  # matplotlib loads only when the picture is drawn
+    from sim.design.plot import draw_oc  # matplotlib loads only when the picture is drawn
 
     title = f"{params.text['trial.title']}\n{describe_run(ocs, rates)}"
     written += draw_oc(ocs, title, out)

@@ -7,8 +7,8 @@ import pytest
 from conftest import ROOT
 from sim.design import design_settings
 from sim.errors import InputError
-from sim.params import load_params
-from sim.scenarios import load_scenario
+from sim.inputs.params import load_params
+from sim.inputs.scenarios import load_scenario
 
 SCENARIOS = ROOT / "params" / "scenarios"
 GOOD = '''

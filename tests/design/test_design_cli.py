@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from conftest import ROOT
-from test_cli import cartsim
+from conftest import ROOT, cartsim
 
 SCENARIO = ROOT / "params" / "scenarios" / "cll1_design_boin.toml"
 
