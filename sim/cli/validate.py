@@ -12,8 +12,10 @@ from sim.inputs.params import load_params
 from sim.output.table import Table
 from sim.output.validation_files import run_validation
 from sim.cli.options import add_run_options, number, output_folder
+from sim.output.atomic_folder import staged_folder
 
 NAME = "validate"
+OUTPUTS = ("validation.csv", "validation.json", "validation.png", "validation.svg")
 HELP = "check every reported figure against virtual trials with parameter uncertainty"
 MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
 EPILOG = """\
@@ -46,8 +48,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                          f"got {args.trials}")
     params = load_params(args.params)
     out = output_folder(args.out, Path("results") / params.name)
-    validation = run_validation(params, trials=args.trials, seed=args.seed)
-    written = validation.write(out, ["cartsim", *argv])
+    with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
+        validation = run_validation(params, trials=args.trials, seed=args.seed)
+        written = validation.write(folder, ["cartsim", *argv])
     results = validation.results
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
