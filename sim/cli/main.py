@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from sim.cli import bench, calibrate, compare, plot, run, sensitivity, validate
+from sim.cli import bench, calibrate, compare, design, plot, run, sensitivity, validate
 from sim.cli.options import Parser
 from sim.errors import InputError
 
-COMMANDS = [run, compare, plot, bench, validate, calibrate, sensitivity]
+COMMANDS = [run, compare, plot, bench, validate, calibrate, sensitivity, design]
 
 DESCRIPTION = """\
 Simulate early-phase trials of donor-derived CAR-T cell therapy, one virtual patient at a time:

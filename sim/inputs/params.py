@@ -105,14 +105,14 @@ def load_params(path: str | Path) -> Params:
     path = Path(path)
     table, sha = read_toml(path)
     reader = _Reader(path)
-    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA))
+    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
     reader.section("trial", table["trial"])
     seeds_path = (path.parent / reader.text["trial.seeds"]).resolve()
     if not seeds_path.is_file():
         raise InputError(path, "trial.seeds", f"seeds file '{reader.text['trial.seeds']}' not found beside the params file")
     reader.seeds = load_seeds(seeds_path)
     for section in S.SCHEMA:
-        if section != "trial":
+        if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families)
     _check_consistency(params)
@@ -176,7 +176,7 @@ class _Reader:
 
     def section(self, name: str, table: Any) -> None:
         spec = S.SCHEMA[name]
-        required = {k for k, v in spec.items() if not (isinstance(v, S.Text) and v.optional)}
+        required = {k for k, v in spec.items() if not getattr(v, "optional", False)}
         self.closed(name, table, set(spec), required)
         # levels first, so that allocation and the low-yield level can be checked against them
         for key in sorted(table, key=lambda k: not isinstance(spec[k], S.Levels)):
@@ -203,6 +203,8 @@ class _Reader:
             self.fail(path, f"must be a non-empty string, got {value!r}")
         if path == "trial.name" and not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
             self.fail(path, f"must be letters, digits, '_', '.' or '-' (it names the output folder), got {value!r}")
+        if isinstance(spec, S.Choice) and value not in spec.options:
+            self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
             self.fail(path, f"dose level '{value}' does not exist (levels: {sorted(self.levels())})")
         self.text[path] = value
@@ -292,6 +294,9 @@ def _check_consistency(params: Params) -> None:
         problem = argument_problem(family, params.timedist(path)[1])
         if problem:
             raise InputError(params.path, path, problem)
+    from sim.design.settings import check_design  # the design section's checks across entries
+
+    check_design(params)
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:
         raise InputError(params.path, "lymphodepletion.start_before_infusion_days",
                          "lymphodepletion must end before infusion: start_before_infusion_days >= days")
