@@ -13,10 +13,15 @@ from sim.inputs.params import load_params
 from sim.plots.forest import draw_validation
 from sim.engines.runner import run_trials
 from sim.output.table import Table
-from sim.analyses.validation import LEVEL, NOT_MODELLED, ROLES, failed, figure_roles, passes_by_role, validation_table
+from sim.analyses.validation import LEVEL, NOT_MODELLED, failed, figure_roles, passes_by_role, validation_table
 from sim.cli.options import add_run_options, number, output_folder, whole
+from sim.output.atomic_folder import staged_folder
 
 NAME = "validate"
+# every file validate may write: a run without --leave-one-out or --detectability removes their old tables,
+# which would otherwise sit beside a validation they were not computed from
+OUTPUTS = ("validation.csv", "validation.json", "validation.png", "validation.svg", "leave_one_out.csv",
+           "detectability.csv", "detectability.png", "detectability.svg")
 HELP = "check every reported figure against virtual trials with parameter uncertainty"
 MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
 DEFINITIONS = {
@@ -74,54 +79,64 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                          f"got {args.trials}")
     params = load_params(args.params)
     out = output_folder(args.out, Path("results") / params.name)
-    results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
-    table = validation_table(params.seeds, results.trials, LEVEL, figure_roles(params))
-    title = f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials (seed {results.seed})"
-    document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
-                "definitions": DEFINITIONS, "failed": failed(table), "figures": _records(table)}
-    write_atomic(out / "validation.csv", table.to_csv_text())
-    write_atomic(out / "validation.json", json.dumps(document, indent=2) + "\n")
-    pictures = draw_validation(table, title, out)
+    with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
+        results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
+        table = validation_table(params.seeds, results.trials, LEVEL, figure_roles(params))
+        title = (f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials "
+                 f"(seed {results.seed})")
+        document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
+                    "definitions": DEFINITIONS, "failed": failed(table),
+                    "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(table).items()},
+                    "figures": _records(table)}
+        write_atomic(folder / "validation.csv", table.to_csv_text())
+        write_atomic(folder / "validation.json", json.dumps(document, indent=2) + "\n")
+        pictures = draw_validation(table, title, folder)
+        extra = []
+        if args.leave_one_out:
+            extra.append(_leave_one_out(params, args, folder))
+        if args.detectability:
+            extra.append(_detectability(params, table, args, folder))
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
     print(format_validation(table))
     print(f"wrote validation.csv, validation.json and {', '.join(p.name for p in pictures)} to {out}/")
-    if args.leave_one_out:
-        _leave_one_out(params, args, out)
-    if args.detectability:
-        _detectability(params, table, args, out)
+    for text in extra:
+        print(text)
     return 1 if failed(table) else 0
 
 
-def _leave_one_out(params, args, out: Path) -> None:
+def _leave_one_out(params, args, folder: Path) -> str:
+    """Write ``leave_one_out.csv`` into ``folder``; the text to print."""
     from sim.analyses.leave_one_out import leave_one_out
 
     table = leave_one_out(params, trials=args.trials, seed=args.seed, calibration_trials=args.refit_trials,
                           draws=args.refit_trials)
-    write_atomic(out / "leave_one_out.csv", table.to_csv_text())
-    print("\nleave-one-out: each calibration target predicted by a calibration refitted without it and the "
-          "figures that give it away")
+    write_atomic(folder / "leave_one_out.csv", table.to_csv_text())
+    lines = ["", "leave-one-out: each calibration target predicted by a calibration refitted without it and the "
+             "figures that give it away"]
     for row in table.rows():
         result = (f"unidentified without it: {row['unidentified']}" if row["status"] == "unidentified" else
                   f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]  {row['status']}")
-        print(f"  {row['figure']:32} {number(row['reported']):>6}  hidden: {row['left_out']};  {result}")
-    print(f"wrote leave_one_out.csv to {out}/")
+        lines.append(f"  {row['figure']:32} {number(row['reported']):>6}  hidden: {row['left_out']};  {result}")
+    return "\n".join(lines + ["wrote leave_one_out.csv"])
 
 
-def _detectability(params, validation: Table, args, out: Path) -> None:
+def _detectability(params, validation: Table, args, folder: Path) -> str:
+    """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
     from sim.analyses.detectability import detectability
     from sim.plots.detectability import draw
 
     table = detectability(params, validation, replicates=args.replicates, seed=args.seed)
-    write_atomic(out / "detectability.csv", table.to_csv_text())
-    pictures = draw(table, out, f"{params.name}: chance that one real trial fails validation, by parameter shift "
+    write_atomic(folder / "detectability.csv", table.to_csv_text())
+    pictures = draw(table, folder, f"{params.name}: chance that one real trial fails validation, by parameter shift "
                     f"({args.replicates} replicates each)")
     alarm = table.rows()[0]
-    print(f"\ndetectability ({args.replicates} replicate trials per shift, other parameters at base values): "
-          f"false-alarm rate {alarm['p_detect']:.3f}")
-    for row in sorted(table.rows()[1:], key=lambda r: -(r["p_detect"] if r["p_detect"] == r["p_detect"] else -1))[:10]:
-        print(f"  {row['parameter']:44} {row['shift']:6} p_detect {row['p_detect']:.3f} +- {1.96 * row['mc_se']:.3f}")
-    print(f"wrote detectability.csv and {', '.join(p.name for p in pictures)} to {out}/")
+    lines = ["", f"detectability ({args.replicates} replicate trials per shift, other parameters at base values; "
+             f"+- 95% Monte Carlo error): false-alarm rate {alarm['p_detect']:.3f}"]
+    ranked = sorted((r for r in table.rows()[1:] if not math.isnan(r["p_detect"])), key=lambda r: -r["p_detect"])
+    lines += [f"  {r['parameter']:44} {r['shift']:6} p_detect {r['p_detect']:.3f} +- {1.96 * r['mc_se']:.3f}"
+              for r in ranked[:10]]
+    return "\n".join(lines + [f"wrote detectability.csv and {', '.join(p.name for p in pictures)}"])
 
 
 def format_validation(table: Table) -> str:
