@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.analyses.validation import LEVEL, failed, validation_table
+from sim.analyses.validation import LEVEL, failed, figure_roles, passes_by_role, validation_table
 from sim.engines.runner import run_trials
 from sim.inputs.params import Params
 from sim.output.results import Results
@@ -25,6 +25,9 @@ DEFINITIONS = {
                 "so each bound is a value some virtual trial produced)",
     "percentile": "mid-rank percentile of the reported value r: 100 x (P(X < r) + P(X = r) / 2) over the simulated values X",
     "pass": "the reported value lies inside the central 95% interval, bounds included",
+    "role": "input: a params entry has source seeds:KEY for the figure (a pass only reproduces an input); "
+            "calibrated: a fit target of `cartsim calibrate` (a pass shows the fit worked); independent: neither "
+            "(the only rows that test the model)",
 }
 
 
@@ -47,9 +50,10 @@ class Validation:
                 f"(seed {self.results.seed})")
 
     def document(self, command: list[str] | None = None) -> dict:
-        """The JSON document: manifest, citation, definitions, failed figures and every row."""
+        """The JSON document: manifest, citation, definitions, failed figures, passes by role and every row."""
         return {"manifest": manifest(self.results, command), "citation": self.params.seeds.cite(),
                 "definitions": DEFINITIONS, "failed": self.failed,
+                "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(self.table).items()},
                 "figures": [{key: _plain(value) for key, value in row.items()} for row in self.table.rows()]}
 
     def write(self, out: str | Path, command: list[str] | None = None) -> list[Path]:
@@ -65,7 +69,7 @@ class Validation:
 def run_validation(params: Params, trials: int = 2000, seed: int = 0, level: float = LEVEL) -> Validation:
     """Simulate ``trials`` virtual trials with parameter uncertainty and validate every reported figure."""
     results = run_trials(params, trials=trials, seed=seed, parameter_uncertainty=True)
-    return Validation(params, results, validation_table(params.seeds, results.trials, level))
+    return Validation(params, results, validation_table(params.seeds, results.trials, level, figure_roles(params)))
 
 
 def _plain(value):
