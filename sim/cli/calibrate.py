@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import tempfile
 from pathlib import Path
 
-from sim.analyses.calibration import Calibration, Fit, calibrate
+from sim.analyses.calibration import Calibration, calibrate
 from sim.errors import InputError
-from sim.output.run_files import write_atomic
 from sim.inputs.params import load_params
-from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
+from sim.inputs.params_text import number as toml_number
+from sim.output.calibrated_params import write_calibrated
 from sim.cli.options import number, whole
+from sim.output.atomic_folder import check_output_place
 
 NAME = "calibrate"
 HELP = "fit the inputs known only through reported outcomes and write them into the params file"
@@ -46,7 +46,7 @@ def add_parser(commands) -> None:
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
     parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
                         help="virtual trials simulated for the exposure (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="seed of those trials, the same for every candidate value (default: %(default)s)")
     parser.add_argument("--draws", type=whole(10), default=1000, metavar="D",
                         help="posterior draws behind each fit's uncertainty (default: %(default)s)")
@@ -56,13 +56,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
     result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
-    text = updated_text(result, out)
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
           f"{result.draws} posterior draws")
     print(format_calibration(result))
-    if result.fits:
-        _check_loads(text, out)
-        write_atomic(out, text)
+    if write_calibrated(result, out) is not None:
         print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
     else:
         print(f"nothing to calibrate: {out} left as it was")
@@ -75,42 +72,12 @@ def _out_file(out: Path | None, params_path: Path) -> Path:
         raise InputError(target, "--out", "exists and is not a file")
     if target.suffix != ".toml":
         raise InputError(target, "--out", "a params file must end in .toml")
+    check_output_place(target.parent, "--out")
+    if len(os.fsencode(target.name)) > 200:
+        raise InputError(target, "--out", "the file name is longer than the file system allows")
+    if target.parent.exists() and not os.access(target.parent, os.W_OK):
+        raise InputError(target, "--out", f"cannot write in {target.parent}: permission denied")
     return target
-
-
-def _check_loads(text: str, out: Path) -> None:
-    """Load ``text`` as a params file from a temporary file beside ``out`` (so that its seeds path
-    resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        load_params(temporary)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-
-
-def updated_text(result: Calibration, out: Path) -> str:
-    """The params file's text with every fitted entry rewritten (and the seeds path made relative
-    to ``out`` if the file moves)."""
-    params = result.params
-    text = params.path.read_text(encoding="utf-8")
-    for fit in result.fits:
-        text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
-                                                          _note(fit, result)), params.path)
-    if out.resolve().parent != params.path.resolve().parent:
-        seeds = os.path.relpath(params.seeds.path.resolve(), out.resolve().parent)
-        text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
-    return text
-
-
-def _note(fit: Fit, result: Calibration) -> str:
-    targets = ", ".join(f"{t.key} = {t.reported:g}" + (f"/{t.of:g}" if t.of is not None else f" {t.unit}".rstrip())
-                        for t in fit.targets if not t.key.startswith("("))
-    low, high = fit.interval
-    return (f"calibrated by `cartsim calibrate` ({result.trials} simulated trials, seed {result.seed}) to {targets}: "
-            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
 
 
 def format_calibration(result: Calibration) -> str:
