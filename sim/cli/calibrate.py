@@ -8,11 +8,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from sim.analyses.calibration import Calibration, Fit, calibrate
+from sim.analyses.calibration import Calibration, calibrate, updated_text
 from sim.errors import InputError
 from sim.output.run_files import write_atomic
 from sim.inputs.params import load_params
-from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
+from sim.inputs.params_text import number as toml_number
 from sim.cli.options import number, whole
 
 NAME = "calibrate"
@@ -21,13 +21,15 @@ EPILOG = """\
 what is fitted (only what the trial's seeds file informs):
   withdrawal.progression_hazard              from a count withdrawn or not infused, given the waits
   accrual.cutoff_after_last_enrolment_days   from the median follow-up (at the base accrual period)
-  late.*_hazard[_after_transplant]           from the outcomes at cut-off by transplant status
+  late.*_hazard[_after_transplant]           levels of the late hazards, from the outcomes at cut-off by
+                                             transplant status (after transplant: with the params file's prior)
 
 method: maximum likelihood with censoring on a fixed-seed simulated exposure.  N virtual trials
 (same seed for every candidate value) give each patient's waits and windows; the chance of each
-reported outcome is exact for constant competing hazards over them; the reported counts are
-binomial or multinomial.  Uncertainty: the Jeffreys posterior (Beta or Dirichlet of the counts
-+ 1/2) mapped to the hazards, written as a gamma [events, exposure] with its mean and variance.
+reported outcome is exact for piecewise-constant competing hazards over them (each cause's shape
+over time since infusion fixed, its level fitted); the reported counts are binomial or
+multinomial.  Uncertainty: a Jeffreys posterior (after transplant: the params file's gamma prior
+times the likelihood), written as a gamma [events, exposure] with its mean and variance.
 
 the file is rewritten in place (or to --out): only the fitted entries' lines change (value,
 source = "calibration", uncertainty, note); comments and layout are kept.
@@ -89,28 +91,6 @@ def _check_loads(text: str, out: Path) -> None:
         load_params(temporary)
     finally:
         Path(temporary).unlink(missing_ok=True)
-
-
-def updated_text(result: Calibration, out: Path) -> str:
-    """The params file's text with every fitted entry rewritten (and the seeds path made relative
-    to ``out`` if the file moves)."""
-    params = result.params
-    text = params.path.read_text(encoding="utf-8")
-    for fit in result.fits:
-        text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
-                                                          _note(fit, result)), params.path)
-    if out.resolve().parent != params.path.resolve().parent:
-        seeds = os.path.relpath(params.seeds.path.resolve(), out.resolve().parent)
-        text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
-    return text
-
-
-def _note(fit: Fit, result: Calibration) -> str:
-    targets = ", ".join(f"{t.key} = {t.reported:g}" + (f"/{t.of:g}" if t.of is not None else f" {t.unit}".rstrip())
-                        for t in fit.targets if not t.key.startswith("("))
-    low, high = fit.interval
-    return (f"calibrated by `cartsim calibrate` ({result.trials} simulated trials, seed {result.seed}) to {targets}: "
-            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
 
 
 def format_calibration(result: Calibration) -> str:

@@ -72,10 +72,10 @@ def relapse_and_nrm(t: Table) -> tuple[np.ndarray, np.ndarray]:
     """Infused patients' days from infusion to relapse (or no remission) or to a non-relapse death.
 
     Causes: :data:`RELAPSE` (relapse, or no remission at the assessment), :data:`NON_RELAPSE_DEATH`
-    (infection or TMA death in remission), 0 censored at the end of follow-up.
+    (infection, TMA or transplant death in remission), 0 censored at the end of follow-up.
     """
     failure = disease_failure(t)
-    nrm = np.where(np.isin(t["death_cause"], ["infection", "tma"]) & np.isnan(failure), t["t_death"], np.nan)
+    nrm = np.where(np.isin(t["death_cause"], ["infection", "tma", "transplant"]) & np.isnan(failure), t["t_death"], np.nan)
     return _first_of(t, [failure, nrm])
 
 

@@ -14,7 +14,7 @@ from sim.stats.trial_figures import late_state
 from sim.stats.key_outcomes import trial_slices
 from sim.output.table import Table
 
-OUTCOME_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma")
+OUTCOME_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma", "died_transplant")
 RESPONSES = ("mrd_neg_cr", "mrd_pos_cr", "no_cr")
 Patients = dict[str, np.ndarray]
 

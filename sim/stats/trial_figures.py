@@ -17,7 +17,7 @@ from sim.stats.kaplan_meier import DAYS_PER_MONTH, km_survival_at, reverse_km_me
 
 NOT_MODELLED = "not_modelled"
 FILTERS = ("first_infused", "transplanted")
-LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma")
+LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma", "died_transplant")
 Table = dict[str, np.ndarray]
 
 
@@ -50,6 +50,7 @@ def late_state(t: Table) -> np.ndarray:
     state[infused & np.isin(t["response"], ["mrd_neg_cr", "mrd_pos_cr"])] = "in_remission"
     state[infused & (t["death_cause"] == "infection")] = "died_infection"
     state[infused & (t["death_cause"] == "tma")] = "died_tma"
+    state[infused & (t["death_cause"] == "transplant")] = "died_transplant"
     state[infused & t["relapsed"]] = "relapsed"
     state[infused & (t["response"] == "no_cr")] = "no_remission"
     return state
