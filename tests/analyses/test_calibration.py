@@ -29,7 +29,7 @@ from sim.inputs.paper import Figure
 Z_SE = 4.0  # engine agreement: 4 binomial standard errors (false alarm about 1 in 16,000 per check)
 Z_FAMILY = stats.norm.ppf(1 - 0.05 / (2 * 7))  # 2.69: seven levels, family-wise 95%
 KNOWN = {"late.relapse_hazard": 0.0015, "late.infection_death_hazard": 0.0020, "late.tma_death_hazard": 0.0008,
-         "late.relapse_hazard_after_transplant": 0.0006, "late.infection_death_hazard_after_transplant": 0.0009,
+         "late.relapse_hazard_after_transplant": 0.0006, "late.infection_death_hazard_after_transplant": 0.0015,
          "late.tma_death_hazard_after_transplant": 0.0010, "late.transplant_death_hazard_after_transplant": 0.0010}
 # a proper but vague prior after transplant (mean 1 per day): recovery is the likelihood's
 VAGUE = {f"late.{name}_prior_{kind}_after_transplant": 1.0
@@ -234,7 +234,7 @@ def test_calibrate_refuses_a_bad_params_file_naming_file_and_key(cll1_copy, tmp_
 def test_calibrate_leaves_out_excluded_figures(cd5):
     """``exclude`` drops a figure from the fit: without the median follow-up the cut-off is not
     fitted, and an unknown key is refused."""
-    result = C.calibrate(cd5, trials=20, seed=0, draws=20, exclude=["median_followup", "not_infused"])
+    result = C.calibrate(cd5, trials=20, seed=0, draws=20, exclude=["median_followup", "not_infused", "infused"])
     assert C.CUTOFF in result.skipped and C.PROGRESSION in result.skipped
     assert all(f.path.startswith("late.") for f in result.fits)
     with pytest.raises(ValueError, match="no_such_figure"):
