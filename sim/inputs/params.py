@@ -18,12 +18,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from sim.inputs import schema as S
-from sim.errors import InputError
+from sim.errors import InputError, printable
 from sim.inputs.paper import Seeds, load_seeds
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
+from sim.rng.streams import MAX_PATIENTS
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
 
+MAX_NAME = 100  # a trial or scenario name, as a folder name: well inside every file system's limit
 SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario")
 TIMEDIST_ARG_KINDS = {"days": "duration", "mean": "positive", "low": "duration", "high": "duration",
                       "median": "positive", "sigma": "positive", "loc": "duration"}
@@ -98,14 +100,14 @@ def load_params(path: str | Path) -> Params:
     path = Path(path)
     table, sha = read_toml(path)
     reader = _Reader(path)
-    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA))
+    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
     reader.section("trial", table["trial"])
     seeds_path = (path.parent / reader.text["trial.seeds"]).resolve()
     if not seeds_path.is_file():
         raise InputError(path, "trial.seeds", f"seeds file '{reader.text['trial.seeds']}' not found beside the params file")
     reader.seeds = load_seeds(seeds_path)
     for section in S.SCHEMA:
-        if section != "trial":
+        if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families)
     _check_consistency(params)
@@ -169,7 +171,7 @@ class _Reader:
 
     def section(self, name: str, table: Any) -> None:
         spec = S.SCHEMA[name]
-        required = {k for k, v in spec.items() if not (isinstance(v, S.Text) and v.optional)}
+        required = {k for k, v in spec.items() if not getattr(v, "optional", False)}
         self.closed(name, table, set(spec), required)
         # levels first, so that allocation and the low-yield level can be checked against them
         for key in sorted(table, key=lambda k: not isinstance(spec[k], S.Levels)):
@@ -194,8 +196,11 @@ class _Reader:
     def text_item(self, path: str, spec: S.Text, value: Any) -> None:
         if not isinstance(value, str) or not value:
             self.fail(path, f"must be a non-empty string, got {value!r}")
-        if path == "trial.name" and not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-            self.fail(path, f"must be letters, digits, '_', '.' or '-' (it names the output folder), got {value!r}")
+        if path == "trial.name" and not is_safe_name(value):
+            self.fail(path, f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters "
+                      f"(it names the output folder), got {value!r}")
+        if isinstance(spec, S.Choice) and value not in spec.options:
+            self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
             self.fail(path, f"dose level '{value}' does not exist (levels: {sorted(self.levels())})")
         self.text[path] = value
@@ -230,6 +235,8 @@ class _Reader:
                 self.fail(f"{path}.value.{category}", f"a weight must be a finite number >= 0, got {weight!r}")
         if sum(value.values()) <= 0:
             self.fail(f"{path}.value", "weights are all zero")
+        if not math.isfinite(sum(value.values())):
+            self.fail(f"{path}.value", "weights too large: their sum is not a finite number")
         uncertainty = parse_dirichlet(raw["uncertainty"], list(value), self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
         entry = Entry({c: float(w) for c, w in value.items()}, "weights", *self.provenance(path, raw), uncertainty)
         self.require_range(path, entry)
@@ -270,7 +277,7 @@ def _checked_value(source: Path, path: str, entry: Entry, value: Any) -> Any:
         if not isinstance(value, Mapping) or set(value) != set(entry.value):
             raise InputError(source, path, f"weights must be given for exactly {sorted(entry.value)}")
         if any(isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= w < math.inf) for w in value.values()) \
-                or sum(value.values()) <= 0:
+                or not 0 < sum(value.values()) < math.inf:
             raise InputError(source, path, "weights must be finite numbers >= 0, not all zero")
         return {c: float(w) for c, w in value.items()}
     problem = S.value_problem(entry.kind, value)
@@ -279,12 +286,35 @@ def _checked_value(source: Path, path: str, entry: Entry, value: Any) -> Any:
     return float(value)
 
 
+def is_safe_name(name: str) -> bool:
+    """True if ``name`` can name a folder inside another: letters, digits, '_', '.' and '-', not '.' or '..'
+    (nor any name of dots only), at most :data:`MAX_NAME` characters."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_.-]+", name)) and name.strip(".") != "" and len(name) <= MAX_NAME
+
+
+def folder_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a folder inside another (empty, dots only, a separator or control character,
+    too long), or None."""
+    if name.strip(".") == "" or any(c in name for c in "/\\") or printable(name) != name:
+        return f"cannot name a folder inside the output folder, got {name!r}"
+    if len(name) > MAX_NAME:
+        return f"longer than {MAX_NAME} characters, got {len(name)}"
+    return None
+
+
 def _check_consistency(params: Params) -> None:
-    """Checks across entries: time distributions whose arguments do not fit together, and timing."""
+    """Checks across entries: time distributions whose arguments do not fit together, timing, and a trial
+    no larger than the random streams address."""
+    if params["accrual.enrolled"] > MAX_PATIENTS:
+        raise InputError(params.path, "accrual.enrolled", f"at most {MAX_PATIENTS} patients per trial "
+                         f"(the random streams' limit), got {params['accrual.enrolled']:g}")
     for path, family in params.families.items():
         problem = argument_problem(family, params.timedist(path)[1])
         if problem:
             raise InputError(params.path, path, problem)
+    from sim.design.settings import check_design  # the design section's checks across entries
+
+    check_design(params)
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:
         raise InputError(params.path, "lymphodepletion.start_before_infusion_days",
                          "lymphodepletion must end before infusion: start_before_infusion_days >= days")
