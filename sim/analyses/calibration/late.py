@@ -37,7 +37,8 @@ CAUSE_STATES = {"relapse": "relapsed", "infection": "died_infection", "tma": "di
 OTHER = "other"
 TINY = 1e-300  # floor of a chance under a logarithm
 DRAW_WINDOWS = 2000  # windows behind the posterior: their error is small beside the posterior's spread
-PROPOSALS = 20000  # importance-sampling proposals behind each group's posterior
+PROPOSALS_PER_DRAW = 20  # importance-sampling proposals per posterior draw written (at least MIN_PROPOSALS)
+MIN_PROPOSALS = 4000
 CHUNK = 500
 LOG_BOUNDS = (-12.0, 0.0)  # log10 of a level per day while maximising
 
@@ -249,6 +250,28 @@ def _resample(log_weight: np.ndarray, proposal: dict, draws: int, rng) -> tuple[
     return mean, {c: v[pick] for c, v in proposal.items()}, float(1.0 / np.sum(weight**2))
 
 
+def _mle(model: LateModel, group: LateGroup, levels: dict) -> tuple[dict, dict]:
+    """Maximum-likelihood levels of the group's causes, and whether each is inside its bounds."""
+    causes = group.causes
+
+    def loss(x: np.ndarray) -> float:
+        return -float(model.log_likelihood(group, *_candidates(levels, group, dict(zip(causes, 10.0 ** x)))))
+
+    crude = _crude(model, group, levels)
+    best = optimize.minimize(loss, np.log10([crude[c] for c in causes]), method="L-BFGS-B", bounds=[LOG_BOUNDS] * len(causes))
+    return dict(zip(causes, 10.0 ** best.x)), dict(zip(causes, best.x > LOG_BOUNDS[0] + 1))
+
+
+def _centre(mle: dict, model: LateModel, group: LateGroup, levels: dict) -> dict:
+    """The proposal's centre: the maximum-likelihood level, or the crude one where that is at its bound."""
+    crude = _crude(model, group, levels)
+    return {c: (v if v > 10.0 ** (LOG_BOUNDS[0] + 1) else crude[c]) for c, v in mle.items()}
+
+
+def _size(draws: int) -> int:
+    return max(PROPOSALS_PER_DRAW * draws, MIN_PROPOSALS)
+
+
 def _crude(model: LateModel, group: LateGroup, levels: dict) -> dict[str, float]:
     """Events (plus half) over the group's longest possible exposure: a start and a proposal centre
     that depend on the counts alone, not on the values being replaced."""
@@ -257,17 +280,17 @@ def _crude(model: LateModel, group: LateGroup, levels: dict) -> dict[str, float]
             for c in group.causes}
 
 
-def _proposal(group: LateGroup, crude: dict, log_prior: dict, prior, rng):
+def _proposal(group: LateGroup, centre: dict, log_prior: dict, prior, rng, size: int):
     """Importance-sampling proposals and each one's log prior minus log proposal density.
 
-    The proposal is a gamma around the counts with twice their variance; with a proper ``prior``
+    The proposal is a gamma around ``centre`` with twice the variance the counts give; with a proper ``prior``
     (frozen distributions by cause) it is a defensive mixture, half from the prior, so that the
     sample covers both where the data and where the prior put the level."""
     shapes = {c: (group.counts[CAUSE_STATES[c]] + JEFFREYS) / 2 for c in group.causes}
-    around = {c: stats.gamma(shapes[c], scale=crude[c] / shapes[c]) for c in group.causes}
-    from_prior = rng.random(PROPOSALS) < (0.5 if prior is not None else 0.0)
-    proposal = {c: np.where(from_prior, prior[c].rvs(PROPOSALS, random_state=rng) if prior is not None else 0.0,
-                            around[c].rvs(PROPOSALS, random_state=rng)) for c in group.causes}
+    around = {c: stats.gamma(shapes[c], scale=centre[c] / shapes[c]) for c in group.causes}
+    from_prior = rng.random(size) < (0.5 if prior is not None else 0.0)
+    proposal = {c: np.where(from_prior, prior[c].rvs(size, random_state=rng) if prior is not None else 0.0,
+                            around[c].rvs(size, random_state=rng)) for c in group.causes}
     proposal = {c: np.maximum(v, 1e-300) for c, v in proposal.items()}
     log_around = sum(around[c].logpdf(proposal[c]) for c in group.causes)
     if prior is None:
@@ -282,18 +305,11 @@ def _fit_before(model, light, group, levels, params, draws, rng):
     """Maximum likelihood, and the posterior under a Jeffreys prior by importance sampling from
     gammas around the counts (twice their variance)."""
     causes = group.causes
-
-    def loss(x: np.ndarray) -> float:
-        return -float(model.log_likelihood(group, *_candidates(levels, group, dict(zip(causes, 10.0 ** x)))))
-
-    crude = _crude(model, group, levels)
-    start = np.log10([crude[c] for c in causes])
-    best = optimize.minimize(loss, start, method="L-BFGS-B", bounds=[LOG_BOUNDS] * len(causes))
-    mle = dict(zip(causes, 10.0 ** best.x))
+    mle, interior = _mle(model, group, levels)
     jeffreys = {c: (lambda x: -JEFFREYS * np.log(x)) for c in causes}
-    proposal, log_prior = _proposal(group, crude, jeffreys, None, rng)
+    proposal, log_prior = _proposal(group, _centre(mle, model, group, levels), jeffreys, None, rng, _size(draws))
     mean, sample, ess = _resample(_log_likelihoods(light, group, levels, proposal) + log_prior, proposal, draws, rng)
-    value = {c: (mle[c] if best.x[i] > LOG_BOUNDS[0] + 1 else mean[c]) for i, c in enumerate(causes)}
+    value = {c: (mle[c] if interior[c] else mean[c]) for c in causes}
     days = model.exposure(group, "infection", *_candidates(levels, group, value))
     method = (f"maximum likelihood, the multinomial chances of the {group.size:g} not transplanted exact for piecewise-"
               f"constant competing hazards (each cause's band shape fixed, its level fitted) over the simulated windows "
@@ -309,13 +325,14 @@ def _fit_after(model, light, group, levels, params, draws, rng):
                  params[f"late.{LATE_HAZARD_NAMES[c]}_prior_days_after_transplant"]) for c in causes}
     density = {c: stats.gamma(events, scale=1.0 / days) for c, (events, days) in prior.items()}
     logpdf = {c: d.logpdf for c, d in density.items()}
-    proposal, log_prior = _proposal(group, _crude(model, group, levels), logpdf, density, rng)
+    centre = _centre(_mle(model, group, levels)[0], model, group, levels)
+    proposal, log_prior = _proposal(group, centre, logpdf, density, rng, _size(draws))
     mean, sample, ess = _resample(_log_likelihoods(light, group, levels, proposal) + log_prior, proposal, draws, rng)
     stated = ", ".join(f"{c} Gamma({e:g}, {d:g} days)" for c, (e, d) in prior.items())
     method = (f"posterior mean: the prior of the params file ({stated}; pseudo-events over pseudo-exposure, from published "
               f"outcomes of transplant after CAR-T remission) times the multinomial likelihood of the {group.size:g} "
               f"transplanted, exact for piecewise-constant competing hazards over the simulated windows; importance "
-              f"sampling (effective sample {ess:.0f} of {PROPOSALS}); as a gamma with its mean and variance")
+              f"sampling (effective sample {ess:.0f} of {_size(draws)}); as a gamma with its mean and variance")
     return mean, sample, method
 
 
