@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-RESPONSE_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr", "no_cr")
+REMISSION_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr")  # complete remission, MRD-negative or positive
+NO_REMISSION = "no_cr"
+RESPONSE_CATEGORIES = (*REMISSION_CATEGORIES, NO_REMISSION)
 LATE_BANDS = 5  # bands of time since infusion: band 1 from day 0, band k from late.band_k_start_days
 LATE_HAZARD_NAMES = {"relapse": "relapse", "infection": "infection_death", "tma": "tma_death",
                      "transplant": "transplant_death"}  # cause -> the name of its entries in [late]

@@ -19,7 +19,7 @@ patient's *window*: for the progression hazard, the days from enrolment to infus
 failed product); for the late hazards, the days from the response assessment to the cut-off and
 the planned transplant day.  The chance of each reported outcome is then exact (piecewise-constant
 hazards over each window: no second simulation, so the likelihood is smooth), averaged over the
-windows.  :mod:`.writeback` rewrites the fitted entries of a params file.
+windows.  :mod:`sim.output.calibrated_params` writes the fitted entries back into a params file.
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ import numpy as np
 from sim.analyses.calibration.cutoff import LateWindows, fit_cutoff, followup_figure
 from sim.analyses.calibration.fits import (CUTOFF, JEFFREYS, LEVEL, NO_CUTOFF_DAYS, PROGRESSION, Calibration, Fit,
                                            Target, gamma_by_moments, triangular_by_quantiles)
-from sim.analyses.calibration.late import CAUSE_STATES, LateGroup, LateModel, applies, fit_late, hazard_path, late_groups
+from sim.analyses.calibration.late import (CAUSE_STATES, OTHER, LateGroup, LateModel, applies, fit_late, hazard_path,
+                                           late_groups)
 from sim.analyses.calibration.progression import PreInfusionWindows, fit_progression, progression_figure
-from sim.analyses.calibration.writeback import updated_text
 from sim.inputs.params import Params
 from sim.model.late_bands import LATE_CAUSES
 from sim.rng.streams import stream_key
 
 __all__ = ["CAUSE_STATES", "CUTOFF", "Calibration", "Fit", "JEFFREYS", "LEVEL", "LateGroup", "LateModel",
-           "LateWindows", "NO_CUTOFF_DAYS", "PROGRESSION", "PreInfusionWindows", "Target", "calibrate",
+           "LateWindows", "NO_CUTOFF_DAYS", "OTHER", "PROGRESSION", "PreInfusionWindows", "Target", "calibrate",
            "fit_cutoff", "fit_late", "fit_progression", "followup_figure", "gamma_by_moments", "late_groups",
-           "progression_figure", "triangular_by_quantiles", "updated_text"]
+           "progression_figure", "target_keys", "triangular_by_quantiles"]
 
 
 def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 1000, exclude=()) -> Calibration:
@@ -82,6 +82,14 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
     current = _with_fits(current, cutoff)
     late = _late_step(current, windows, draws, rng, skipped, exclude)
     return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped)
+
+
+def target_keys(params: Params, exclude=()) -> list[str]:
+    """Keys of the seeds figures that :func:`calibrate` fits to (with ``exclude`` left out), in file order."""
+    exclude = frozenset(exclude)
+    keys = {f.key for f in (progression_figure(params, exclude), followup_figure(params, exclude)) if f is not None}
+    keys |= {key for group in late_groups(params, exclude) for key in group.keys.values()}
+    return [key for key in params.seeds.figures if key in keys]
 
 
 def _with_fits(params: Params, fits: list[Fit]) -> Params:
