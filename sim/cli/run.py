@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.output.run_files import write_results
+from sim.output.run_files import FORMATS, PatientStream
 from sim.inputs.params import Params
 from sim.engines.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
@@ -14,8 +14,8 @@ from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
 
 NAME = "run"
-OUTPUTS = ("patients.csv", "events.csv", "trials.csv", "facilities.csv", "summary.csv", "summary.json",
-           "parameters.csv", "report.md", "figures")  # replaced together; other files and subfolders are kept
+OUTPUTS = ("patients.csv", "events.csv", "patients.parquet", "events.parquet", "trials.csv", "facilities.csv",
+           "summary.csv", "summary.json", "parameters.csv", "report.md", "figures")  # replaced together; other files and subfolders are kept
 HELP = "simulate virtual trials and compare them with the reported figures"
 EPILOG = """\
 outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
@@ -47,6 +47,9 @@ def add_parser(commands) -> None:
                         help="a scenario file whose base is PARAMS (see params/scenarios/); "
                         "default --out: results/<trial name>/<scenario name>")
     parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
+    parser.add_argument("--format", choices=FORMATS, default="csv",
+                        help="format of patients and events, the two large tables (parquet needs the "
+                        "'parquet' extra: pip install cartsim[parquet]; default: %(default)s)")
 
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
@@ -69,10 +72,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
     with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
-        with ProgressBar() as bar:
-            results = run_trials(params, trials=args.trials, seed=args.seed,
-                                 parameter_uncertainty=args.parameter_uncertainty, progress=bar)
-        written = write_results(results, folder, command=["cartsim", *argv])
+        stream = PatientStream(folder, args.format)  # patients and events go to the files as they are made
+        try:
+            with ProgressBar() as bar:
+                results = run_trials(params, trials=args.trials, seed=args.seed,
+                                     parameter_uncertainty=args.parameter_uncertainty, progress=bar, stream=stream)
+        except BaseException:
+            stream.abort()
+            raise
+        stream.close()
+        written = results.write(folder, command=["cartsim", *argv], fmt=args.format)
         if args.plots:
             from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 
