@@ -9,6 +9,7 @@ from pathlib import Path
 from sim.analyses.comparison import Comparison, run_comparison
 from sim.output.comparison_files import moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import number, output_folder, whole
 from sim.cli.progress import ProgressBar
 
@@ -39,9 +40,9 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run BASE and every SCENARIO with the same seed and print each outcome's paired difference "
-        "from BASE with a 95%% interval, and how much narrower that interval is than with independent seeds.")
-    parser.add_argument("base", metavar="BASE", type=Path, help="a params file, or a scenario file to compare against")
-    parser.add_argument("scenarios", metavar="SCENARIO", type=Path, nargs="+", help="scenario files on the same base")
+        "from BASE with a 95% interval, and how much narrower that interval is than with independent seeds.")
+    parser.add_argument("base", metavar="BASE", type=trial_path, help="a params file, or a scenario file to compare against")
+    parser.add_argument("scenarios", metavar="SCENARIO", type=trial_path, nargs="+", help="scenario files on the same base")
     parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
                         help="virtual trials per arm (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0), default=0, metavar="S",

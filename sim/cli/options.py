@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.inputs.trial_catalog import trial_path
+from sim.output.paper_view import paper_view, with_rate
 from sim.output.table import Table
 
 
@@ -32,7 +34,8 @@ def whole(minimum: int):
 
 def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None:
     """PARAMS, --trials, --seed and --out, as every simulating subcommand takes them."""
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("params", metavar="PARAMS", type=trial_path,
+                        help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
     parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
                         help="number of virtual trials (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
@@ -56,12 +59,18 @@ def number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
-def format_summary(summary: Table) -> str:
-    """A plain-text table: figure, reported value, simulated median and 95% interval."""
-    lines = [f"{'figure':34} {'reported':>10} {'simulated':>10}  {'95% interval':<17} description",
-             f"{'-' * 34} {'-' * 10} {'-' * 10}  {'-' * 17} {'-' * 11}"]
-    for row in summary.rows():
-        reported = number(row["reported"]) + (f"/{int(row['of'])}" if not math.isnan(row["of"]) else "")
+def format_summary(summary: Table, scenario: dict | None = None) -> str:
+    """A plain-text table: figure, reported count with its rate, simulated median and 95% interval.
+
+    The paper's figures are shown or dropped by the rule of :mod:`sim.output.paper_view`.
+    """
+    shown, note = paper_view(summary, scenario)
+    lines = [f"{'figure':34} {'reported':>14} {'simulated':>10}  {'95% interval':<17} description",
+             f"{'-' * 34} {'-' * 14} {'-' * 10}  {'-' * 17} {'-' * 11}"]
+    for row in shown.rows():
+        reported = with_rate(float(row["reported"]), float(row["of"]))
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
-        lines.append(f"{row['figure']:34} {reported:>10} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
+        lines.append(f"{row['figure']:34} {reported:>14} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
+    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial"
+                 + (f".  {note}" if note else ""))
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from sim.output.run_files import write_results
 from sim.inputs.params import Params
 from sim.engines.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import add_run_options, format_summary, output_folder
 from sim.cli.progress import ProgressBar
 
@@ -35,12 +36,12 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual trials of the design in PARAMS, print each reported figure next "
-        "to the simulated median and 95%% interval, and write the tables.")
+        "to the simulated median and 95% interval, and write the tables.")
     add_run_options(parser)
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="draw each trial's parameters from their uncertainty distributions "
                         "(default: every trial at the base values, so only patient-level chance varies)")
-    parser.add_argument("--scenario", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--scenario", type=trial_path, default=None, metavar="FILE",
                         help="a scenario file whose base is PARAMS (see params/scenarios/); "
                         "default --out: results/<trial name>/<scenario name>")
     parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
@@ -77,6 +78,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
           f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
-    print(format_summary(results.summary()))
+    print(format_summary(results.summary(), params.scenario.manifest() if params.scenario is not None else None))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

@@ -14,6 +14,7 @@ from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
 from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
 from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.cli.options import output_folder, whole
+from sim.inputs.trial_catalog import trial_path
 
 NAME = "sensitivity"
 HELP = "sensitivity analysis: PSA, one-way (tornado), Sobol' indices, Morris screening"
@@ -58,8 +59,8 @@ def _names(text: str) -> list[str]:
 
 
 def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
-    parser.add_argument("--scenario", type=Path, metavar="FILE",
+    parser.add_argument("params", metavar="PARAMS", type=trial_path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("--scenario", type=trial_path, metavar="FILE",
                         help="analyse this scenario of PARAMS (a scenario file whose base is PARAMS)")
     parser.add_argument("--outcomes", type=_names, default=list(DEFAULT_OUTCOMES), metavar="LIST",
                         help="outcomes by name, comma-separated (listed below)")

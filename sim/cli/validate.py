@@ -55,6 +55,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
                          f"got {args.trials}")
     params = load_params(args.params)
+    if params.seeds.planned:
+        print(f"{params.text['trial.title']}: its seeds file reports no figures (a planned trial), so there is nothing "
+              "to compare; add the reported figures once the trial is published.")
+        return 0
     out = output_folder(args.out, Path("results") / params.name)
     results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
     table = validation_table(params.seeds, results.trials, LEVEL)

@@ -19,7 +19,8 @@ import numpy as np
 
 from sim.inputs import schema as S
 from sim.errors import InputError
-from sim.inputs.paper import Seeds, load_seeds
+from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
+from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
@@ -100,10 +101,7 @@ def load_params(path: str | Path) -> Params:
     reader = _Reader(path)
     reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA))
     reader.section("trial", table["trial"])
-    seeds_path = (path.parent / reader.text["trial.seeds"]).resolve()
-    if not seeds_path.is_file():
-        raise InputError(path, "trial.seeds", f"seeds file '{reader.text['trial.seeds']}' not found beside the params file")
-    reader.seeds = load_seeds(seeds_path)
+    reader.seeds = _seeds(path, reader.text.get("trial.seeds"))
     for section in S.SCHEMA:
         if section != "trial":
             reader.section(section, table[section])
@@ -111,6 +109,16 @@ def load_params(path: str | Path) -> Params:
     _check_consistency(params)
     _check_figure_levels(params)
     return params
+
+
+def _seeds(path: Path, name: str | None) -> Seeds:
+    """The seeds file named by ``trial.seeds``, relative to the params file; none for a planned trial."""
+    if name is None:
+        return NO_SEEDS
+    seeds_path = path.parent / name
+    if not seeds_path.is_file():
+        raise InputError(path, "trial.seeds", f"seeds file '{name}' not found beside the params file")
+    return load_seeds(seeds_path)
 
 
 def read_entry(params: Params, source: str | Path, path: str, spec: object, raw: Any) -> Params:
@@ -214,6 +222,7 @@ class _Reader:
             self.fail(f"{path}.uncertainty", f"base value {value} lies outside {uncertainty!r}")
         entry = Entry(float(value), kind, *self.provenance(path, raw), uncertainty)
         self.require_range(path, entry)
+        self.require_agreement(path, entry)
         return entry
 
     def weights(self, path: str, spec: S.Weights, raw: Any) -> Entry:
@@ -251,6 +260,8 @@ class _Reader:
         if not isinstance(source, str) or not isinstance(note, str):
             self.fail(f"{path}.source", "source and note must be strings")
         if source.startswith("seeds:"):
+            if self.seeds.path is None:
+                self.fail(f"{path}.source", f"'{source}' cites a seeds file, but trial.seeds names none")
             if not self.seeds.has(source[len("seeds:"):]):
                 self.fail(f"{path}.source", f"'{source}' names no figure or design fact in {self.seeds.path.name}")
         elif source in SOURCES_NEEDING_NOTE:
@@ -259,6 +270,17 @@ class _Reader:
         else:
             self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'assumption' or 'scenario', got {source!r}")
         return source, note
+
+    def require_agreement(self, path: str, entry: Entry) -> None:
+        """A ``seeds:KEY`` value must be the number the seeds file gives (:mod:`sim.inputs.seeds_agreement`)."""
+        if not entry.source.startswith("seeds:"):
+            return
+        key = entry.source[len("seeds:"):]
+        cited = self.seeds.figures.get(key)
+        value, of = (cited.value, cited.of) if cited is not None else (self.seeds.design[key].get("value"), None)
+        problem = disagreement(entry.kind, entry.value, value, of)
+        if problem:
+            self.fail(f"{path}.value", f"{problem} at {self.seeds.path.name}: {'figures' if cited else 'design'}.{key}")
 
     def require_range(self, path: str, entry: Entry) -> None:
         if entry.source == "assumption" and entry.uncertainty is None and entry.kind != "capacity":

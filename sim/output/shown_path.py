@@ -1,0 +1,34 @@
+"""Paths as written into outputs: never an absolute path of the machine that ran.
+
+A path under the current folder is shown relative to it; a shipped trial's file as
+``cartsim:params/NAME.toml``; any other file by its name alone (its SHA-256 beside it identifies it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sim.inputs.trial_catalog import shipped_params_folder
+
+
+def shown_path(path: str | Path | None) -> str:
+    """``path`` as an output may show it; '' for no path."""
+    if path is None:
+        return ""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    resolved = path.resolve()
+    for root, prefix in _roots():
+        if resolved.is_relative_to(root):
+            return prefix + resolved.relative_to(root).as_posix()
+    return path.name
+
+
+def _roots() -> list[tuple[Path, str]]:
+    roots = [(Path(os.getcwd()).resolve(), "")]
+    shipped = shipped_params_folder()
+    if shipped is not None:
+        roots.append((shipped.resolve().parent, "cartsim:"))
+    return roots
