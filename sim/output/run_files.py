@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.output.provenance import parameter_table
-from sim.output.shown_path import shown_path
+from sim.output.shown_path import shown_command, shown_path
 from sim.output.report import render_report, report_path
 from sim.output.results import Results
 from sim.output.run_folder import read_run
@@ -57,7 +57,7 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
         "seeds_sha256": _sha256(params.seeds.path) if params.seeds.path is not None else "",
         "trial": params.name, "seed": results.seed, "trials": results.n_trials,
         "parameter_uncertainty": results.parameter_uncertainty,
-        "command": command if command is not None else sys.argv,
+        "command": shown_command(command if command is not None else sys.argv),
         "run_seconds": round(results.run_seconds, 3),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),

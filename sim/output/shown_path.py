@@ -32,3 +32,11 @@ def _roots() -> list[tuple[Path, str]]:
     if shipped is not None:
         roots.append((shipped.resolve().parent, "cartsim:"))
     return roots
+
+
+def shown_command(command: list[str]) -> list[str]:
+    """A command line with every absolute path in it (``/x/y`` or ``--out=/x/y``) shown by :func:`shown_path`."""
+    def shown(arg: str) -> str:
+        head, sep, tail = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+        return head + sep + (shown_path(tail) if Path(tail).is_absolute() else tail)
+    return [shown(str(arg)) for arg in command]
