@@ -6,7 +6,8 @@ import argparse
 import textwrap
 from pathlib import Path
 
-from sim.analyses.comparison import Comparison, run_comparison
+from sim.analyses.comparison import Comparison, arm_label, run_comparison, unique_labels
+from sim.output.folder_claims import claim_comparison, comparison_folder_name, remove_stale_arms
 from sim.output.comparison_files import moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
@@ -24,7 +25,8 @@ means, the mean difference with a 95% t interval for it, the spread (2.5th-97.5t
 single-trial differences, and the width ratio: the interval's width over its width when the scenario
 runs on another seed (--seed + 1) instead; below 1 means common random numbers sharpened it.
 
-outputs in DIR (default results/<trial name>/compare):
+outputs in DIR (default results/<trial name>/compare/<BASE>_vs_<SCENARIO...>, one folder per set of arms;
+a DIR holding a comparison of other arms is replaced only with --force):
   <arm>/            each arm's run outputs and report (see 'cartsim run --help')
   comparison.csv    per scenario and outcome: means, difference, interval, spread, width ratio
   comparison.json   the arms, seeds, trials and the interval used
@@ -48,11 +50,12 @@ def add_parser(commands) -> None:
     parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
                         help="random seed of every arm (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="output folder (default: results/<trial name>/compare)")
+                        help="output folder (default: results/<trial name>/compare/<BASE>_vs_<SCENARIO...>)")
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="draw each trial's parameters from their uncertainty distributions, the same draw in "
                         "every arm for a parameter the scenarios leave alone")
     parser.add_argument("--plots", action="store_true", help="also draw the comparison chart and every arm's pictures")
+    parser.add_argument("--force", action="store_true", help="replace a comparison of other arms in DIR")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -60,10 +63,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenarios = [load_scenario(path) for path in args.scenarios]
     for scenario in scenarios:
         require_base(scenario, base)
-    out = output_folder(args.out, Path("results") / base.name / "compare")
+    labels = unique_labels([arm_label(p) for p in (base, *scenarios)])
+    out = output_folder(args.out, Path("results") / base.name / "compare" / comparison_folder_name(labels))
+    claim_comparison(out, labels, args.force)
     with ProgressBar(label="trials, all arms") as bar:
         comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty, progress=bar)
     written = write_comparison(comparison, out, command=["cartsim", *argv])
+    for stale in remove_stale_arms(out, [arm.label for arm in (comparison.base, *comparison.scenarios)]):
+        print(f"removed {stale.name}/, an arm of the comparison this one replaces")
     if args.plots:
         from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.output.folder_claims import claim_run
 from sim.output.run_files import write_results
+from sim.output.shown_path import shown_path
 from sim.inputs.params import Params
 from sim.engines.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
@@ -45,6 +47,8 @@ def add_parser(commands) -> None:
                         help="a scenario file whose base is PARAMS (see params/scenarios/); "
                         "default --out: results/<trial name>/<scenario name>")
     parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the results of another params file in DIR (two files sharing a trial name)")
 
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
@@ -66,6 +70,7 @@ def default_folder(params: Params) -> Path:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
+    claim_run(out, shown_path(params.path), args.force)
     with ProgressBar() as bar:
         results = run_trials(params, trials=args.trials, seed=args.seed,
                              parameter_uncertainty=args.parameter_uncertainty, progress=bar)

@@ -12,6 +12,7 @@ from sim.analyses.comparison import CONFIDENCE, Arm, Comparison
 from sim.stats.key_outcomes import KEY_OUTCOMES
 from sim.output.run_files import write_atomic, write_results
 from sim.output.report import markdown_table, number
+from sim.output.shown_path import shown_command, shown_path
 from sim.output.table import Table
 
 INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
@@ -22,10 +23,10 @@ ROUNDING = 1e-9  # differences smaller than this are floating-point noise in sum
 def arm_manifest(arm: Arm) -> dict[str, Any]:
     """What identifies an arm: its label, files and, for a scenario, title and description."""
     p = arm.params
-    entry = {"label": arm.label, "params_file": str(p.path), "params_sha256": p.sha256, "folder": arm.label}
+    entry = {"label": arm.label, "params_file": shown_path(p.path), "params_sha256": p.sha256, "folder": arm.label}
     if p.scenario is not None:
         entry |= {"title": p.scenario.title, "description": p.scenario.description,
-                  "base_params_file": str(p.scenario.base_path), "changed": list(p.scenario.changed)}
+                  "base_params_file": shown_path(p.scenario.base_path), "changed": list(p.scenario.changed)}
     return entry
 
 
@@ -38,7 +39,7 @@ def comparison_manifest(comparison: Comparison, command: list[str] | None) -> di
         "parameter_uncertainty": base.parameter_uncertainty, "confidence": CONFIDENCE, "interval": INTERVAL,
         "spread": SPREAD,
         "width_ratio": "width of the paired interval / width with the scenario on the independent seed",
-        "command": command, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": shown_command(command or []), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_seconds": round(base.run_seconds + sum(a.results.run_seconds for a in comparison.scenarios), 3),
     }
 
