@@ -59,3 +59,12 @@ def with_rate(count: float, of: float) -> str:
     if of is None or math.isnan(of) or of <= 0:
         return text
     return f"{text}/{of:g} ({100 * count / of:.0f}%)"
+
+
+def shows_paper(summary_records: list[dict], scenario: dict | None) -> bool:
+    """Whether a run, from its ``summary.json`` figures and scenario, may show the paper's figures at all."""
+    if not summary_records:
+        return False
+    columns = ("figure", "reported", "sim_median")
+    table = Table({c: [(r.get(c) if r.get(c) is not None else math.nan) for r in summary_records] for c in columns})
+    return paper_view(table, scenario)[1] == ""

@@ -40,3 +40,11 @@ def shown_command(command: list[str]) -> list[str]:
         head, sep, tail = arg.partition("=") if arg.startswith("-") else ("", "", arg)
         return head + sep + (shown_path(tail) if Path(tail).is_absolute() else tail)
     return [shown(str(arg)) for arg in command]
+
+
+def resolved_path(text: str) -> Path:
+    """A path as :func:`shown_path` wrote it, back to a file of this machine (``cartsim:`` is the shipped trials)."""
+    if text.startswith("cartsim:"):
+        shipped = shipped_params_folder()
+        return (shipped.parent if shipped is not None else Path(".")) / text[len("cartsim:"):]
+    return Path(text)

@@ -10,6 +10,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from sim.stats.consort import OUTCOME_STATES, flow_counts
 from sim.output.run_folder import RunData
+from sim.output.paper_view import shows_paper
 from sim.plots.overlay import reported_count, reported_label
 from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
 
@@ -53,7 +54,8 @@ def boxes(run: RunData) -> list[Box]:
 
 
 def _all_boxes(run: RunData) -> list[Box]:
-    seeds = run.seeds
+    # the paper's counts only beside a run of the trial as the paper ran it (sim.output.paper_view)
+    seeds = run.seeds if shows_paper(run.summary.get("figures", []), run.manifest.get("scenario")) else None
     r = lambda metric, **q: reported_count(seeds, metric, **q)  # noqa: E731
     outcome = lambda branch, flag: tuple(  # noqa: E731
         Line(STATE_LABELS[s], f"{branch}.{s}", r("late_outcome", state=s, transplanted=flag)) for s in OUTCOME_STATES)
