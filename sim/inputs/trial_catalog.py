@@ -11,18 +11,19 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-PARAMS_PACKAGE = "sim.shipped.params"
+SHIPPED = ("shipped", "params")  # sim/shipped/params in an installed wheel
 REPOSITORY_PARAMS = Path(__file__).resolve().parents[2] / "params"
 
 
 def shipped_params_folder() -> Path | None:
-    """The folder of the shipped params files: the installed package data, else the repository's ``params/``."""
-    try:
-        folder = resources.files(PARAMS_PACKAGE)
-    except ModuleNotFoundError:
-        folder = None
-    if folder is not None and Path(str(folder)).is_dir():
-        return Path(str(folder))
+    """The folder of the shipped params files: the installed package data, else the repository's ``params/``.
+
+    Found through ``importlib.resources`` from the regular package ``sim`` (a namespace package such
+    as ``sim.shipped.params`` would give a multiplexed path on Python 3.11).
+    """
+    installed = Path(str(resources.files("sim").joinpath(*SHIPPED)))
+    if installed.is_dir():
+        return installed
     return REPOSITORY_PARAMS if REPOSITORY_PARAMS.is_dir() else None
 
 
