@@ -34,12 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cartsim {package_version()}")
     for command in COMMANDS:
         command.add_parser(commands)
-    for sub in (parser, *commands.choices.values()):  # before or after COMMAND
+    for sub in _parsers(parser):  # before or after COMMAND (and a command's own subcommand)
         sub.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                          help="print nothing but errors (the files are written as usual)")
         sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                          help="also show the progress bar when not on a terminal, and the files read")
     return parser
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every parser below it."""
+    nested = [p for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+              for p in action.choices.values()]
+    return [parser] + [p for sub in nested for p in _parsers(sub)]
 
 
 def package_version() -> str:

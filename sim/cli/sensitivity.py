@@ -13,6 +13,7 @@ from sim.inputs.scenarios import load_scenario, require_base
 from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
 from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
 from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.cli import verbosity
 from sim.cli.options import output_folder, whole
 from sim.inputs.trial_catalog import trial_path
 
@@ -166,7 +167,8 @@ class Progress:
         tenth = math.floor(10 * done / total)
         if tenth != self.shown:
             self.shown = tenth
-            print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
+            if verbosity.level > verbosity.QUIET:
+                print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
 
 
 RUNNERS = {"psa": run_psa, "oneway": run_oneway, "sobol": run_sobol, "morris": run_morris}
