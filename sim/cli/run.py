@@ -12,7 +12,7 @@ from sim.inputs.params import Params
 from sim.engines.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
-from sim.cli.options import add_run_options, format_summary, output_folder
+from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder
 from sim.cli.progress import ProgressBar
 
 NAME = "run"
@@ -84,5 +84,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
     print(format_summary(results.summary(), params.scenario.manifest() if params.scenario is not None else None))
+    if params.seeds.planned:
+        from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
+
+        print(f"a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:")
+        print(format_key_outcomes(key_outcomes(results.patients, results.facilities), KEY_OUTCOMES))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0
