@@ -71,25 +71,27 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
     base = meta["base"]
     arms = "\n".join(f"- **{s['label']}**: {s.get('title', s['params_file'])}.  {s.get('description', '')} "
                      f"([run report]({s['folder']}/report.md))" for s in meta["scenarios"])
-    text = (f"# Scenario comparison against {base['label']}\n\n"
-            f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; "
-            f"command `{' '.join(meta['command'] or [])}`.  Each arm's full report, laid out as the STRESS-DES "
-            f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n"
+    header = (f"# Scenario comparison against {base['label']}\n\n"
+              f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; "
+              f"command `{' '.join(meta['command'] or [])}`.  The key outcomes come first; then what each scenario "
+              "asks and how the differences are estimated.  Each arm's full report, laid out as the STRESS-DES "
+              f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n")
+    key = "## Key outcomes\n\n" + markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean",
+                                                                     "difference [95% CI]", "spread", "width ratio"])
+    same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
+            if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
+    if same:
+        key += "\n\nIdentical to the base in every trial of every scenario: " + "; ".join(same) + "."
+    if chart:
+        key += "\n\n![Paired differences from the base](figures/comparison.png)"
+    text = (header + key + "\n\n"
             f"## Experimentation aims (STRESS-DES 1.3 A, 2.3)\n\n{arms}\n\n"
             "## Estimation approach (STRESS-DES 4.3)\n\n"
             f"Every arm runs on seed {meta['seed']}: virtual trial k of every arm has the same patients with the same "
             "luck (common random numbers), and each outcome's difference d_k = scenario_k - base_k is paired on k.  "
             f"Interval: {meta['interval']}.  Spread: {meta['spread']}.  To show what the pairing buys, each scenario "
             f"also ran on seed {meta['independent_seed']}; 'width ratio' is the paired interval's width over the "
-            "interval's width with that independent run.\n\n## Key outcomes\n\n")
-    text += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
-                                              "spread", "width ratio"])
-    same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
-            if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
-    if same:
-        text += "\n\nIdentical to the base in every trial of every scenario: " + "; ".join(same) + "."
-    if chart:
-        text += "\n\n![Paired differences from the base](figures/comparison.png)\n"
+            "interval's width with that independent run.")
     return text + "\n"
 
 

@@ -63,8 +63,8 @@ def with_rate(count: float, of: float) -> str:
 
 def shows_paper(summary_records: list[dict], scenario: dict | None) -> bool:
     """Whether a run, from its ``summary.json`` figures and scenario, may show the paper's figures at all."""
-    if not summary_records:
-        return False
+    if not any(r.get("reported") is not None and not math.isnan(r["reported"]) for r in summary_records):
+        return False  # a planned trial: no paper
     columns = ("figure", "reported", "sim_median")
     table = Table({c: [(r.get(c) if r.get(c) is not None else math.nan) for r in summary_records] for c in columns})
     return paper_view(table, scenario)[1] == ""

@@ -18,7 +18,7 @@ from sim.inputs.params import load_params
 from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.trial_catalog import shipped_scenarios, shipped_trials, trial_path
 from sim.output.folder_claims import claim_comparison, claim_run, comparison_folder_name, remove_stale_arms
-from sim.output.paper_view import paper_view, with_rate
+from sim.output.paper_view import paper_view, shows_paper, with_rate
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.table import Table
 
@@ -110,6 +110,14 @@ def test_the_papers_figures_only_beside_the_trial_as_run():
     assert list(scenario["figure"]) == ["infused", "os_12m"] and np.all(np.isnan(scenario["reported"]))
     assert "dose_c" in note
     assert with_rate(12.0, 14.0) == "12/14 (86%)" and with_rate(9.0, float("nan")) == "9"
+    records = [dict(zip(r, map(_plain, r.values()))) for r in _summary(14.0).rows()]
+    assert shows_paper(records, None) and not shows_paper(records, {"name": "x", "changed": ["crs.incidence"]})
+    planned = [r | {"reported": None} for r in records]
+    assert not shows_paper(planned, None) and not shows_paper([], None)
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 def test_comparison_folders_never_clobber(tmp_path):
