@@ -49,6 +49,10 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     return [parser] + [p for sub in nested for p in _parsers(sub)]
 
 
+def _as_list(value) -> list:
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
 def package_version() -> str:
     """The installed distribution's version, else the package's own ``sim.__version__``."""
     try:
@@ -64,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = next(c for c in COMMANDS if c.NAME == args.command)
     verbosity.set_level(getattr(args, "quiet", False), getattr(args, "verbose", 0))
+    for name in ("params", "base", "scenario", "scenarios", "template"):  # the files a name resolved to
+        for path in _as_list(getattr(args, name, None)):
+            verbosity.detail(f"cartsim: {name}: {path}")
     try:
         if verbosity.level == verbosity.QUIET:
             with contextlib.redirect_stdout(io.StringIO()):
