@@ -70,7 +70,7 @@ def default_folder(params: Params) -> Path:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
-    claim_run(out, shown_path(params.path), args.force)
+    claim_run(out, shown_path(params.path), args.force, params.sha256)
     with ProgressBar() as bar:
         results = run_trials(params, trials=args.trials, seed=args.seed,
                              parameter_uncertainty=args.parameter_uncertainty, progress=bar)

@@ -47,13 +47,17 @@ def remove_stale_arms(out: Path, labels: list[str]) -> list[Path]:
     return stale
 
 
-def claim_run(out: Path, params_file: str, force: bool) -> None:
-    """Refuse to write a run of ``params_file`` over another params file's results in ``out`` unless ``force``."""
+def claim_run(out: Path, params_file: str, force: bool, sha256: str = "") -> None:
+    """Refuse to write a run of ``params_file`` over another params file's results in ``out`` unless ``force``.
+
+    The same file named another way (from another folder) with the same SHA-256 is not another file.
+    """
     previous = _json(out / "summary.json")
     if previous is None or force:
         return
     earlier = previous.get("manifest", {}).get("params_file")
-    if earlier and earlier != params_file:
+    same_content = bool(sha256) and previous.get("manifest", {}).get("params_sha256") == sha256
+    if earlier and earlier != params_file and not same_content:
         raise InputError(out, "--out", f"holds the results of {earlier}, not {params_file}; choose another --out, "
                          "or pass --force to replace them")
 

@@ -143,6 +143,8 @@ def test_a_run_never_replaces_another_params_files_results(tmp_path):
     with pytest.raises(InputError, match="params/one.toml"):
         claim_run(tmp_path, "params/two.toml", force=False)
     claim_run(tmp_path, "params/two.toml", force=True)
+    (tmp_path / "summary.json").write_text(json.dumps({"manifest": {"params_file": "one.toml", "params_sha256": "ab"}}))
+    claim_run(tmp_path, "params/one.toml", force=False, sha256="ab")  # the same file, named from elsewhere
 
 
 def test_no_absolute_path_is_shown(tmp_path, monkeypatch):
