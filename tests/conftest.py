@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,8 @@ def write_scenario(folder: Path, body: str, trial: str = "cll1_aml", head: str =
     path = folder / f"{name}.toml"
     path.write_text(head.format(base=PARAMS[trial].as_posix()) + body)
     return path
+
+
+def cartsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m sim ARGS`` in a subprocess from folder ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300)

@@ -13,11 +13,11 @@ import os
 import sys
 from importlib import metadata
 
-from sim.cli import bench, calibrate, compare, new, plot, run, sensitivity, trials, validate, verbosity
+from sim.cli import bench, calibrate, compare, design, new, plot, run, sensitivity, trials, validate, verbosity
 from sim.cli.options import Parser
 from sim.errors import InputError
 
-COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, sensitivity]
+COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, sensitivity, design]
 
 DESCRIPTION = """\
 Simulate early-phase trials of donor-derived CAR-T cell therapy, one virtual patient at a time:

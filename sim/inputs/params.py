@@ -99,15 +99,14 @@ def load_params(path: str | Path) -> Params:
     path = Path(path)
     table, sha = read_toml(path)
     reader = _Reader(path)
-    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA))
+    reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
     reader.section("trial", table["trial"])
     reader.seeds = _seeds(path, reader.text.get("trial.seeds"))
     for section in S.SCHEMA:
-        if section != "trial":
+        if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families)
-    _check_consistency(params)
-    _check_figure_levels(params)
+    check_params(params)
     return params
 
 
@@ -141,6 +140,22 @@ def check_params(params: Params) -> None:
     """The checks across entries that :func:`load_params` makes once every entry is read."""
     _check_consistency(params)
     _check_figure_levels(params)
+    _check_seeds_agreement(params)
+
+
+def _check_seeds_agreement(params: Params) -> None:
+    """A ``seeds:KEY`` value must be the number the seeds file gives (:mod:`sim.inputs.seeds_agreement`)."""
+    seeds = params.seeds
+    for path, entry in params.entries.items():
+        key = entry.source[len("seeds:"):] if entry.source.startswith("seeds:") else None
+        if key is None or not seeds.has(key):
+            continue
+        cited = seeds.figures.get(key)
+        value, of = (cited.value, cited.of) if cited is not None else (seeds.design[key].get("value"), None)
+        problem = disagreement(entry.kind, entry.value, value, of)
+        if problem:
+            raise InputError(params.path, f"{path}.value",
+                             f"{problem} at {seeds.path.name}: {'figures' if cited else 'design'}.{key}")
 
 
 def _check_figure_levels(params: Params) -> None:
@@ -177,7 +192,7 @@ class _Reader:
 
     def section(self, name: str, table: Any) -> None:
         spec = S.SCHEMA[name]
-        required = {k for k, v in spec.items() if not (isinstance(v, S.Text) and v.optional)}
+        required = {k for k, v in spec.items() if not getattr(v, "optional", False)}
         self.closed(name, table, set(spec), required)
         # levels first, so that allocation and the low-yield level can be checked against them
         for key in sorted(table, key=lambda k: not isinstance(spec[k], S.Levels)):
@@ -204,6 +219,8 @@ class _Reader:
             self.fail(path, f"must be a non-empty string, got {value!r}")
         if path == "trial.name" and not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
             self.fail(path, f"must be letters, digits, '_', '.' or '-' (it names the output folder), got {value!r}")
+        if isinstance(spec, S.Choice) and value not in spec.options:
+            self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
             self.fail(path, f"dose level '{value}' does not exist (levels: {sorted(self.levels())})")
         self.text[path] = value
@@ -222,7 +239,6 @@ class _Reader:
             self.fail(f"{path}.uncertainty", f"base value {value} lies outside {uncertainty!r}")
         entry = Entry(float(value), kind, *self.provenance(path, raw), uncertainty)
         self.require_range(path, entry)
-        self.require_agreement(path, entry)
         return entry
 
     def weights(self, path: str, spec: S.Weights, raw: Any) -> Entry:
@@ -271,17 +287,6 @@ class _Reader:
             self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'assumption' or 'scenario', got {source!r}")
         return source, note
 
-    def require_agreement(self, path: str, entry: Entry) -> None:
-        """A ``seeds:KEY`` value must be the number the seeds file gives (:mod:`sim.inputs.seeds_agreement`)."""
-        if not entry.source.startswith("seeds:"):
-            return
-        key = entry.source[len("seeds:"):]
-        cited = self.seeds.figures.get(key)
-        value, of = (cited.value, cited.of) if cited is not None else (self.seeds.design[key].get("value"), None)
-        problem = disagreement(entry.kind, entry.value, value, of)
-        if problem:
-            self.fail(f"{path}.value", f"{problem} at {self.seeds.path.name}: {'figures' if cited else 'design'}.{key}")
-
     def require_range(self, path: str, entry: Entry) -> None:
         if entry.source == "assumption" and entry.uncertainty is None and entry.kind != "capacity":
             self.fail(f"{path}.uncertainty", "an assumption must state its plausible range as an uncertainty distribution")
@@ -307,6 +312,9 @@ def _check_consistency(params: Params) -> None:
         problem = argument_problem(family, params.timedist(path)[1])
         if problem:
             raise InputError(params.path, path, problem)
+    from sim.design.settings import check_design  # the design section's checks across entries
+
+    check_design(params)
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:
         raise InputError(params.path, "lymphodepletion.start_before_infusion_days",
                          "lymphodepletion must end before infusion: start_before_infusion_days >= days")

@@ -44,6 +44,20 @@ class Text:
     level: bool = False
 
 
+@dataclass(frozen=True)
+class Choice(Text):
+    """A string that must be one of ``options``."""
+
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Setting(Scalar):
+    """A scalar entry of an optional section that may be left out (a default then applies)."""
+
+    optional: bool = True
+
+
 PROB, DURATION, RATE = Scalar("prob"), Scalar("duration"), Scalar("rate")
 REAL, POSITIVE, COUNT, CAPACITY = Scalar("real"), Scalar("positive"), Scalar("count"), Scalar("capacity")
 
@@ -78,7 +92,21 @@ SCHEMA: dict[str, dict[str, object]] = {
              "tma_death_hazard": RATE, "tma_death_hazard_after_transplant": RATE,
              "disease_death_hazard": RATE},
     "resources": {"manufacturing_slots": CAPACITY, "icu_beds": CAPACITY, "transplant_beds": CAPACITY},
+    # dose-finding design (sim/design/settings.py reads and checks it; absent: the fixed allocation)
+    "design": {"name": Choice(optional=True, options=("fixed", "3+3", "boin", "tite_boin")),
+               "levels": Text(optional=True), "start_level": Text(optional=True, level=True),
+               "cohort_size": Setting("count"), "max_sample_size": Setting("count"),
+               "target_dlt_rate": Setting("prob"), "elimination_cutoff": Setting("prob"),
+               "early_stop_patients": Setting("count"),
+               "dlt_window_days": Setting("duration"), "dlt_parts": Text(optional=True),
+               "dlt_crs_min_grade": Setting("count"), "dlt_icans_min_grade": Setting("count"),
+               "while_window_open": Choice(optional=True, options=("wait", "dose")),
+               "replace_non_evaluable": Choice(optional=True, options=("yes", "no")),
+               "expand_mtd_to_six": Choice(optional=True, options=("yes", "no")),
+               "max_pending_fraction": Setting("prob"),
+               "tite_estimator": Choice(optional=True, options=("imputation", "ess"))},
 }
+OPTIONAL_SECTIONS = ("design",)
 
 SCALAR_ENTRY_KEYS = {"value", "source", "note", "uncertainty"}
 

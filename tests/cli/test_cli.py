@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import PARAMS, ROOT
+from conftest import PARAMS, ROOT, cartsim
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "toy_trial.toml"
 FILES = {"patients.csv", "events.csv", "trials.csv", "facilities.csv", "summary.csv", "summary.json"}
-
-
-def cartsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"]])
