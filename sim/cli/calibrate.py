@@ -14,6 +14,7 @@ from sim.output.run_files import write_atomic
 from sim.inputs.params import load_params
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
 from sim.cli.options import number, whole
+from sim.output.atomic_folder import check_output_place
 
 NAME = "calibrate"
 HELP = "fit the inputs known only through reported outcomes and write them into the params file"
@@ -46,7 +47,7 @@ def add_parser(commands) -> None:
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
     parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
                         help="virtual trials simulated for the exposure (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="seed of those trials, the same for every candidate value (default: %(default)s)")
     parser.add_argument("--draws", type=whole(10), default=1000, metavar="D",
                         help="posterior draws behind each fit's uncertainty (default: %(default)s)")
@@ -75,6 +76,11 @@ def _out_file(out: Path | None, params_path: Path) -> Path:
         raise InputError(target, "--out", "exists and is not a file")
     if target.suffix != ".toml":
         raise InputError(target, "--out", "a params file must end in .toml")
+    check_output_place(target.parent, "--out")
+    if len(os.fsencode(target.name)) > 200:
+        raise InputError(target, "--out", "the file name is longer than the file system allows")
+    if target.parent.exists() and not os.access(target.parent, os.W_OK):
+        raise InputError(target, "--out", f"cannot write in {target.parent}: permission denied")
     return target
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import textwrap
 from pathlib import Path
 
 from sim.analyses.comparison import Comparison, arm_label, run_comparison, unique_labels
-from sim.output.folder_claims import claim_comparison, comparison_folder_name, remove_stale_arms
+from sim.inputs.params import folder_name_problem
+from sim.output.folder_claims import claim_comparison, comparison_folder_name
 from sim.output.comparison_files import moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import number, output_folder, whole
 from sim.cli.progress import ProgressBar
+from sim.output.atomic_folder import staged_folder
 
 NAME = "compare"
+OUTPUTS = ("comparison.csv", "comparison.json", "report.md", "figures")
 WIDTH = 110
 HELP = "run scenarios against a base with common random numbers and print paired differences"
 EPILOG = """\
@@ -47,7 +51,7 @@ def add_parser(commands) -> None:
     parser.add_argument("scenarios", metavar="SCENARIO", type=trial_path, nargs="+", help="scenario files on the same base")
     parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
                         help="virtual trials per arm (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed of every arm (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default: results/<trial name>/compare/<BASE>_vs_<SCENARIO...>)")
@@ -65,19 +69,32 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         require_base(scenario, base)
     labels = unique_labels([arm_label(p) for p in (base, *scenarios)])
     out = output_folder(args.out, Path("results") / base.name / "compare" / comparison_folder_name(labels))
-    claim_comparison(out, labels, args.force)
-    with ProgressBar(label="trials, all arms") as bar:
-        comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty, progress=bar)
-    written = write_comparison(comparison, out, command=["cartsim", *argv])
-    for stale in remove_stale_arms(out, [arm.label for arm in (comparison.base, *comparison.scenarios)]):
-        print(f"removed {stale.name}/, an arm of the comparison this one replaces")
-    if args.plots:
-        from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+    claim_comparison(out, labels, args.force)  # another set of arms' comparison is replaced only with --force
+    with staged_folder(out, replace=owned_entries(out, [base, *scenarios])) as folder:  # the place is checked and locked before anything runs
+        with ProgressBar(label="trials, all arms") as bar:
+            comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty,
+                                        progress=bar)
+        written = write_comparison(comparison, folder, command=["cartsim", *argv])
+        if args.plots:
+            from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 
-        written += draw_folder(out)
+            written += draw_folder(folder)
     print(format_comparison(comparison))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0
+
+
+def owned_entries(out: Path, arms: list) -> list[str]:
+    """What a comparison replaces in its folder: its files, its arms' folders, and the arm folders an earlier
+    comparison there named (other files and folders are kept)."""
+    owned = [*OUTPUTS, *unique_labels([arm_label(p) for p in arms])]
+    try:
+        meta = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+        owned += [arm["folder"] for arm in (meta["base"], *meta["scenarios"])
+                  if isinstance(arm.get("folder"), str) and folder_name_problem(arm["folder"]) is None]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return owned
 
 
 def format_comparison(comparison: Comparison) -> str:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from sim.cli.options import output_folder, whole
+from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
 from sim.errors import InputError
 from sim.inputs.scenarios import load_params_or_scenario
@@ -16,6 +17,7 @@ from sim.design.settings import DESIGNS, check_design_name, design_settings
 from sim.design.write import DesignRun, write_design
 
 NAME = "design"
+OUTPUTS = ("oc.csv", "oc_overall.csv", "oc.json", "oc.png", "oc.svg")  # replaced together; others kept
 HELP = "operating characteristics of 3+3, BOIN and TITE-BOIN dose finding on the patient flow"
 EPILOG = """\
 designs (--design, comma-separated; default: the [design] section of PARAMS):
@@ -46,7 +48,7 @@ def add_parser(commands) -> None:
                         help=f"designs to run on the same patients, comma-separated, from {list(DESIGNS)}")
     parser.add_argument("--trials", type=whole(1), default=1000, metavar="N",
                         help="virtual trials per design (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the output files")
     parser.add_argument("--dlt-probabilities", default=None, metavar="P1,P2,...",
@@ -90,15 +92,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     rates = parse_rates(args.dlt_probabilities, base.levels)
     out = output_folder(args.out, default_folder(params))
     designs = [base if name == base.name else base.with_name(name) for name in names]
-    with ProgressBar(label="trials, all designs") as bar:
-        ocs, seconds = run_designs(params, designs, args.trials, args.seed, rates, progress=bar)
-    run_info = DesignRun(params, args.seed, args.trials, seconds,
-                         {"designs": names, "dlt_probabilities": rates})
-    written = write_design(run_info, ocs, out, ["cartsim", *argv])
-    from sim.design.plot import draw_oc  # matplotlib loads only when the picture is drawn
+    with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
+        with ProgressBar(label="trials, all designs") as bar:
+            ocs, seconds = run_designs(params, designs, args.trials, args.seed, rates, progress=bar)
+        run_info = DesignRun(params, args.seed, args.trials, seconds,
+                             {"designs": names, "dlt_probabilities": rates})
+        written = write_design(run_info, ocs, folder, ["cartsim", *argv])
+        from sim.design.plot import draw_oc  # matplotlib loads only when the picture is drawn
 
-    title = f"{params.text['trial.title']}\n{describe_run(ocs, rates)}"
-    written += draw_oc(ocs, title, out)
+        title = f"{params.text['trial.title']}\n{describe_run(ocs, rates)}"
+        written += draw_oc(ocs, title, folder)
     print(f"{params.text['trial.title']}: {args.trials} virtual trials per design, seed {args.seed}, "
           "the same patients under every design")
     if params.scenario is not None:

@@ -10,12 +10,13 @@ import argparse
 import contextlib
 import io
 import os
+import signal
 import sys
 from importlib import metadata
 
 from sim.cli import bench, calibrate, compare, design, new, plot, run, sensitivity, trials, validate, verbosity
 from sim.cli.options import Parser
-from sim.errors import InputError
+from sim.errors import InputError, printable
 
 COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, sensitivity, design]
 
@@ -63,22 +64,54 @@ def package_version() -> str:
         return getattr(sim, "__version__", "unknown (not installed)")
 
 
+INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command.  Exit status: 0 done, 1 a check failed (validate), 2 bad input or an output that
+    cannot be written (one line, nothing written), 130 interrupted (one line, nothing half-written)."""
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
-    command = next(c for c in COMMANDS if c.NAME == args.command)
-    verbosity.set_level(getattr(args, "quiet", False), getattr(args, "verbose", 0))
-    for name in ("params", "base", "scenario", "scenarios", "template"):  # the files a name resolved to
-        for path in _as_list(getattr(args, name, None)):
-            verbosity.detail(f"cartsim: {name}: {path}")
+    previous = _terminate_as_interrupt()
     try:
+        args = build_parser().parse_args(argv)
+        command = next(c for c in COMMANDS if c.NAME == args.command)
+        verbosity.set_level(getattr(args, "quiet", False), getattr(args, "verbose", 0))
+        for name in ("params", "base", "scenario", "scenarios", "template"):  # the files a name resolved to
+            for path in _as_list(getattr(args, name, None)):
+                verbosity.detail(f"cartsim: {name}: {path}")
         if verbosity.level == verbosity.QUIET:
             with contextlib.redirect_stdout(io.StringIO()):
                 return command.run(args, argv)
         return command.run(args, argv)
     except InputError as err:
-        print(f"cartsim: error: {err}", file=sys.stderr)
-        return 2
+        return _error(str(err))
     except BrokenPipeError:  # output piped into a command that stopped reading, e.g. head
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # a file that could not be read or written, not caught nearer its cause
+        where = f"{err.filename}: " if err.filename else ""
+        return _error(f"{where}{err.strerror or err}")
+    except MemoryError:
+        return _error("not enough memory for this run: ask for fewer trials, draws or patients")
+    except KeyboardInterrupt:
+        print("\ncartsim: interrupted; nothing was written", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _error(message: str) -> int:
+    print(f"cartsim: error: {printable(message)}", file=sys.stderr)
+    return 2
+
+
+def _terminate_as_interrupt():
+    """SIGTERM (e.g. ``kill``, a batch system's time limit) stops a command as Ctrl-C does, tidily;
+    returns the handler it replaced (None if it left it alone)."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        return signal.signal(signal.SIGTERM, stop) if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL else None
+    except ValueError:  # not the main thread
+        return None

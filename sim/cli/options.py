@@ -8,8 +8,9 @@ import math
 import numpy as np
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.errors import printable
 from sim.inputs.trial_catalog import trial_path
+from sim.output.atomic_folder import check_output_place
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.table import Table
 
@@ -18,20 +19,44 @@ class Parser(argparse.ArgumentParser):
     """Argument errors as one line and exit status 2, without the usage block."""
 
     def error(self, message: str) -> None:  # noqa: D102
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
 
 
-def whole(minimum: int):
-    """An argparse type: a whole number >= ``minimum``."""
+MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
+
+
+def whole(minimum: int, maximum: int | None = MAX_COUNT):
+    """An argparse type: a whole number >= ``minimum`` and <= ``maximum`` (None: no upper limit)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {printable(text)!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {value}")
         return value
     return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {printable(text)!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {printable(text)!r}")
+    return value
+
+
+def names(text: str) -> list[str]:
+    """An argparse type: a comma-separated list of at least one name."""
+    listed = [name.strip() for name in text.split(",") if name.strip()]
+    if not listed:
+        raise argparse.ArgumentTypeError(f"must name at least one, comma-separated, got {printable(text)!r}")
+    return listed
 
 
 def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None:
@@ -40,17 +65,17 @@ def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None
                         help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
     parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
                         help="number of virtual trials (default: %(default)s)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="folder for the output files (default: results/<trial name>)")
 
 
 def output_folder(out: Path | None, default: Path) -> Path:
-    """The folder to write into: ``out`` or ``default``, refusing a path that is a file."""
+    """The folder to write into: ``out`` or ``default``, refusing, before anything runs, a place that
+    cannot be written (a file there or above it, no permission, a name too long)."""
     folder = out if out is not None else default
-    if folder.exists() and not folder.is_dir():
-        raise InputError(folder, "--out", "exists and is not a folder")
+    check_output_place(folder)
     return folder
 
 

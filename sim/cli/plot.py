@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.errors import InputError
+from sim.output.atomic_folder import staged_folder
 from sim.plots.draw import draw_folder
 
 NAME = "plot"
@@ -34,7 +36,18 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    written = draw_folder(args.folder)
+    folder = args.folder
+    if not folder.is_dir():
+        raise InputError(folder, "", "not found: give the output folder of 'cartsim run' or 'cartsim compare'")
+    with staged_folder(folder, replace=(), option="RESULTS_DIR") as stage:  # redrawn whole or not at all
+        try:
+            written = draw_folder(stage)
+        except InputError as err:  # name the folder given, not the staging copy
+            raise InputError(err.source.replace(str(stage), str(folder)), err.key,
+                             err.problem.replace(str(stage), str(folder))) from None
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+            raise InputError(folder, "", f"damaged output files, not as cartsim wrote them "
+                             f"({type(err).__name__}: {err})") from None
     print(f"drew {sum(p.suffix == '.png' for p in written)} pictures (PNG and SVG) in {args.folder}/, "
           f"and its report")
     return 0

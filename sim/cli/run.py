@@ -14,8 +14,11 @@ from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder
 from sim.cli.progress import ProgressBar
+from sim.output.atomic_folder import staged_folder
 
 NAME = "run"
+OUTPUTS = ("patients.csv", "events.csv", "trials.csv", "facilities.csv", "summary.csv", "summary.json",
+           "parameters.csv", "report.md", "figures")  # replaced together; other files and subfolders are kept
 HELP = "simulate virtual trials and compare them with the reported figures"
 EPILOG = """\
 outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
@@ -70,15 +73,16 @@ def default_folder(params: Params) -> Path:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
-    claim_run(out, shown_path(params.path), args.force, params.sha256)
-    with ProgressBar() as bar:
-        results = run_trials(params, trials=args.trials, seed=args.seed,
-                             parameter_uncertainty=args.parameter_uncertainty, progress=bar)
-    written = write_results(results, out, command=["cartsim", *argv])
-    if args.plots:
-        from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+    claim_run(out, shown_path(params.path), args.force, params.sha256)  # another params file's results: --force
+    with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
+        with ProgressBar() as bar:
+            results = run_trials(params, trials=args.trials, seed=args.seed,
+                                 parameter_uncertainty=args.parameter_uncertainty, progress=bar)
+        written = write_results(results, folder, command=["cartsim", *argv])
+        if args.plots:
+            from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 
-        written += draw_folder(out)
+            written += draw_folder(folder)
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}"
           f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")
     if params.scenario is not None:

@@ -14,8 +14,10 @@ from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
 from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
 from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.cli import verbosity
-from sim.cli.options import output_folder, whole
+from sim.cli.options import names, output_folder, seconds, whole
 from sim.inputs.trial_catalog import trial_path
+from sim.output.atomic_folder import folder_lock, staged_folder
+from sim.rng.streams import MAX_PATIENTS
 
 NAME = "sensitivity"
 HELP = "sensitivity analysis: PSA, one-way (tornado), Sobol' indices, Morris screening"
@@ -55,24 +57,20 @@ def _epilog() -> str:
     return EPILOG % (",".join(DEFAULT_OUTCOMES), listing)
 
 
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
     parser.add_argument("params", metavar="PARAMS", type=trial_path, help="a trial's params file, e.g. params/cd5_tall.toml")
     parser.add_argument("--scenario", type=trial_path, metavar="FILE",
                         help="analyse this scenario of PARAMS (a scenario file whose base is PARAMS)")
-    parser.add_argument("--outcomes", type=_names, default=list(DEFAULT_OUTCOMES), metavar="LIST",
+    parser.add_argument("--outcomes", type=names, default=list(DEFAULT_OUTCOMES), metavar="LIST",
                         help="outcomes by name, comma-separated (listed below)")
-    parser.add_argument("--inputs", type=_names, default=None, metavar="LIST",
+    parser.add_argument("--inputs", type=names, default=None, metavar="LIST",
                         help="uncertain parameters to vary, comma-separated paths or sections such as 'crs' "
                         "(default: every parameter with an uncertainty distribution)")
     parser.add_argument("--inner", type=whole(1), default=inner, metavar="K",
                         help="virtual trials per evaluation (default: %(default)s)")
-    parser.add_argument("--enrolled", type=whole(1), default=None, metavar="N",
+    parser.add_argument("--enrolled", type=whole(1, MAX_PATIENTS), default=None, metavar="N",
                         help="patients enrolled per virtual trial (default: the trial's own)")
-    parser.add_argument("--seed", type=whole(0), default=0, metavar="S",
+    parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same results on every backend (default: 0)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default: results/<trial>/sensitivity/<method>)")
@@ -81,7 +79,7 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
     parser.add_argument("--dask", metavar="ADDRESS", default=None,
                         help="run on Dask: 'local' starts a LocalCluster (of --workers workers), "
                         "tcp://HOST:PORT joins a running scheduler (e.g. dask-jobqueue on SLURM/PBS)")
-    parser.add_argument("--dask-timeout", type=float, default=DASK_CONNECT_SECONDS, metavar="SECONDS",
+    parser.add_argument("--dask-timeout", type=seconds, default=DASK_CONNECT_SECONDS, metavar="SECONDS",
                         help="how long to wait for the Dask scheduler (default: %(default)s)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --out, keeping every finished evaluation")
@@ -180,15 +178,20 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = output_folder(args.out, _default_out(params, args.method))
     backend = make_backend(args.workers, args.dask, args.dask_timeout)
     progress = Progress(args.method)
-    try:
-        result = RUNNERS[args.method](params, inner=args.inner, seed=args.seed, outcomes=outcomes, inputs=args.inputs,
-                                      backend=backend, out=out, resume=args.resume, progress=progress,
-                                      keep_patients=args.save_patients, **_method_options(args))
-    except KeyboardInterrupt:
-        print(f"\ncartsim: interrupted; {progress.done} finished evaluations are saved in {out}/ "
-              "(run the same command with --resume to continue)", file=sys.stderr)
-        return 130
-    written = result.write(out)
+    with folder_lock(out):  # one run at a time in a folder; the place is checked before anything runs
+        try:
+            result = RUNNERS[args.method](params, inner=args.inner, seed=args.seed, outcomes=outcomes,
+                                          inputs=args.inputs, backend=backend, out=out, resume=args.resume,
+                                          progress=progress, keep_patients=args.save_patients,
+                                          **_method_options(args))
+        except KeyboardInterrupt:
+            print(f"\ncartsim: interrupted; {progress.done} finished evaluations are saved in {out}/ "
+                  "(run the same command with --resume to continue)", file=sys.stderr)
+            return 130
+        with staged_folder(out, replace=(), lock=False) as folder:  # the results appear together
+            result.info.out = folder  # the staged folder is the one marked complete
+            written = result.write(folder)
+        result.info.out = out
     info = result.info
     print(f"{result.label}: {args.method}, {info.config['points']} evaluations of {args.inner} virtual trials, "
           f"seed {args.seed}, on {info.backend}, {info.seconds:.1f} s"

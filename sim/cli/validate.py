@@ -15,8 +15,10 @@ from sim.engines.runner import run_trials
 from sim.output.table import Table
 from sim.analyses.validation import LEVEL, NOT_MODELLED, failed, validation_table
 from sim.cli.options import add_run_options, number, output_folder
+from sim.output.atomic_folder import staged_folder
 
 NAME = "validate"
+OUTPUTS = ("validation.csv", "validation.json", "validation.png", "validation.svg")
 HELP = "check every reported figure against virtual trials with parameter uncertainty"
 MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
 DEFINITIONS = {
@@ -60,14 +62,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
               "to compare; add the reported figures once the trial is published.")
         return 0
     out = output_folder(args.out, Path("results") / params.name)
-    results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
-    table = validation_table(params.seeds, results.trials, LEVEL)
-    title = f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials (seed {results.seed})"
-    document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
-                "definitions": DEFINITIONS, "failed": failed(table), "figures": _records(table)}
-    write_atomic(out / "validation.csv", table.to_csv_text())
-    write_atomic(out / "validation.json", json.dumps(document, indent=2) + "\n")
-    pictures = draw_validation(table, title, out)
+    with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
+        results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
+        table = validation_table(params.seeds, results.trials, LEVEL)
+        title = (f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials "
+                 f"(seed {results.seed})")
+        document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
+                    "definitions": DEFINITIONS, "failed": failed(table), "figures": _records(table)}
+        write_atomic(folder / "validation.csv", table.to_csv_text())
+        write_atomic(folder / "validation.json", json.dumps(document, indent=2) + "\n")
+        pictures = draw_validation(table, title, folder)
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
     print(format_validation(table))

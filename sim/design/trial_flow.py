@@ -345,8 +345,7 @@ class TimeToEventFlow(_Flow):
 
     def serve(self) -> None:
         if self.suspended and not self.queue:  # nobody waiting for a dose: lift the suspension when it is over
-            n, _, c, _ = self.data()
-            self.suspended = bool(n[self.dose] > 0 and c[self.dose] / n[self.dose] > self.s.max_pending_fraction)
+            self.suspended = self.rules.suspends(self.dose, *self.data())
         infused = int(np.sum(self.status == INFUSED)) + self.consumed
         if not self.closing and infused >= self.s.max_sample_size:
             self.close(True, "maximum sample size")

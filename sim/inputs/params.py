@@ -18,13 +18,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from sim.inputs import schema as S
-from sim.errors import InputError
+from sim.errors import InputError, printable
 from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
 from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
+from sim.rng.streams import MAX_PATIENTS
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
 
+MAX_NAME = 100  # a trial or scenario name, as a folder name: well inside every file system's limit
 SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario")
 TIMEDIST_ARG_KINDS = {"days": "duration", "mean": "positive", "low": "duration", "high": "duration",
                       "median": "positive", "sigma": "positive", "loc": "duration"}
@@ -217,8 +219,9 @@ class _Reader:
     def text_item(self, path: str, spec: S.Text, value: Any) -> None:
         if not isinstance(value, str) or not value:
             self.fail(path, f"must be a non-empty string, got {value!r}")
-        if path == "trial.name" and not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-            self.fail(path, f"must be letters, digits, '_', '.' or '-' (it names the output folder), got {value!r}")
+        if path == "trial.name" and not is_safe_name(value):
+            self.fail(path, f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters "
+                      f"(it names the output folder), got {value!r}")
         if isinstance(spec, S.Choice) and value not in spec.options:
             self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
@@ -255,6 +258,8 @@ class _Reader:
                 self.fail(f"{path}.value.{category}", f"a weight must be a finite number >= 0, got {weight!r}")
         if sum(value.values()) <= 0:
             self.fail(f"{path}.value", "weights are all zero")
+        if not math.isfinite(sum(value.values())):
+            self.fail(f"{path}.value", "weights too large: their sum is not a finite number")
         uncertainty = parse_dirichlet(raw["uncertainty"], list(value), self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
         entry = Entry({c: float(w) for c, w in value.items()}, "weights", *self.provenance(path, raw), uncertainty)
         self.require_range(path, entry)
@@ -297,7 +302,7 @@ def _checked_value(source: Path, path: str, entry: Entry, value: Any) -> Any:
         if not isinstance(value, Mapping) or set(value) != set(entry.value):
             raise InputError(source, path, f"weights must be given for exactly {sorted(entry.value)}")
         if any(isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= w < math.inf) for w in value.values()) \
-                or sum(value.values()) <= 0:
+                or not 0 < sum(value.values()) < math.inf:
             raise InputError(source, path, "weights must be finite numbers >= 0, not all zero")
         return {c: float(w) for c, w in value.items()}
     problem = S.value_problem(entry.kind, value)
@@ -306,8 +311,28 @@ def _checked_value(source: Path, path: str, entry: Entry, value: Any) -> Any:
     return float(value)
 
 
+def is_safe_name(name: str) -> bool:
+    """True if ``name`` can name a folder inside another: letters, digits, '_', '.' and '-', not '.' or '..'
+    (nor any name of dots only), at most :data:`MAX_NAME` characters."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_.-]+", name)) and name.strip(".") != "" and len(name) <= MAX_NAME
+
+
+def folder_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a folder inside another (empty, dots only, a separator or control character,
+    too long), or None."""
+    if name.strip(".") == "" or any(c in name for c in "/\\") or printable(name) != name:
+        return f"cannot name a folder inside the output folder, got {name!r}"
+    if len(name) > MAX_NAME:
+        return f"longer than {MAX_NAME} characters, got {len(name)}"
+    return None
+
+
 def _check_consistency(params: Params) -> None:
-    """Checks across entries: time distributions whose arguments do not fit together, and timing."""
+    """Checks across entries: time distributions whose arguments do not fit together, timing, and a trial
+    no larger than the random streams address."""
+    if params["accrual.enrolled"] > MAX_PATIENTS:
+        raise InputError(params.path, "accrual.enrolled", f"at most {MAX_PATIENTS} patients per trial "
+                         f"(the random streams' limit), got {params['accrual.enrolled']:g}")
     for path, family in params.families.items():
         problem = argument_problem(family, params.timedist(path)[1])
         if problem:

@@ -29,7 +29,7 @@ from typing import Any, Iterator
 
 from sim.inputs import schema as S
 from sim.errors import InputError
-from sim.inputs.params import TIMEDIST_ARG_KINDS, Params, check_params, load_params, read_entry
+from sim.inputs.params import TIMEDIST_ARG_KINDS, Params, check_params, folder_name_problem, load_params, read_entry
 from sim.output.provenance import format_value
 from sim.inputs.durations import FAMILIES
 from sim.inputs.tomlfile import read_toml
@@ -82,6 +82,9 @@ def load_scenario(path: str | Path) -> Params:
     ``scenario`` records the base file and the changed paths.
     """
     path = Path(path)
+    problem = folder_name_problem(path.stem)
+    if problem:
+        raise InputError(path, "", f"the file's name names the scenario and its output folder: {problem}")
     table, sha = read_toml(path)
     _check_meta(path, table)
     base_path = _base_path(path, table["base"])

@@ -120,6 +120,10 @@ def parse_scalar(spec: Any, source: str, key: str) -> Uncertainty:
         dist = build(*map(float, args))
     except ValueError as err:
         raise InputError(source, f"{key}.{kind}", f"{args} is invalid: {err}") from None
+    with np.errstate(all="ignore"):
+        finite = all(math.isfinite(float(dist.ppf(q))) for q in (0.025, 0.5, 0.975))
+    if not finite:
+        raise InputError(source, f"{key}.{kind}", f"{args} gives no finite 95% interval (numbers too large)")
     return Uncertainty(kind, tuple(float(a) for a in args), dist)
 
 
@@ -133,6 +137,8 @@ def parse_dirichlet(spec: Any, categories: list[str], source: str, key: str) -> 
     for name, count in counts.items():
         if not _is_number(count) or not 0 <= count < math.inf:
             raise InputError(source, f"{key}.dirichlet.{name}", f"count must be a finite number >= 0, got {count!r}")
+    if not math.isfinite(sum(counts.values())):
+        raise InputError(source, f"{key}.dirichlet", "counts too large: their sum is not a finite number")
     return DirichletUncertainty({name: float(counts[name]) for name in categories})
 
 

@@ -2,15 +2,15 @@
 
 A run folder belongs to one params (or scenario) file, a comparison folder to one set of arms.
 Writing into a folder that holds another's results is refused unless ``--force``; a comparison's
-default folder is named after its arms, so two comparisons of one trial never share it, and after a
-comparison is written the arm folders of an earlier comparison in the same folder are removed.
+default folder is named after its arms, so two comparisons of one trial never share it (and when one
+replaces another with ``--force``, the staged write in :mod:`sim.output.atomic_folder` removes the
+earlier comparison's arm folders).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 from sim.errors import InputError
@@ -36,15 +36,6 @@ def claim_comparison(out: Path, labels: list[str], force: bool) -> None:
     if arms != labels:
         raise InputError(out, "--out", f"holds another comparison ({arms[0]} against {', '.join(map(str, arms[1:]))}); "
                          "choose another --out, or pass --force to replace it")
-
-
-def remove_stale_arms(out: Path, labels: list[str]) -> list[Path]:
-    """Remove the run folders in ``out`` that are not arms of this comparison; returns those removed."""
-    stale = [child for child in sorted(out.iterdir()) if child.is_dir() and child.name not in labels
-             and (child / "summary.json").is_file()]
-    for child in stale:
-        shutil.rmtree(child)
-    return stale
 
 
 def claim_run(out: Path, params_file: str, force: bool, sha256: str = "") -> None:

@@ -32,7 +32,10 @@ class RunData:
 
     @cached_property
     def summary(self) -> dict[str, Any]:
-        return _json(self.folder / "summary.json")
+        summary = _json(self.folder / "summary.json")
+        if not isinstance(summary.get("manifest"), dict) or not isinstance(summary["manifest"].get("trial"), str):
+            raise InputError(self.folder / "summary.json", "manifest", "missing or damaged: not written by 'cartsim run'")
+        return summary
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -53,7 +56,7 @@ class RunData:
     @cached_property
     def parameters(self) -> Table | None:
         path = self.folder / "parameters.csv"
-        return read_csv(path, PARAMETER_TEXT) if path.is_file() else None
+        return _csv(path, PARAMETER_TEXT) if path.is_file() else None
 
     @cached_property
     def seeds(self) -> Seeds | None:
@@ -72,13 +75,16 @@ class RunData:
 
     @property
     def figures_folder(self) -> Path:
-        return self.folder / FIGURES
+        path = self.folder / FIGURES
+        if path.exists() and not path.is_dir():
+            raise InputError(path, "", "exists and is not a folder: cannot draw the pictures into it")
+        return path
 
     def table(self, name: str, text: tuple[str, ...] = ()) -> Table:
         path = self.folder / name
         if not path.is_file():
             raise InputError(self.folder, name, "not found: not the output folder of 'cartsim run'")
-        return read_csv(path, text)
+        return _csv(path, text)
 
 
 def read_run(folder: str | Path) -> RunData:
@@ -90,7 +96,34 @@ def read_run(folder: str | Path) -> RunData:
 
 
 def _json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file; InputError if it cannot be read or is not an object."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise InputError(path, "", f"cannot read: {err}") from None
+    if not isinstance(value, dict):
+        raise InputError(path, "", f"damaged: a JSON object expected, got {type(value).__name__}")
+    return value
+
+
+read_json = _json
+
+
+def _csv(path: Path, text: tuple[str, ...] = ()) -> Table:
+    """A table written by cartsim; InputError if it cannot be read or is damaged (e.g. cut short)."""
+    try:
+        return read_csv(path, text)
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise InputError(path, "", f"cannot read: {err}") from None
+
+
+read_table = _csv
+
+
+def inside(folder: Path, name: object, source: Path, key: str) -> Path:
+    """``folder / name`` for a name read from a file, refused unless it names an entry directly inside
+    ``folder`` (not absolute, no '..', no separator), so a file cannot send reads or writes elsewhere."""
+    if not isinstance(name, str) or not name or name.strip(".") == "" or "/" in name or "\\" in name \
+            or Path(name).is_absolute():
+        raise InputError(source, key, f"must name a folder inside {folder}, got {name!r}")
+    return folder / name

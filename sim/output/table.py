@@ -73,10 +73,17 @@ def read_csv(path, text: Iterable[str] = ()) -> Table:
     floats if every cell is a number or empty (empty is NaN), else text.  A column that is entirely
     empty is read as NaN unless it is named in ``text``; columns named in ``text`` are always text.
     """
+    with open(path, "rb") as raw:
+        if raw.seek(0, 2) and (raw.seek(-1, 2), raw.read(1))[1] != b"\n":
+            raise ValueError("the last line is cut short (no line end): the file is incomplete")
     with open(path, newline="", encoding="utf-8") as stream:
         reader = csv.reader(stream)
         header = next(reader, [])
-        cells = list(zip(*reader)) or [()] * len(header)
+        rows = list(reader)
+    ragged = next((i for i, row in enumerate(rows) if len(row) != len(header)), None)
+    if ragged is not None:  # a file cut short, or not a table: never read it as fewer rows
+        raise ValueError(f"row {ragged + 2} has {len(rows[ragged])} cells, the header {len(header)}")
+    cells = list(zip(*rows)) or [()] * len(header)
     text = set(text)
     return Table({name: _column(values, name in text) for name, values in zip(header, cells)})
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.output.run_folder import COMPARISON_TEXT, FIGURES, read_run
-from sim.output.table import read_csv
+from sim.output.run_folder import COMPARISON_TEXT, FIGURES, inside, read_json, read_run
+from sim.output.run_folder import read_table as read_csv
 from sim.plots import differences as comparison
 from sim.plots import consort_diagram as flow
 from sim.plots import cumulative_incidence as incidence
@@ -30,9 +29,23 @@ def draw_comparison(folder: str | Path) -> list[Path]:
     for name in ("comparison.csv", "comparison.json"):
         if not (folder / name).is_file():
             raise InputError(folder, name, "not found: not the output folder of 'cartsim compare'")
-    meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    meta = comparison_meta(folder)
     table = read_csv(folder / "comparison.csv", COMPARISON_TEXT)
     return comparison.draw(table, folder / FIGURES, meta["base"]["label"], meta["trials"])
+
+
+def comparison_meta(folder: Path) -> dict:
+    """``comparison.json``, checked: its arms name folders inside ``folder`` (never elsewhere)."""
+    path = folder / "comparison.json"
+    meta = read_json(path)
+    arms = [meta.get("base"), *(meta.get("scenarios") or [None])] if isinstance(meta.get("scenarios"), list) else [None]
+    if not all(isinstance(arm, dict) for arm in arms) or not isinstance(meta.get("trials"), int):
+        raise InputError(path, "", "damaged: not written by 'cartsim compare' (base, scenarios and trials expected)")
+    for i, arm in enumerate(arms):
+        inside(folder, arm.get("folder"), path, "base.folder" if i == 0 else f"scenarios[{i - 1}].folder")
+        if not isinstance(arm.get("label"), str):
+            raise InputError(path, "base.label" if i == 0 else f"scenarios[{i - 1}].label", "missing or not a text")
+    return meta
 
 
 def is_comparison(folder: str | Path) -> bool:
@@ -48,7 +61,7 @@ def draw_folder(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not is_comparison(folder):
         return [*draw_run(folder), write_report(folder)]
-    meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    meta = comparison_meta(folder)
     written = []
     for arm in (meta["base"], *meta["scenarios"]):
         written += [*draw_run(folder / arm["folder"]), write_report(folder / arm["folder"])]

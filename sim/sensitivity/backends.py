@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Callable, Iterable, Iterator
@@ -92,11 +93,31 @@ class SerialBackend:
 _installed_model: Callable[[Point], Evaluation] | None = None
 
 
+ORPHAN_POLL_SECONDS = 1.0
+
+
 def _install(model: Callable[[Point], Evaluation]) -> None:
-    """Pool worker start-up: keep the model, and leave Ctrl-C to the parent, which stops the pool."""
+    """Pool worker start-up: keep the model, leave Ctrl-C to the parent (which stops the pool), and exit
+    if the parent dies (``kill -9`` gives it no chance to stop the pool)."""
     global _installed_model
     _installed_model = model
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
+
+
+def exit_with_parent(poll: float = ORPHAN_POLL_SECONDS) -> threading.Thread:
+    """Start a daemon thread that ends this process once its parent has died (it is then re-parented,
+    so ``os.getppid()`` changes); checked every ``poll`` seconds."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    watchdog = threading.Thread(target=watch, name="cartsim-exit-with-parent", daemon=True)
+    watchdog.start()
+    return watchdog
 
 
 def _evaluate_installed(chunk: Chunk) -> list[Evaluation]:

@@ -110,11 +110,17 @@ def open_store(folder: str | Path, config: dict[str, Any], resume: bool) -> RunS
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(folder, "--out", "exists and is not a folder")
+    for name in (STATE, LOG):
+        if (folder / name).exists() and not (folder / name).is_file():
+            raise InputError(folder / name, "", "is not a file: the run folder is damaged; remove it, or choose "
+                             "another output folder")
+    if (folder / PATIENTS).exists() and not (folder / PATIENTS).is_dir():
+        raise InputError(folder / PATIENTS, "", "is not a folder: the run folder is damaged")
     config = json.loads(json.dumps(config))
     state = _read_state(folder)
     if resume and state is not None:
         _check_same(folder, state["config"], config)
-        return RunStore(folder, config, read_log(folder / LOG))
+        return RunStore(folder, config, read_log(folder / LOG, config))
     if state is not None and state.get("status") == RUNNING and _has_lines(folder / LOG):
         raise InputError(folder, "", "holds an unfinished run: continue it with --resume (resume=True), "
                          "or choose another output folder")
@@ -149,8 +155,8 @@ def _read_state(folder: Path) -> dict[str, Any] | None:
         state = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
         raise InputError(path, "", f"not a readable run state: {err}") from None
-    if not isinstance(state, dict) or "config" not in state:
-        raise InputError(path, "", "not a run state written by cartsim sensitivity")
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
+        raise InputError(path, "config", "missing or not a table: not a run state written by cartsim sensitivity")
     return state
 
 
@@ -166,8 +172,11 @@ def _has_lines(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
-def read_log(path: Path) -> list[Evaluation]:
+def read_log(path: Path, config: dict[str, Any] | None = None) -> list[Evaluation]:
     """The complete evaluations in a log; a last line cut short by an interruption is dropped from the file.
+
+    With the run's ``config``, each record is also checked against it: its index a whole number within
+    the design, its outcomes exactly the run's.
 
     Raises
     ------
@@ -182,7 +191,7 @@ def read_log(path: Path) -> list[Evaluation]:
         newline = data.find(b"\n", end)
         if newline < 0:
             break
-        evaluations.append(_parse(path, data[end:newline], len(evaluations) + 1))
+        evaluations.append(_parse(path, data[end:newline], len(evaluations) + 1, config or {}))
         end = newline + 1
     if end < len(data):
         with open(path, "r+b") as stream:
@@ -190,11 +199,42 @@ def read_log(path: Path) -> list[Evaluation]:
     return _unique(evaluations)
 
 
-def _parse(path: Path, line: bytes, number: int) -> Evaluation:
+def _parse(path: Path, line: bytes, number: int, config: dict[str, Any]) -> Evaluation:
     try:
-        return Evaluation.from_json(json.loads(line))
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(path, f"line {number}", f"not an evaluation record ({err}): the file is damaged") from None
+        record = json.loads(line)
+        problem = _record_problem(record, config)
+        if problem is None:
+            return Evaluation.from_json(record)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        problem = str(err)
+    raise InputError(path, f"line {number}", f"not an evaluation record of this run ({problem}): the file is "
+                     "damaged; remove the folder to start over, or choose another output folder")
+
+
+def _record_problem(record: Any, config: dict[str, Any]) -> str | None:
+    """Why a log record is not an evaluation of the run with ``config``, or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    index, points = record.get("index"), config.get("points")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0 or (isinstance(points, int) and index >= points):
+        return f"index must be a whole number from 0 to the design's size - 1, got {index!r}"
+    outcomes = record.get("outcomes")
+    if not isinstance(outcomes, dict) or not outcomes:
+        return "no outcomes"
+    if "outcomes" in config and sorted(outcomes) != sorted(config["outcomes"]):
+        return f"outcomes {sorted(outcomes)} are not the run's {sorted(config['outcomes'])}"
+    for name, moments in outcomes.items():
+        if not (isinstance(moments, list) and len(moments) == 3 and all(_number(v) for v in moments[:2])
+                and isinstance(moments[2], int) and not isinstance(moments[2], bool) and moments[2] >= 0):
+            return f"outcome {name!r} must be [mean, variance, count]"
+    inputs = record.get("inputs")
+    if not isinstance(inputs, dict) or not all(_number(v) for v in inputs.values()):
+        return "inputs must be a table of numbers"
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _unique(evaluations: list[Evaluation]) -> list[Evaluation]:

@@ -17,7 +17,7 @@ from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.trial_catalog import shipped_scenarios, shipped_trials, trial_path
-from sim.output.folder_claims import claim_comparison, claim_run, comparison_folder_name, remove_stale_arms
+from sim.output.folder_claims import claim_comparison, claim_run, comparison_folder_name
 from sim.output.paper_view import paper_view, shows_paper, with_rate
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.table import Table
@@ -129,12 +129,6 @@ def test_comparison_folders_never_clobber(tmp_path):
     with pytest.raises(InputError, match="another comparison"):
         claim_comparison(tmp_path, ["a", "c"], force=False)
     claim_comparison(tmp_path, ["a", "c"], force=True)
-    for arm in ("a", "b", "c"):
-        (tmp_path / arm).mkdir()
-        (tmp_path / arm / "summary.json").write_text("{}")
-    (tmp_path / "figures").mkdir()
-    assert [p.name for p in remove_stale_arms(tmp_path, ["a", "c"])] == ["b"]
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["a", "c", "figures"]
 
 
 def test_a_run_never_replaces_another_params_files_results(tmp_path):

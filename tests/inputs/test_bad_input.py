@@ -24,6 +24,9 @@ import pytest
 
 from sim import InputError, load_params
 from sim.cli.main import main
+from sim.errors import printable
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIAL_FILES = {"cd5": "cd5_tall.toml", "cll1": "cll1_aml.toml"}
@@ -51,6 +54,8 @@ def line(pattern: str) -> re.Pattern:
     """A whole line (with its newline) matching ``pattern`` at its start."""
     return re.compile(rf"^{pattern}.*\n", re.MULTILINE)
 
+
+BIG = "1" * 401  # a whole number no float can hold
 
 MEAN_PERIOD_NOTE = (', note = "enrolment period not reported; the registry record spans 2021-09 to 2024-09 '
                     'including follow-up"')
@@ -243,6 +248,41 @@ CASES = [
          "figures.infused_target_dose", "metric 'infused_at_level' needs 'level'", file="seeds"),
     Case("seeds-not-modelled-without-why", "cd5", line('why = "cell kinetics'), "",
          "figures.car_t_persistence.why", "a figure the model does not produce must say why", file="seeds"),
+    # --- numbers a float cannot hold, sums that overflow, limits ----------------------------------------------
+    Case("huge-integer-value", "cd5", "enrolled = { value = 19,", f"enrolled = {{ value = {BIG},",
+         "accrual.enrolled.value", "number too large (401 digits"),
+    Case("huge-integer-capacity", "cd5", "manufacturing_slots = { value = inf,", f"manufacturing_slots = {{ value = {BIG},",
+         "resources.manufacturing_slots.value", "number too large (401 digits"),
+    Case("huge-integer-distribution-argument", "cd5", "uncertainty = { uniform = [14, 60] }",
+         f"uncertainty = {{ uniform = [14, {BIG}] }}", "donor.search_days.median.uncertainty.uniform[1]",
+         "number too large"),
+    Case("huge-integer-weight", "cd5", "{ mrd_neg_cr = 0.75,", f"{{ mrd_neg_cr = {BIG},",
+         "response.categories.value.mrd_neg_cr", "number too large"),
+    Case("huge-integer-dirichlet-count", "cd5", "dirichlet = { mrd_neg_cr = 12,", f"dirichlet = {{ mrd_neg_cr = {BIG},",
+         "response.categories.uncertainty.dirichlet.mrd_neg_cr", "number too large"),
+    Case("integer-of-5000-digits", "cd5", "enrolled = { value = 19,", f"enrolled = {{ value = {'9' * 5000},",
+         "", "not valid TOML here: Exceeds the limit"),
+    Case("weights-overflow-their-sum", "cd5", "{ mrd_neg_cr = 0.75, mrd_pos_cr = 0.25,",
+         "{ mrd_neg_cr = 1e308, mrd_pos_cr = 1e308,", "response.categories.value", "their sum is not a finite number"),
+    Case("dirichlet-counts-overflow-their-sum", "cd5", "dirichlet = { mrd_neg_cr = 12, mrd_pos_cr = 4,",
+         "dirichlet = { mrd_neg_cr = 1e308, mrd_pos_cr = 1e308,", "response.categories.uncertainty.dirichlet",
+         "their sum is not a finite number"),
+    Case("uniform-too-wide", "cd5", "uncertainty = { uniform = [14, 60] }", "uncertainty = { uniform = [-1.5e308, 1.7e308] }",
+         "donor.search_days.median.uncertainty.uniform", "gives no finite 95% interval"),
+    Case("enrolled-past-the-streams-limit", "cd5", "enrolled = { value = 19,", "enrolled = { value = 1e12,",
+         "accrual.enrolled", "at most 4294967296 patients per trial"),
+    Case("seeds-huge-value", "cd5", 'value = 19\nsays = "patients enrolled"', f'value = {BIG}\nsays = "patients enrolled"',
+         "figures.enrolled.value", "number too large", file="seeds"),
+    Case("seeds-huge-of", "cd5", 'of = 19\nsays = "infused', f'of = {BIG}\nsays = "infused',
+         "figures.infused.of", "number too large", file="seeds"),
+    # --- pathological TOML ------------------------------------------------------------------------------------
+    Case("arrays-nested-50000-deep", "cd5", line("enrolled = "), "enrolled = " + "[" * 50000 + "]" * 50000 + "\n",
+         "", "nested too deep"),
+    Case("key-with-newline-and-escape", "cd5", "[crs]\n", '[crs]\n"bad\\nkey\\u001b[31m" = 1\n',
+         "crs.bad\nkey\x1b[31m", "unknown key"),
+    # --- names that would leave their folder ----------------------------------------------------------------
+    Case("trial-name-dot-dot", "cd5", 'name = "cd5_tall"', 'name = ".."', "trial.name", "not only dots"),
+    Case("trial-name-dot", "cd5", 'name = "cd5_tall"', 'name = "."', "trial.name", "not only dots"),
 ]
 
 CASE_PARAMS = [pytest.param(case, id=case.id,
@@ -321,7 +361,7 @@ def test_unedited_copy_runs_and_writes_output(cd5_copy, tmp_path):
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_load_params_raises_input_error(request, case):
     copy, target = edit(request, case)
-    expected = (re.escape(f"{case.key}: ") if case.key else "") + ".*" + re.escape(case.problem)
+    expected = (re.escape(f"{printable(case.key)}: ") if case.key else "") + ".*" + re.escape(case.problem)
     with pytest.raises(InputError, match=expected) as info:
         load_params(copy.path)
     err = info.value
@@ -361,7 +401,8 @@ def test_cli_refuses_bad_file(request, tmp_path, case):
     result = run_cli("run", str(copy.path), "--trials", "2", "--out", str(out), cwd=tmp_path)
     message = assert_one_line_error(result, f"{case.file}/{TRIAL_FILES[case.trial]}", case.problem)
     if case.key:
-        assert f": {case.key}: " in message
+        assert f": {printable(case.key)}: " in message
+    assert not CONTROL.search(message), message
     assert not out.exists()
 
 
