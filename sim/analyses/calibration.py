@@ -125,7 +125,8 @@ class Calibration:
 
 # -- the whole calibration ----------------------------------------------------------------------
 
-def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 1000) -> Calibration:
+def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 1000,
+              exclude: tuple[str, ...] = ()) -> Calibration:
     """Fit every input that the trial's seeds figures inform, in pathway order.
 
     The progression hazard is fitted first (it decides who is infused), then the cut-off (it sets
@@ -141,6 +142,8 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
         Seed of those trials: the same for every candidate value (common random numbers).
     draws : int, optional
         Posterior draws behind each fit's uncertainty.
+    exclude : tuple of str, optional
+        Keys of seeds figures the fit must not see (for leave-one-out checks).
 
     Returns
     -------
@@ -151,6 +154,7 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
         raise ValueError(f"draws must be a whole number >= 10, got {draws!r}")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key("calibration"),)))
     skipped: dict[str, str] = {}
+    params = _without(params, exclude)
     progression = _progression_step(params, trials, seed, draws, rng, skipped)
     current = _with_fits(params, progression)
     late_needed = followup_figure(params) is not None or bool(late_groups(params))
@@ -159,6 +163,22 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
     current = _with_fits(current, cutoff)
     late = _late_step(current, windows, draws, rng, skipped)
     return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped)
+
+
+def _without(params: Params, exclude: tuple[str, ...]) -> Params:
+    """``params`` whose seeds file lacks the figures ``exclude`` names (the calibration never sees them)."""
+    if not exclude:
+        return params
+    figures = {k: f for k, f in params.seeds.figures.items() if k not in set(exclude)}
+    return dataclasses.replace(params, seeds=dataclasses.replace(params.seeds, figures=figures))
+
+
+def target_keys(params: Params, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Keys of the seeds figures that :func:`calibrate` fits to (with ``exclude`` left out), in file order."""
+    params = _without(params, exclude)
+    keys = {f.key for f in (progression_figure(params), followup_figure(params)) if f is not None}
+    keys |= {key for group in late_groups(params) for key in group.keys.values()}
+    return [key for key in params.seeds.figures if key in keys]
 
 
 def _with_fits(params: Params, fits: list[Fit]) -> Params:

@@ -15,7 +15,8 @@ over the independent one's (below 1: narrower with common random numbers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -51,6 +52,7 @@ class Comparison:
     seed: int
     independent_seed: int
     table: Table
+    settings: dict = field(default_factory=dict)  # the effect analysis's draws and inner trials, if run
 
 
 def arm_label(params: Params) -> str:
@@ -140,6 +142,27 @@ def run_comparison(base: Params, scenarios: list[Params], trials: int, seed: int
     arms = [Arm(labels[i], results[i].params, results[i], outcomes[i], outcomes[n + i - 1] if independent else None)
             for i in range(1, n)]
     return Comparison(base_arm, arms, seed, other_seed, comparison_table(base_arm, arms))
+
+
+EFFECT_COLUMNS = ("effect_median", "effect_low95", "effect_high95", "effect_mean", "mc_low95", "mc_high95",
+                  "trial_low95", "trial_high95", "inner_noise_share", "draws_defined", "zero_event_parameters")
+
+
+def with_effects(comparison: Comparison, draws: int, inner: int,
+                 progress: Callable[[int, int], None] | None = None) -> Comparison:
+    """The comparison with each row's effect over parameter uncertainty (:mod:`sim.analyses.effects`)."""
+    from sim.analyses.effects import effect_rows, run_effects
+
+    arms = comparison.scenarios
+    effects = run_effects(comparison.base.params, [a.params for a in arms], [comparison.base.label] + [a.label for a in arms],
+                          draws, inner, comparison.seed, progress=progress)
+    found = {(r["scenario"], r["outcome"]): r for r in effect_rows(effects)}
+    columns = dict(comparison.table.columns)
+    keys = list(zip(comparison.table["scenario"], comparison.table["outcome"]))
+    for name in EFFECT_COLUMNS:
+        missing = "" if name == "zero_event_parameters" else np.nan
+        columns[name] = [found.get(key, {}).get(name, missing) for key in keys]
+    return dataclasses.replace(comparison, table=Table(columns), settings={"draws": draws, "inner": inner})
 
 
 def _overall(progress: Callable[[int, int], None] | None, before: int, total: int):

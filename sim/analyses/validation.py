@@ -13,7 +13,11 @@ Definitions used throughout:
 - **percentile of the reported value** r: the mid-rank percentile 100 (P(X < r) + P(X = r) / 2)
   over the simulated values X, which for counts (many ties) puts r in the middle of its own
   probability mass rather than at either end of it;
-- **pass**: r lies inside the central 95% interval, bounds included.
+- **pass**: r lies inside the central 95% interval, bounds included;
+- **role**: what a pass can prove.  ``input``: the figure sets a parameter directly (some params
+  entry has source ``seeds:KEY``), so a pass only shows the model reproduces its own input;
+  ``calibrated``: a fit target of ``cartsim calibrate`` (:func:`sim.analyses.calibration.target_keys`),
+  so a pass shows the fit worked; ``independent``: neither, the only rows that test the model.
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from typing import Iterable
 
 import numpy as np
 
+from sim.analyses.calibration import target_keys
 from sim.inputs.paper import Figure, Seeds
 from sim.output.table import Table
 
 LEVEL = 0.95
 PASS, FAIL, NOT_MODELLED, NO_VALUE = "pass", "fail", "not modelled", "no simulated value"
-COLUMNS = ("figure", "says", "metric", "reported", "of", "unit", "sim_median", "sim_low95", "sim_high95",
+INPUT, CALIBRATED, INDEPENDENT = "input", "calibrated", "independent"
+ROLES = (INPUT, CALIBRATED, INDEPENDENT)
+COLUMNS = ("figure", "role", "says", "metric", "reported", "of", "unit", "sim_median", "sim_low95", "sim_high95",
            "percentile", "status", "trials_defined", "why")
 
 
@@ -99,7 +106,27 @@ def status(reported: float, interval: tuple[float, float]) -> str:
     return PASS if low <= reported <= high else FAIL
 
 
-def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LEVEL) -> dict:
+def figure_roles(params) -> dict[str, str]:
+    """Each seeds figure's role: ``input`` if a params entry has source ``seeds:KEY`` for it, else
+    ``calibrated`` if the calibration fits to it, else ``independent``.
+
+    Parameters
+    ----------
+    params : sim.inputs.params.Params
+        The trial's parameters (their sources, and their seeds file).
+
+    Returns
+    -------
+    dict
+        Figure key to role, in file order.
+    """
+    inputs = {e.source[len("seeds:"):] for e in params.entries.values() if e.source.startswith("seeds:")}
+    targets = set(target_keys(params))
+    return {key: INPUT if key in inputs else CALIBRATED if key in targets else INDEPENDENT
+            for key in params.seeds.figures}
+
+
+def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LEVEL, role: str = INDEPENDENT) -> dict:
     """One row of the validation table: a reported figure against its simulated values.
 
     Parameters
@@ -116,7 +143,7 @@ def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LE
     dict
         The columns of :data:`COLUMNS`.
     """
-    row = {"figure": figure.key, "says": figure.says, "metric": figure.metric, "reported": figure.value,
+    row = {"figure": figure.key, "role": role, "says": figure.says, "metric": figure.metric, "reported": figure.value,
            "of": np.nan if figure.of is None else float(figure.of), "unit": figure.unit, "why": figure.why}
     if not figure.modelled or values is None:
         return row | {"sim_median": np.nan, "sim_low95": np.nan, "sim_high95": np.nan, "percentile": np.nan,
@@ -127,8 +154,9 @@ def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LE
                   "status": status(figure.value, interval), "trials_defined": float(_defined(values).size)}
 
 
-def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL) -> Table:
-    """Every figure of ``seeds``, in file order, against its values over the virtual trials.
+def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL, roles: dict[str, str] | None = None) -> Table:
+    """Every figure of ``seeds`` against its values over the virtual trials, grouped by role
+    (inputs, then calibration targets, then independent figures), in file order within a role.
 
     Parameters
     ----------
@@ -138,19 +166,34 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL) -> Table
         One row per virtual trial with a column per modelled figure (``Results.trials``).
     level : float, optional
         Coverage of the central interval.
+    roles : dict, optional
+        Each figure's role (:func:`figure_roles`); every figure is ``independent`` if not given.
 
     Returns
     -------
     sim.output.table.Table
         One row per figure (modelled or not), columns :data:`COLUMNS`.
     """
-    rows = [figure_row(f, trials[key] if f.modelled else None, level) for key, f in seeds.figures.items()]
+    roles = roles or {}
+    order = sorted(seeds.figures, key=lambda key: ROLES.index(roles.get(key, INDEPENDENT)))
+    rows = [figure_row(seeds.figures[key], trials[key] if seeds.figures[key].modelled else None, level,
+                       roles.get(key, INDEPENDENT)) for key in order]
     return Table({name: [row[name] for row in rows] for name in COLUMNS})
 
 
 def failed(table: Table) -> list[str]:
     """Keys of the figures that did not pass (failed, or never produced by a simulated trial)."""
     return [row["figure"] for row in table.rows() if row["status"] in (FAIL, NO_VALUE)]
+
+
+def passes_by_role(table: Table) -> dict[str, tuple[int, int]]:
+    """For each role with a modelled figure: (figures that pass, modelled figures)."""
+    counts = {}
+    for role in ROLES:
+        rows = [r for r in table.rows() if r["role"] == role and r["status"] != NOT_MODELLED]
+        if rows:
+            counts[role] = (sum(r["status"] == PASS for r in rows), len(rows))
+    return counts
 
 
 def _defined(sample: Iterable[float]) -> np.ndarray:

@@ -7,7 +7,8 @@ import json
 import textwrap
 from pathlib import Path
 
-from sim.analyses.comparison import Comparison, arm_label, run_comparison, unique_labels
+from sim.analyses.comparison import Comparison, arm_label, run_comparison, unique_labels, with_effects
+from sim.analyses.effects import DRAWS, INNER
 from sim.inputs.params import folder_name_problem
 from sim.output.folder_claims import claim_comparison, comparison_folder_name
 from sim.output.comparison_files import moved, signed, write_comparison
@@ -23,7 +24,12 @@ WIDTH = 110
 HELP = "run scenarios against a base with common random numbers and print paired differences"
 EPILOG = """\
 BASE is a params file or a scenario file; each SCENARIO is a scenario file on the same base params file.
-Every arm runs on --seed, so virtual trial k has the same patients with the same luck in every arm,
+Headline (unless --base-values-only): each outcome's effect over parameter uncertainty - D parameter
+draws (--draws), each arm running M virtual trials per draw (--inner) on common random numbers; the
+effect is the 2.5th-97.5th percentile over draws of the expected difference, shown with the Monte
+Carlo interval of its mean and the spread one real trial could show, and flagged (!) when it rests on
+a parameter estimated from zero events.  Below, the base-values analysis (--base-values-only alone):
+every arm runs on --seed, so virtual trial k has the same patients with the same luck in every arm,
 and each outcome's difference scenario - base is taken trial by trial.  Printed per outcome: the
 means, the mean difference with a 95% t interval for it, the spread (2.5th-97.5th percentile) of the
 single-trial differences, and the width ratio: the interval's width over its width when the scenario
@@ -58,6 +64,13 @@ def add_parser(commands) -> None:
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="draw each trial's parameters from their uncertainty distributions, the same draw in "
                         "every arm for a parameter the scenarios leave alone")
+    parser.add_argument("--draws", type=whole(2), default=DRAWS, metavar="D",
+                        help="parameter draws of the effect analysis (default: %(default)s)")
+    parser.add_argument("--inner", type=whole(1), default=INNER, metavar="M",
+                        help="virtual trials per parameter draw and arm, on common random numbers (default: %(default)s)")
+    parser.add_argument("--base-values-only", action="store_true",
+                        help="skip the effect over parameter uncertainty: report only the Monte Carlo precision of "
+                        "the mean difference at the base values")
     parser.add_argument("--plots", action="store_true", help="also draw the comparison chart and every arm's pictures")
     parser.add_argument("--force", action="store_true", help="replace a comparison of other arms in DIR")
 
@@ -74,6 +87,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         with ProgressBar(label="trials, all arms") as bar:
             comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty,
                                         progress=bar)
+        if not args.base_values_only:
+            with ProgressBar(label="parameter draws") as bar:
+                comparison = with_effects(comparison, args.draws, args.inner, progress=bar)
         written = write_comparison(comparison, folder, command=["cartsim", *argv])
         if args.plots:
             from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
@@ -100,6 +116,8 @@ def owned_entries(out: Path, arms: list) -> list[str]:
 def format_comparison(comparison: Comparison) -> str:
     """Every scenario's table of outcomes that moved, key outcomes first, then the paper's figures."""
     base = comparison.base
+    if comparison.settings:
+        return format_effects(comparison)
     lines = [f"Scenarios against {base.label}: {base.results.n_trials} virtual trials per arm, seed {comparison.seed} "
              f"(common random numbers); independent comparison on seed {comparison.independent_seed}.",
              "difference = scenario - base in the same virtual trial, mean with a 95% t interval for the mean; "
@@ -117,6 +135,30 @@ def format_comparison(comparison: Comparison) -> str:
             if names:
                 lines.append(textwrap.fill(f"{what}: {', '.join(names)}", WIDTH, initial_indent="  ",
                                            subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def format_effects(comparison: Comparison) -> str:
+    """Key outcomes with the three intervals: effect (headline), Monte Carlo error, one trial."""
+    s = comparison.settings
+    lines = [f"Scenarios against {comparison.base.label}: {s['draws']} parameter draws x {s['inner']} virtual trials per "
+             f"draw and arm, seed {comparison.seed}, common random numbers across arms.",
+             "effect: median [2.5th, 97.5th percentile] over parameter draws of the expected difference (scenario - base)"
+             " - the interval a decision rests on;",
+             "MC: 95% Monte Carlo interval of the mean effect (simulation precision only); one trial: 2.5th-97.5th "
+             "percentile of single-trial differences;",
+             "! = rests on a parameter estimated from zero events (see the report)."]
+    for arm in comparison.scenarios:
+        title = arm.params.scenario.title if arm.params.scenario is not None else arm.label
+        lines += ["", f"{arm.label}: {title}",
+                  f"  {'outcome':20} {'effect [95% over parameters]':<32} {'MC of mean':<20} {'one trial':<20} zero-event"]
+        for r in comparison.table.rows():
+            if r["scenario"] == arm.label and r["key"] and moved(r):
+                effect = f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]"
+                mc = f"[{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]"
+                trial = f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]"
+                flag = f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""
+                lines.append(f"  {r['outcome']:20} {effect:<32} {mc:<20} {trial:<20} {flag}")
     return "\n".join(lines)
 
 

@@ -13,12 +13,15 @@ from sim.inputs.params import load_params
 from sim.plots.forest import draw_validation
 from sim.engines.runner import run_trials
 from sim.output.table import Table
-from sim.analyses.validation import LEVEL, NOT_MODELLED, failed, validation_table
-from sim.cli.options import add_run_options, number, output_folder
+from sim.analyses.validation import LEVEL, NOT_MODELLED, failed, figure_roles, passes_by_role, validation_table
+from sim.cli.options import add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 
 NAME = "validate"
-OUTPUTS = ("validation.csv", "validation.json", "validation.png", "validation.svg")
+# every file validate may write: a run without --leave-one-out or --detectability removes their old tables,
+# which would otherwise sit beside a validation they were not computed from
+OUTPUTS = ("validation.csv", "validation.json", "validation.png", "validation.svg", "leave_one_out.csv",
+           "detectability.csv", "detectability.png", "detectability.svg")
 HELP = "check every reported figure against virtual trials with parameter uncertainty"
 MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
 DEFINITIONS = {
@@ -27,6 +30,9 @@ DEFINITIONS = {
                 "so each bound is a value some virtual trial produced)",
     "percentile": "mid-rank percentile of the reported value r: 100 x (P(X < r) + P(X = r) / 2) over the simulated values X",
     "pass": "the reported value lies inside the central 95% interval, bounds included",
+    "role": "input: a params entry has source seeds:KEY for the figure (a pass only reproduces an input); "
+            "calibrated: a fit target of `cartsim calibrate` (a pass shows the fit worked); independent: neither "
+            "(the only rows that test the model)",
 }
 EPILOG = """\
 outputs (in --out, default results/<trial name>):
@@ -34,9 +40,16 @@ outputs (in --out, default results/<trial name>):
                         95% interval, percentile of the reported value, pass/fail (or not modelled)
   validation.json       the same with the definitions and a manifest (versions, hashes, seed, command)
   validation.png/.svg   forest plot: each figure's simulated interval with the reported value marked
+  leave_one_out.csv     with --leave-one-out: each calibration target against a refit that never saw it
+                        (nor the figures that give it away); 'unidentified' when no other figure informs
+                        the parameter fitted to it
+  detectability.csv     with --detectability: parameter, shift, p_detect (the chance one real trial
+                        fails validation when that parameter is wrong by that shift), its Monte Carlo
+                        error, ...; shift 'none' is the false-alarm rate.  detectability.png/.svg: chart
 
 percentile: mid-rank, 100 x (P(X < r) + P(X = r)/2), so a count that ties with many virtual trials
 sits in the middle of its own probability mass.  pass: inside the central 95% interval.
+roles: input (the figure sets a parameter), calibrated (a calibration target), independent (neither).
 exit status: 0 if every modelled figure passes, 1 if any fails, 2 on bad input.
 
 example:
@@ -50,6 +63,14 @@ def add_parser(commands) -> None:
         "their uncertainty distributions, and place every figure of the trial's seeds file in the simulated "
         "distribution of the same figure.")
     add_run_options(parser, trials=2000)
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="also refit the calibration without each of its targets and predict it")
+    parser.add_argument("--detectability", action="store_true",
+                        help="also estimate, per uncertain parameter and shift, the chance that validation flags it")
+    parser.add_argument("--replicates", type=whole(10), default=400, metavar="R",
+                        help="observed trials simulated per shift for --detectability (default: %(default)s)")
+    parser.add_argument("--refit-trials", type=whole(10), default=200, metavar="N",
+                        help="simulated trials behind each refit of --leave-one-out (default: %(default)s)")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -64,26 +85,73 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = output_folder(args.out, Path("results") / params.name)
     with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
         results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
-        table = validation_table(params.seeds, results.trials, LEVEL)
+        table = validation_table(params.seeds, results.trials, LEVEL, figure_roles(params))
         title = (f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials "
                  f"(seed {results.seed})")
         document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
-                    "definitions": DEFINITIONS, "failed": failed(table), "figures": _records(table)}
+                    "definitions": DEFINITIONS, "failed": failed(table),
+                    "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(table).items()},
+                    "figures": _records(table)}
         write_atomic(folder / "validation.csv", table.to_csv_text())
         write_atomic(folder / "validation.json", json.dumps(document, indent=2) + "\n")
         pictures = draw_validation(table, title, folder)
+        extra = []
+        if args.leave_one_out:
+            extra.append(_leave_one_out(params, args, folder))
+        if args.detectability:
+            extra.append(_detectability(params, table, args, folder))
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
     print(format_validation(table))
     print(f"wrote validation.csv, validation.json and {', '.join(p.name for p in pictures)} to {out}/")
+    for text in extra:
+        print(text)
     return 1 if failed(table) else 0
+
+
+def _leave_one_out(params, args, folder: Path) -> str:
+    """Write ``leave_one_out.csv`` into ``folder``; the text to print."""
+    from sim.analyses.leave_one_out import leave_one_out
+
+    table = leave_one_out(params, trials=args.trials, seed=args.seed, calibration_trials=args.refit_trials,
+                          draws=args.refit_trials)
+    write_atomic(folder / "leave_one_out.csv", table.to_csv_text())
+    lines = ["", "leave-one-out: each calibration target predicted by a calibration refitted without it and the "
+             "figures that give it away"]
+    for row in table.rows():
+        result = (f"unidentified without it: {row['unidentified']}" if row["status"] == "unidentified" else
+                  f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]  {row['status']}")
+        lines.append(f"  {row['figure']:32} {number(row['reported']):>6}  hidden: {row['left_out']};  {result}")
+    return "\n".join(lines + ["wrote leave_one_out.csv"])
+
+
+def _detectability(params, validation: Table, args, folder: Path) -> str:
+    """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
+    from sim.analyses.detectability import detectability
+    from sim.plots.detectability import draw
+
+    table = detectability(params, validation, replicates=args.replicates, seed=args.seed)
+    write_atomic(folder / "detectability.csv", table.to_csv_text())
+    pictures = draw(table, folder, f"{params.name}: chance that one real trial fails validation, by parameter shift "
+                    f"({args.replicates} replicates each)")
+    alarm = table.rows()[0]
+    lines = ["", f"detectability ({args.replicates} replicate trials per shift, other parameters at base values; "
+             f"+- 95% Monte Carlo error): false-alarm rate {alarm['p_detect']:.3f}"]
+    ranked = sorted((r for r in table.rows()[1:] if not math.isnan(r["p_detect"])), key=lambda r: -r["p_detect"])
+    lines += [f"  {r['parameter']:44} {r['shift']:6} p_detect {r['p_detect']:.3f} +- {1.96 * r['mc_se']:.3f}"
+              for r in ranked[:10]]
+    return "\n".join(lines + [f"wrote detectability.csv and {', '.join(p.name for p in pictures)}"])
 
 
 def format_validation(table: Table) -> str:
     """The validation table as plain text, with a line saying how it reads."""
     lines = [f"{'figure':32} {'reported':>9} {'median':>7}  {'95% interval':<15} {'pctile':>6}  result",
              f"{'-' * 32} {'-' * 9} {'-' * 7}  {'-' * 15} {'-' * 6}  {'-' * 6}"]
+    role = None
     for row in table.rows():
+        if row["role"] != role:
+            role = row["role"]
+            lines.append(f"[{role}]")
         reported = number(row["reported"]) + (f"/{int(row['of'])}" if not math.isnan(row["of"]) else "")
         if row["status"] == NOT_MODELLED:
             lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  not modelled: {row['why']}")
@@ -93,6 +161,9 @@ def format_validation(table: Table) -> str:
                      f"{row['percentile']:>5.1f}%  {row['status']}")
     modelled = [r for r in table.rows() if r["status"] != NOT_MODELLED]
     bad = failed(table)
+    roles = "; ".join(f"{role} {n} of {m} pass" for role, (n, m) in passes_by_role(table).items())
+    lines.append(f"by role: {roles}.  Only independent figures test the model: an input is reproduced by "
+                 "construction, a calibration target by the fit.")
     lines.append(f"{len(modelled) - len(bad)} of {len(modelled)} modelled figures pass; "
                  f"{len(table) - len(modelled)} not modelled.  pctile: mid-rank percentile of the reported value, "
                  "100 x (P(X < r) + P(X = r)/2); pass: inside the simulated central 95% interval.")

@@ -80,12 +80,19 @@ class Params:
         return [path for path, entry in self.entries.items() if entry.uncertainty is not None]
 
     def with_values(self, changes: Mapping[str, Any], source: str = "scenario") -> "Params":
-        """A copy with some base values changed, checked like a params file."""
+        """A copy with some base values changed, checked like a params file.
+
+        An edited entry is **fixed** at its new value: its uncertainty distribution is dropped, so a
+        run with parameter uncertainty draws every other parameter and keeps this one as set.  (The
+        old distribution described the old value; keeping it would let each draw undo the edit.)
+        To move a parameter together with its range, replace the entry whole, as a scenario file does.
+        """
         entries = dict(self.entries)
         for path, value in changes.items():
             if path not in entries:
                 raise InputError(self.path, path, "no such parameter")
-            entries[path] = dataclasses.replace(entries[path], value=_checked_value(self.path, path, entries[path], value))
+            entries[path] = dataclasses.replace(entries[path], uncertainty=None,
+                                                value=_checked_value(self.path, path, entries[path], value))
         new = dataclasses.replace(self, entries=entries)
         _check_consistency(new)
         return new

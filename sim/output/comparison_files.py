@@ -39,6 +39,15 @@ def comparison_manifest(comparison: Comparison, command: list[str] | None) -> di
         "parameter_uncertainty": base.parameter_uncertainty, "confidence": CONFIDENCE, "interval": INTERVAL,
         "spread": SPREAD,
         "width_ratio": "width of the paired interval / width with the scenario on the independent seed",
+        "effect": ({"draws": comparison.settings["draws"], "inner_trials": comparison.settings["inner"],
+                    "headline": "effect_median [effect_low95, effect_high95]: 2.5th-97.5th percentile over parameter "
+                    "draws of the expected difference (the interval a decision rests on)",
+                    "mc": "mc_low95, mc_high95: 95% Monte Carlo interval of the mean effect (simulation precision)",
+                    "trial": "trial_low95, trial_high95: 2.5th-97.5th percentile of single-trial differences",
+                    "zero_event": "zero_event_parameters: gamma [0, x] or beta [0, n] parameters the scenario changes "
+                    "or whose draws the effect depends on (Spearman, 5% Bonferroni)"}
+                   if comparison.settings else None),
+        "rows": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in comparison.table.rows()],
         "command": shown_command(command or []), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_seconds": round(base.run_seconds + sum(a.results.run_seconds for a in comparison.scenarios), 3),
     }
@@ -76,8 +85,17 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
               f"command `{' '.join(meta['command'] or [])}`.  The key outcomes come first; then what each scenario "
               "asks and how the differences are estimated.  Each arm's full report, laid out as the STRESS-DES "
               f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n")
-    key = "## Key outcomes\n\n" + markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean",
-                                                                     "difference [95% CI]", "spread", "width ratio"])
+    key = "## Key outcomes\n\n"
+    if "effect_median" in table.columns:
+        key += ("Headline: the effect over parameter uncertainty, median [2.5th, 97.5th percentile] over parameter "
+                "draws of the expected difference.  MC: the Monte Carlo interval of its mean (simulation precision). "
+                "One trial: what a single real trial could show.  ! marks an effect resting on a parameter estimated "
+                "from zero events (gamma [0, x] or beta [0, n]) that the scenario changes or the effect depends on.\n\n")
+        key += markdown_table(_effect_rows(table), ["scenario", "outcome", "effect [95% over parameters]",
+                                                    "MC of mean", "one trial", "zero-event parameters"])
+        key += "\n\nAt the base values only (Monte Carlo precision, not uncertainty about the effect):\n\n"
+    key += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
+                                             "spread", "width ratio"])
     same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
             if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
     if same:
@@ -99,6 +117,15 @@ def _key_rows(table: Table) -> list[list[str]]:
     return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label, number(r["base_mean"]), number(r["scenario_mean"]),
              f"{signed(r['diff_mean'])} [{signed(r['diff_low95'])}, {signed(r['diff_high95'])}]",
              f"[{signed(r['spread_low95'])}, {signed(r['spread_high95'])}]", number(r["width_ratio"])]
+            for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]
+
+
+def _effect_rows(table: Table) -> list[list[str]]:
+    return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label,
+             f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]",
+             f"[{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
+             f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]",
+             f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""]
             for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]
 
 

@@ -20,7 +20,7 @@ from sim.output.table import Table, read_csv
 PATIENT_TEXT = ("product", "dose_level", "response", "death_cause", "final_state")
 FACILITY_TEXT = ("facility",)
 PARAMETER_TEXT = ("path", "value", "source", "note", "uncertainty", "scenario")
-COMPARISON_TEXT = ("scenario", "outcome")
+COMPARISON_TEXT = ("scenario", "outcome", "zero_event_parameters")
 FIGURES = "figures"
 
 

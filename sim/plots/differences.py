@@ -41,8 +41,10 @@ def draw(table: Table, folder: Path, base_label: str, trials: int) -> list[Path]
             ax.set_axis_off()
         figure.suptitle(f"Scenarios against {base_label}: differences with 95% intervals, "
                         f"{trials} virtual trials each\n"
-                        "dark: common random numbers (same seed, paired); grey: independent seeds")
-        footnote(figure, "Dot and dark bar: mean difference (scenario - base) over virtual trials run with the same "
+                        "red (headline): effect over parameter uncertainty; dark: Monte Carlo precision at base values; "
+                        "grey: the same on independent seeds")
+        footnote(figure, "Red bar (headline): 2.5th-97.5th percentile over parameter draws of the expected difference, "
+                 "tick at its median; '! zero events': it rests on a parameter estimated from no event.\nDot and dark bar: mean difference (scenario - base) over virtual trials run with the same "
                  "seed, with its 95% t interval. Grey bar: the same interval when the scenario\nruns on another seed. "
                  "'identical' marks an outcome equal in every trial of both arms. Other key outcomes are shown only "
                  "when some scenario moves them.")
@@ -55,7 +57,14 @@ def _panel(ax, table: Table, name: str, scenarios: list[str]) -> None:
         row = next((r for r in table.rows() if r["scenario"] == scenario and r["outcome"] == name), None)
         if row is None:
             continue
-        ax.plot([row["independent_low95"], row["independent_high95"]], [y - 0.18] * 2, color=COLOURS["independent"],
+        if "effect_low95" in row and np.isfinite(row["effect_low95"]):
+            ax.plot([row["effect_low95"], row["effect_high95"]], [y - 0.2] * 2, color="#c0392b", linewidth=5,
+                    solid_capstyle="butt", alpha=0.6)
+            ax.plot(row["effect_median"], y - 0.2, "|", color="#c0392b", markersize=9)
+            if row.get("zero_event_parameters"):
+                ax.annotate("! zero events", (row["effect_high95"], y - 0.2), xytext=(4, -3), textcoords="offset points",
+                            fontsize=7, color="#c0392b")
+        ax.plot([row["independent_low95"], row["independent_high95"]], [y + 0.18] * 2, color=COLOURS["independent"],
                 linewidth=3, solid_capstyle="butt")
         ax.plot([row["diff_low95"], row["diff_high95"]], [y] * 2, color=COLOURS["paired"], linewidth=3,
                 solid_capstyle="butt")

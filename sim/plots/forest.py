@@ -73,7 +73,7 @@ def _height(panels: dict[str, list[dict]], absent: list[dict]) -> float:
 
 
 def _panel(ax, label: str, rows: list[dict], first: bool) -> None:
-    """One panel: a row per figure, top to bottom in file order."""
+    """One panel: a row per figure, top to bottom grouped by role (input, calibrated, independent)."""
     scale = [r["of"] if label == SHARE_PANEL else 1.0 for r in rows]
     y = np.arange(len(rows))[::-1]
     for yi, row, s in zip(y, rows, scale):
@@ -103,7 +103,7 @@ def _row(ax, y: float, row: dict, scale: float) -> None:
 
 def _label(row: dict) -> str:
     reported = f"{row['reported']:g}" + (f"/{row['of']:g}" if not math.isnan(row["of"]) else "")
-    return f"{row['figure']}  ({reported})"
+    return f"[{row['role']}] {row['figure']}  ({reported})"
 
 
 def _axis_label(label: str) -> str:

@@ -79,7 +79,7 @@ def test_progress_counts_over_every_arm(cll1, tmp_path):
 def test_compare_command_prints_and_writes(tmp_path, capsys):
     out = tmp_path / "cmp"
     status = main(["compare", str(SCENARIO_DIR / "cd5_cohort_a.toml"), str(SCENARIO_DIR / "cd5_cohort_b.toml"),
-                   "--trials", "6", "--seed", "1", "--out", str(out)])
+                   "--trials", "6", "--seed", "1", "--out", str(out), "--base-values-only"])
     printed = capsys.readouterr().out
     assert status == 0
     assert "cd5_cohort_b: CD5: every patient in cohort B" in printed and "difference [95% CI]" in printed
@@ -96,3 +96,16 @@ def test_compare_refuses_a_scenario_on_another_base(tmp_path, capsys):
                    "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err.splitlines()
     assert status == 2 and len(err) == 1 and "cll1_dose_a.toml: base: " in err[0] and not (tmp_path / "x").exists()
+
+
+def test_compare_reports_the_effect_over_parameter_uncertainty(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(PARAMS["cd5_tall"]), str(SCENARIO_DIR / "cd5_transplant_all_responders.toml"),
+                 "--trials", "4", "--draws", "6", "--inner", "3", "--out", str(out)]) == 0
+    assert "effect [95% over parameters]" in capsys.readouterr().out
+    rows = {r["outcome"]: r for r in json.loads((out / "comparison.json").read_text())["rows"]}
+    os12 = rows["os_12m"]
+    for name in ("effect_median", "effect_low95", "effect_high95", "mc_low95", "mc_high95", "trial_low95", "trial_high95"):
+        assert os12[name] is not None, name
+    assert os12["effect_low95"] <= os12["effect_median"] <= os12["effect_high95"]
+    assert os12["trial_low95"] <= os12["effect_low95"] and os12["effect_high95"] <= os12["trial_high95"]

@@ -155,7 +155,10 @@ def test_validate_prints_the_table_and_writes_csv_json_and_the_plot(trial, tmp_p
     assert "mid-rank" in done.stdout and "not modelled" in done.stdout
     assert {p.name for p in out.iterdir()} == {"validation.csv", "validation.json", "validation.png", "validation.svg"}
     with open(out / "validation.csv", newline="") as stream:
-        assert [row["figure"] for row in csv.DictReader(stream)] == list(seeds.figures)
+        rows = list(csv.DictReader(stream))
+        assert sorted(row["figure"] for row in rows) == sorted(seeds.figures)
+        order = [("input", "calibrated", "independent").index(row["role"]) for row in rows]
+        assert order == sorted(order)  # grouped by role
     document = json.loads((out / "validation.json").read_text())
     assert document["manifest"]["trials"] == 200 and document["manifest"]["parameter_uncertainty"] is True
     assert document["failed"] == [] and "mid-rank" in document["definitions"]["percentile"]
@@ -191,3 +194,18 @@ def test_validate_refuses_a_bad_params_file_naming_file_and_key(cd5_copy, tmp_pa
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "cd5_tall.toml" in done.stderr and "withdrawal.progresion_hazard" in done.stderr and "unknown key" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_roles_come_from_the_params_sources_and_the_calibration_targets(cd5):
+    from sim.analyses.calibration import target_keys
+    from sim.analyses.validation import figure_roles
+    roles = figure_roles(cd5)
+    assert roles["enrolled"] == "input"  # accrual.enrolled has source seeds:enrolled
+    assert {k for k, r in roles.items() if r == "calibrated"} == set(target_keys(cd5)) - {"enrolled"}
+    assert roles["infused"] == "independent"
+
+
+def test_leave_one_out_hides_the_figures_that_give_a_target_away(cd5):
+    from sim.analyses.leave_one_out import revealing
+    assert set(revealing(cd5, "not_infused")) == {"not_infused", "infused"}  # infused = 19 - not_infused
+    assert len(revealing(cd5, "untransplanted_died_tma")) == 4  # a closed group of 12: the rest give it away

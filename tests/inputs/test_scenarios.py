@@ -208,3 +208,19 @@ def test_a_parameter_the_scenario_leaves_alone_is_drawn_the_same(cll1):
         differ = {p for p in base.entries if base[p] != changed[p]}
         assert differ == {"crs.severity_log_odds_shift"}
         assert -1.4 <= changed["crs.severity_log_odds_shift"] <= 0
+
+
+def test_an_edited_value_survives_parameter_draws(cd5):
+    """with_values fixes the entry: every draw keeps the edit, and the other parameters are still drawn.
+
+    Fails if the draw redraws the edited entry from its old distribution (the edit would be undone)."""
+    path, base = "late.infection_death_hazard", cd5["late.infection_death_hazard"]
+    edited = cd5.with_values({path: 3 * base})
+    assert path not in edited.uncertain() and len(edited.uncertain()) == len(cd5.uncertain()) - 1
+    draws = [draw_trial_parameters(edited, seed=0, trial=k) for k in range(20)]
+    assert all(d[path] == 3 * base for d in draws)
+    assert len({d["late.relapse_hazard"] for d in draws}) == 20
+    original = sim.run_trials(cd5, trials=300, seed=0, parameter_uncertainty=True).patients
+    tripled = sim.run_trials(edited, trials=300, seed=0, parameter_uncertainty=True).patients
+    deaths = [np.count_nonzero(t["final_state"] == "died_infection") for t in (original, tripled)]
+    assert deaths[1] > deaths[0]

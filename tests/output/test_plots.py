@@ -123,7 +123,8 @@ def test_the_comparison_chart_is_drawn_from_a_compare_folder(tmp_path, capsys):
     out = tmp_path / "cmp"
     scenarios = ROOT / "params" / "scenarios"
     assert main(["compare", str(PARAMS["cll1_aml"]), str(scenarios / "cll1_cd4_cd8_adjusted.toml"),
-                 str(scenarios / "cll1_faster_manufacturing.toml"), "--trials", "5", "--out", str(out)]) == 0
+                 str(scenarios / "cll1_faster_manufacturing.toml"), "--trials", "5", "--draws", "4", "--inner", "2",
+                 "--out", str(out)]) == 0
     assert is_comparison(out) and not is_comparison(out / "cll1_aml")
     written = draw_comparison(out)
     for fmt in ("png", "svg"):
