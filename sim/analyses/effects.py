@@ -35,15 +35,14 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from sim.engines.runner import choose_engine, simulate
+from sim.engines.runner import choose_engine, facility_capacities, simulate
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
 from sim.model.draws import draw_uniforms
 from sim.output.table import Table
 from sim.rng.parameter_draws import draw_trial_parameters
-from sim.stats.facilities import facility_metrics
-from sim.stats.key_outcomes import FACILITY_OUTCOMES, KEY_OUTCOMES
-from sim.model.records import FACILITIES
+from sim.stats.batch import Batch
+from sim.stats.key_outcomes import batch_outcomes
 
 LEVEL = 0.95
 SIGNIFICANCE = 0.05
@@ -62,14 +61,7 @@ def arm_outcomes(params: Params, seed: int, trials: np.ndarray) -> dict[str, np.
     """Every key outcome of virtual trials ``trials`` at fixed ``params``."""
     n = int(params["accrual.enrolled"])
     records = simulate(params, draw_uniforms(seed, trials, n), trials, choose_engine(params))
-    rows = []
-    for record in records:
-        table = record.table()
-        row = {name: o.compute(table) for name, o in KEY_OUTCOMES.items() if o.compute is not None}
-        for name, (facility, metric) in FACILITY_OUTCOMES.items():
-            row[name] = facility_metrics(record.uses[facility], params[f"resources.{facility}"], record.cutoff)[metric]
-        rows.append(row)
-    return {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
+    return batch_outcomes(Batch.from_records(records, facility_capacities(params)))
 
 
 @dataclass(frozen=True)

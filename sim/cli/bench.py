@@ -6,7 +6,8 @@ import argparse
 import platform
 from pathlib import Path
 
-from sim.engines.benchmark import psa_benchmark, run_benchmark
+from sim.engines.benchmark import (psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark,
+                                   uncertainty_benchmark)
 from sim.inputs.params import load_params
 from sim.cli.options import whole
 
@@ -20,7 +21,9 @@ def add_parser(commands) -> None:
         NAME, help=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Time, in one run on this machine: the SimPy engine, a plain SimPy floor with the same "
         "processes and timeouts and no model logic, a straightforward hand-written SimPy model of the "
-        "pathway, and the cohort engine; then a probabilistic sensitivity analysis of parameter draws. "
+        "pathway, and the cohort engine; then the whole 'run' path with its tables written, the cohort engine "
+        "with parameter uncertainty, and sensitivity evaluations (a PSA at 20 trials per draw), each over the "
+        "cohort engine's rate; then a probabilistic sensitivity analysis of parameter draws. "
         "Prints patients per second, the ratios, and peak traced memory.")
     parser.add_argument("params", metavar="PARAMS", type=Path, nargs="?", default=DEFAULT_PARAMS,
                         help="params file of the base case (default: %(default)s)")
@@ -43,6 +46,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"  SimPy engine / floor      {m['des'].rate / m['floor'].rate:6.2f}   (target >= 0.60)")
     print(f"  SimPy engine / reference  {m['des'].rate / m['reference'].rate:6.2f}   (target >= 2)")
     print(f"  cohort / SimPy engine     {m['cohort'].rate / m['des'].rate:6.2f}   (target >= 30)")
+    whole = [run_path_benchmark(params, args.patients), uncertainty_benchmark(params, args.patients),
+             sensitivity_benchmark(params, args.patients)]
+    for measure in whole:
+        print(f"  {measure.name:48} {measure.rate:12,.0f} patients/s  {measure.seconds:7.2f} s")
+    cohort = m["cohort"].rate
+    print(f"  run end to end / cohort engine            {whole[0].rate / cohort:6.3f}   (target >= 0.3)")
+    print(f"  parameter uncertainty / base              {whole[1].rate / cohort:6.3f}   (target >= 0.5)")
+    print(f"  sensitivity evaluations / cohort engine   {whole[2].rate / cohort:6.3f}   (target >= 0.5)")
     psa = psa_benchmark(params, args.psa_draws, args.psa_patients)
     print(f"  {psa.name}: {psa.seconds:.2f} s ({psa.rate:,.0f} patients/s), {psa.peak_mib:.1f} MiB peak "
           f"for a tenth of the draws (target <= 10 s, < 1 GiB)")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import tempfile
 from pathlib import Path
 
-from sim.analyses.calibration import Calibration, Fit, calibrate
+from sim.analyses.calibration import Calibration, calibrate
 from sim.errors import InputError
-from sim.output.run_files import write_atomic
 from sim.inputs.params import load_params
-from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
+from sim.inputs.params_text import number as toml_number
+from sim.output.calibrated_params import write_calibrated
 from sim.cli.options import number, whole
 from sim.output.atomic_folder import check_output_place
 
@@ -57,13 +56,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
     result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
-    text = updated_text(result, out)
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
           f"{result.draws} posterior draws")
     print(format_calibration(result))
-    if result.fits:
-        _check_loads(text, out)
-        write_atomic(out, text)
+    if write_calibrated(result, out) is not None:
         print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
     else:
         print(f"nothing to calibrate: {out} left as it was")
@@ -82,41 +78,6 @@ def _out_file(out: Path | None, params_path: Path) -> Path:
     if target.parent.exists() and not os.access(target.parent, os.W_OK):
         raise InputError(target, "--out", f"cannot write in {target.parent}: permission denied")
     return target
-
-
-def _check_loads(text: str, out: Path) -> None:
-    """Load ``text`` as a params file from a temporary file beside ``out`` (so that its seeds path
-    resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        load_params(temporary)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-
-
-def updated_text(result: Calibration, out: Path) -> str:
-    """The params file's text with every fitted entry rewritten (and the seeds path made relative
-    to ``out`` if the file moves)."""
-    params = result.params
-    text = params.path.read_text(encoding="utf-8")
-    for fit in result.fits:
-        text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
-                                                          _note(fit, result)), params.path)
-    if out.resolve().parent != params.path.resolve().parent:
-        seeds = os.path.relpath(params.seeds.path.resolve(), out.resolve().parent)
-        text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
-    return text
-
-
-def _note(fit: Fit, result: Calibration) -> str:
-    targets = ", ".join(f"{t.key} = {t.reported:g}" + (f"/{t.of:g}" if t.of is not None else f" {t.unit}".rstrip())
-                        for t in fit.targets if not t.key.startswith("("))
-    low, high = fit.interval
-    return (f"calibrated by `cartsim calibrate` ({result.trials} simulated trials, seed {result.seed}) to {targets}: "
-            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
 
 
 def format_calibration(result: Calibration) -> str:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.output.folder_claims import claim_run
-from sim.output.run_files import write_results
+from sim.output.run_files import FORMATS, PatientStream
 from sim.output.shown_path import shown_path
 from sim.inputs.params import Params
 from sim.engines.runner import run_trials
@@ -17,8 +17,8 @@ from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
 
 NAME = "run"
-OUTPUTS = ("patients.csv", "events.csv", "trials.csv", "facilities.csv", "summary.csv", "summary.json",
-           "parameters.csv", "report.md", "figures")  # replaced together; other files and subfolders are kept
+OUTPUTS = ("patients.csv", "events.csv", "patients.parquet", "events.parquet", "trials.csv", "facilities.csv",
+           "summary.csv", "summary.json", "parameters.csv", "report.md", "figures")  # replaced together; other files and subfolders are kept
 HELP = "simulate virtual trials and compare them with the reported figures"
 EPILOG = """\
 outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
@@ -52,6 +52,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
     parser.add_argument("--force", action="store_true",
                         help="replace the results of another params file in DIR (two files sharing a trial name)")
+    parser.add_argument("--format", choices=FORMATS, default="csv",
+                        help="format of patients and events, the two large tables (parquet needs the "
+                        "'parquet' extra: pip install cartsim[parquet]; default: %(default)s)")
 
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
@@ -70,15 +73,30 @@ def default_folder(params: Params) -> Path:
     return folder / params.scenario.name if params.scenario is not None else folder
 
 
+def _planned_outcomes(results) -> str:
+    """A planned trial has no reported figures: its key outcomes over the virtual trials instead."""
+    from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
+
+    return ("a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:\n"
+            + format_key_outcomes(key_outcomes(results.patients, results.facilities), KEY_OUTCOMES))
+
+
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
     claim_run(out, shown_path(params.path), args.force, params.sha256)  # another params file's results: --force
     with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
-        with ProgressBar() as bar:
-            results = run_trials(params, trials=args.trials, seed=args.seed,
-                                 parameter_uncertainty=args.parameter_uncertainty, progress=bar)
-        written = write_results(results, folder, command=["cartsim", *argv])
+        stream = PatientStream(folder, args.format)  # patients and events go to the files as they are made
+        try:
+            with ProgressBar() as bar:
+                results = run_trials(params, trials=args.trials, seed=args.seed,
+                                     parameter_uncertainty=args.parameter_uncertainty, progress=bar, stream=stream)
+        except BaseException:
+            stream.abort()
+            raise
+        stream.close()
+        written = results.write(folder, command=["cartsim", *argv], fmt=args.format)
+        planned = _planned_outcomes(results) if params.seeds.planned else ""  # patients are read back from the stage
         if args.plots:
             from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 
@@ -88,10 +106,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
     print(format_summary(results.summary(), params.scenario.manifest() if params.scenario is not None else None))
-    if params.seeds.planned:
-        from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
-
-        print(f"a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:")
-        print(format_key_outcomes(key_outcomes(results.patients, results.facilities), KEY_OUTCOMES))
+    if planned:
+        print(planned)
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

@@ -12,7 +12,7 @@ from sim.inputs.params import Params, load_params
 from sim.inputs.scenarios import load_scenario, require_base
 from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
 from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
-from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.cli import verbosity
 from sim.cli.options import names, output_folder, seconds, whole
 from sim.inputs.trial_catalog import trial_path

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
+from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
 from sim.errors import InputError
-from sim.output.run_files import manifest, write_atomic
 from sim.inputs.params import load_params
-from sim.plots.forest import draw_validation
-from sim.engines.runner import run_trials
 from sim.output.table import Table
-from sim.analyses.validation import LEVEL, NOT_MODELLED, failed, figure_roles, passes_by_role, validation_table
+from sim.output.run_files import write_atomic
+from sim.output.validation_files import run_validation
 from sim.cli.options import add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 
@@ -24,16 +22,6 @@ OUTPUTS = ("validation.csv", "validation.json", "validation.png", "validation.sv
            "detectability.csv", "detectability.png", "detectability.svg")
 HELP = "check every reported figure against virtual trials with parameter uncertainty"
 MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
-DEFINITIONS = {
-    "trials": "each virtual trial draws its parameters from their uncertainty distributions",
-    "interval": "central 95% interval: 2.5th and 97.5th percentiles of the simulated values (inverted empirical CDF, "
-                "so each bound is a value some virtual trial produced)",
-    "percentile": "mid-rank percentile of the reported value r: 100 x (P(X < r) + P(X = r) / 2) over the simulated values X",
-    "pass": "the reported value lies inside the central 95% interval, bounds included",
-    "role": "input: a params entry has source seeds:KEY for the figure (a pass only reproduces an input); "
-            "calibrated: a fit target of `cartsim calibrate` (a pass shows the fit worked); independent: neither "
-            "(the only rows that test the model)",
-}
 EPILOG = """\
 outputs (in --out, default results/<trial name>):
   validation.csv        one row per figure of the seeds file: reported value, simulated median,
@@ -84,29 +72,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     out = output_folder(args.out, Path("results") / params.name)
     with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
-        results = run_trials(params, trials=args.trials, seed=args.seed, parameter_uncertainty=True)
-        table = validation_table(params.seeds, results.trials, LEVEL, figure_roles(params))
-        title = (f"{params.text['trial.title']}\nreported figures against {results.n_trials} virtual trials "
-                 f"(seed {results.seed})")
-        document = {"manifest": manifest(results, ["cartsim", *argv]), "citation": params.seeds.cite(),
-                    "definitions": DEFINITIONS, "failed": failed(table),
-                    "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(table).items()},
-                    "figures": _records(table)}
-        write_atomic(folder / "validation.csv", table.to_csv_text())
-        write_atomic(folder / "validation.json", json.dumps(document, indent=2) + "\n")
-        pictures = draw_validation(table, title, folder)
+        validation = run_validation(params, trials=args.trials, seed=args.seed)
+        written = validation.write(folder, ["cartsim", *argv])
         extra = []
         if args.leave_one_out:
             extra.append(_leave_one_out(params, args, folder))
         if args.detectability:
-            extra.append(_detectability(params, table, args, folder))
+            extra.append(_detectability(params, validation.table, args, folder))
+    results = validation.results
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
-    print(format_validation(table))
-    print(f"wrote validation.csv, validation.json and {', '.join(p.name for p in pictures)} to {out}/")
+    print(format_validation(validation.table))
+    print(f"wrote {', '.join(p.name for p in written)} to {out}/")
     for text in extra:
         print(text)
-    return 1 if failed(table) else 0
+    return 1 if validation.failed else 0
 
 
 def _leave_one_out(params, args, folder: Path) -> str:
@@ -170,16 +150,3 @@ def format_validation(table: Table) -> str:
     if bad:
         lines.append(f"FAILED: {', '.join(bad)}")
     return "\n".join(lines)
-
-
-def _records(table: Table) -> list[dict]:
-    return [{key: _plain(value) for key, value in row.items()} for row in table.rows()]
-
-
-def _plain(value):
-    """A JSON value: NaN becomes null, numpy scalars plain Python."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

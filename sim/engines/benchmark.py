@@ -9,9 +9,11 @@ reference), and the cohort engine.  Peak memory is traced in a separate, untimed
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import simpy
@@ -138,6 +140,47 @@ def run_benchmark(params: Params, patients: int) -> dict[str, Measure]:
         "cohort": Measure("cohort engine", total, cohort_seconds,
                           _peak_mib(lambda: engine_records(params, small, "cohort"))),
     }
+
+
+def run_path_benchmark(params: Params, patients: int, fmt: str = "csv") -> Measure:
+    """``cartsim run`` without the printing: trials simulated with the engine ``auto`` chooses, every
+    table computed and written (patients and events streamed) into a temporary folder."""
+    from sim.engines.runner import run_trials
+    from sim.output.run_files import PatientStream
+
+    trials = _trials(params, patients)
+
+    def work():
+        with tempfile.TemporaryDirectory() as folder:
+            stream = PatientStream(Path(folder), fmt)
+            results = run_trials(params, trials, 1, stream=stream)
+            stream.close()
+            results.write(Path(folder), command=["cartsim", "bench"], fmt=fmt)
+
+    seconds, _ = _timed(work)
+    return Measure(f"run end to end, tables written ({fmt})", trials * int(params["accrual.enrolled"]), seconds)
+
+
+def uncertainty_benchmark(params: Params, patients: int) -> Measure:
+    """The cohort engine with each trial's parameters drawn from their uncertainty distributions."""
+    trials = _trials(params, patients)
+    seconds, _ = _timed(lambda: [None for _ in iterate_trials(params, trials, 1, True, "cohort")])
+    return Measure("cohort engine, parameter uncertainty", trials * int(params["accrual.enrolled"]), seconds)
+
+
+def sensitivity_benchmark(params: Params, patients: int, inner: int = 20) -> Measure:
+    """A probabilistic sensitivity analysis (every uncertain parameter, the default outcomes) at ``inner``
+    virtual trials of the trial's size per draw: patients simulated and summarised per second."""
+    from sim.sensitivity.psa import run_psa
+
+    n = int(params["accrual.enrolled"])
+    draws = max(1, round(patients / (inner * n)))
+    seconds, _ = _timed(lambda: run_psa(params, draws=draws, inner=inner, seed=1))
+    return Measure(f"sensitivity evaluations (PSA, {inner} trials per draw)", draws * inner * n, seconds)
+
+
+def _trials(params: Params, patients: int) -> int:
+    return max(1, round(patients / int(params["accrual.enrolled"])))
 
 
 def psa_benchmark(params: Params, draws: int, patients: int) -> Measure:

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from sim.engines.cohort_engine import cohort_queues
-from sim.stats.trial_figures import compute, late_state, survival_outcomes
-from sim.rng.parameter_draws import draw_trial_parameters
-from sim.inputs.params import Params
 from sim.engines.simpy_engine import des_queues
-from sim.model.records import FACILITIES, TrialRecord, build_records
-from sim.output.results import Results
+from sim.inputs.params import Params
 from sim.model.draws import draw_patients, draw_uniforms
-from sim.rng.streams import check_seed
-from sim.output.table import Table
+from sim.model.records import COLUMNS, FACILITIES, TrialRecord, build_records
 from sim.model.timeline import plan
-from sim.stats.facilities import facility_metrics
+from sim.output.results import Results
+from sim.output.table import Table
+from sim.rng.parameter_draws import draw_batch_parameters
+from sim.rng.streams import check_seed
+from sim.stats.batch import Batch
+from sim.stats.facilities import facility_metrics_rows
+from sim.stats.trial_figures import trial_figures
 
 ENGINES = {"des": des_queues, "cohort": cohort_queues}
 BATCH = 256  # trials whose uniforms are drawn together
@@ -55,23 +56,20 @@ def simulate(params: Params, u: dict[str, np.ndarray], trials, engine: str) -> l
 
 
 def trial_parameters(params: Params, seed: int, trial: int) -> Params:
-    """The parameters of one virtual trial drawn from their uncertainty distributions, one stream per
-    parameter (:mod:`sim.rng.parameter_draws`), so that scenarios share each unchanged parameter's draw."""
-    return draw_trial_parameters(params, seed, trial)
+    """The parameters of one virtual trial drawn from their uncertainty distributions (a batch of one)."""
+    return draw_batch_parameters(params, seed, [trial])[0]
 
 
-def trial_figures(params: Params, table: dict[str, np.ndarray]) -> dict[str, float]:
-    """Every modelled seeds figure, and the survival outcomes, computed on one trial."""
-    table = table | {"late_state": late_state(table)}
-    figures = {key: compute(f.metric, f.qualifiers, table)
-               for key, f in params.seeds.figures.items() if f.modelled}
-    followup = [figures[key] for key, f in params.seeds.figures.items() if f.metric == "median_followup_months"]
-    return figures | survival_outcomes(table, followup[0] if followup else None)
+def facility_capacities(params: Params | Sequence[Params]) -> dict[str, np.ndarray]:
+    """Each facility's capacity: a float for one parameter set, an array for one per trial."""
+    if isinstance(params, Params):
+        return {name: params[f"resources.{name}"] for name in FACILITIES}
+    return {name: np.array([p[f"resources.{name}"] for p in params], dtype=float) for name in FACILITIES}
 
 
-def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
-                   engine: str = "auto"):
-    """Yield (trial parameters, record) for trials 0..trials-1; trial k's luck depends only on (seed, k)."""
+def iterate_batches(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
+                    engine: str = "auto") -> Iterator[tuple[list[Params], list[TrialRecord]]]:
+    """Yield (each trial's parameters, records) a batch of trials at a time; trial k's luck depends only on (seed, k)."""
     seed = check_seed(seed)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
@@ -80,41 +78,73 @@ def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty
         batch = np.arange(first, min(first + BATCH, trials))
         u = draw_uniforms(seed, batch, n)
         if not parameter_uncertainty:
-            yield from ((params, record) for record in simulate(params, u, batch, choose_engine(params, engine)))
+            yield [params] * len(batch), simulate(params, u, batch, choose_engine(params, engine))
             continue
-        for row, k in enumerate(batch):
-            trial_params = trial_parameters(params, seed, int(k))
-            u_row = {name: v[row] for name, v in u.items()}
-            yield trial_params, simulate(trial_params, u_row, int(k), choose_engine(trial_params, engine))[0]
+        drawn = draw_batch_parameters(params, seed, batch)
+        records = [simulate(p, {name: v[row] for name, v in u.items()}, int(k), choose_engine(p, engine))[0]
+                   for row, (k, p) in enumerate(zip(batch, drawn))]
+        yield drawn, records
+
+
+def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
+                   engine: str = "auto") -> Iterator[tuple[Params, TrialRecord]]:
+    """Yield (trial parameters, record) for trials 0..trials-1; trial k's luck depends only on (seed, k)."""
+    for drawn, records in iterate_batches(params, trials, seed, parameter_uncertainty, engine):
+        yield from zip(drawn, records)
+
+
+def patient_columns(batch: Batch, records: Sequence[TrialRecord]) -> dict[str, np.ndarray]:
+    """The per-patient table of a batch's trials: trial and patient ids, every column, the cut-off."""
+    shape = batch["t_enrol"].shape
+    head = {"trial": np.repeat(batch.trials, shape[1]), "patient": np.tile(np.arange(shape[1]), shape[0])}
+    cutoff = np.repeat(np.array([r.cutoff for r in records], dtype=float), shape[1])
+    return head | {name: batch[name].ravel() for name in COLUMNS} | {"cutoff": cutoff}
+
+
+def facility_rows(batch: Batch, records: Sequence[TrialRecord]) -> dict[str, np.ndarray]:
+    """Per trial and facility (trial-major): capacity and every facility metric."""
+    horizon = np.array([r.cutoff for r in records], dtype=float)
+    parts = []
+    for name in FACILITIES:
+        uses = tuple(np.stack([r.uses[name][i] for r in records]) if records[0].row is None
+                     else records[0].batch_uses[name][i][[r.row for r in records]] for i in range(3))
+        capacity = np.broadcast_to(np.asarray(batch.capacities[name], dtype=float), horizon.shape)
+        parts.append({"capacity": capacity} | facility_metrics_rows(uses, capacity, horizon))
+    rows = {"trial": np.repeat(batch.trials, len(FACILITIES)),
+            "facility": np.tile(np.array(FACILITIES, dtype=object), len(records))}
+    return rows | {key: np.stack([p[key] for p in parts], axis=1).ravel() for key in parts[0]}
 
 
 def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,
-               progress: Callable[[int, int], None] | None = None, engine: str = "auto") -> Results:
+               progress: Callable[[int, int], None] | None = None, engine: str = "auto",
+               stream=None) -> Results:
     """Simulate ``trials`` virtual trials; trial k uses the streams of (seed, k) whatever ``trials`` is.
 
     With ``parameter_uncertainty`` each trial first draws its parameters from their distributions;
-    otherwise every trial runs at the base values and only patient-level chance varies.
+    otherwise every trial runs at the base values and only patient-level chance varies.  With a
+    ``stream`` (:class:`sim.output.run_files.PatientStream`) the patients go to it a batch at a time
+    and are not kept, so memory does not grow with ``trials``.
     """
     started = time.perf_counter()
-    patients, figure_rows, facility_rows, engines = [], [], [], set()
-    for k, (trial_params, record) in enumerate(iterate_trials(params, trials, seed, parameter_uncertainty, engine)):
-        table = record.table()
-        patients.append(Table(table))
-        figure_rows.append({"trial": k} | trial_figures(params, table))
-        facility_rows.extend(_facility_rows(trial_params, record))
-        engines.add(choose_engine(trial_params, engine))
+    patients, figures, facilities, engines, done = [], [], [], set(), 0
+    for drawn, records in iterate_batches(params, trials, seed, parameter_uncertainty, engine):
+        batch = Batch.from_records(records, facility_capacities(drawn if parameter_uncertainty else params))
+        figures.append(Table({"trial": batch.trials} | trial_figures(params.seeds.figures, batch)))
+        facilities.append(Table(facility_rows(batch, records)))
+        table = Table(patient_columns(batch, records))
+        if stream is not None:
+            stream.add(table)
+        else:
+            patients.append(table)
+        engines.update(choose_engine(p, engine) for p in {id(p): p for p in drawn}.values())
         if progress:
-            progress(k + 1, trials)
+            for k in range(done + 1, done + len(records) + 1):
+                progress(k, trials)
+        done += len(records)
     return Results(
         params=params, seed=check_seed(seed), parameter_uncertainty=parameter_uncertainty,
-        patients=Table.concat(patients),
-        trials=Table({name: [row[name] for row in figure_rows] for name in figure_rows[0]}),
-        facilities=Table({name: [row[name] for row in facility_rows] for name in facility_rows[0]}),
+        stored_patients=Table.concat(patients) if stream is None else None,
+        trials=Table.concat(figures), facilities=Table.concat(facilities),
         run_seconds=time.perf_counter() - started, extra={"engine": "+".join(sorted(engines))},
+        stream=stream,
     )
-
-
-def _facility_rows(params: Params, record: TrialRecord) -> list[dict]:
-    return [{"trial": record.trial, "facility": name, "capacity": params[f"resources.{name}"]}
-            | facility_metrics(record.uses[name], params[f"resources.{name}"], record.cutoff)
-            for name in FACILITIES]

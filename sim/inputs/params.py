@@ -97,10 +97,12 @@ class Params:
         _check_consistency(new)
         return new
 
-    def draw(self, rng: np.random.Generator) -> "Params":
-        """A copy with every uncertain value drawn from its uncertainty distribution."""
-        draws = {path: self.entries[path].uncertainty.sample(rng) for path in self.uncertain()}
-        return self.with_values(draws)
+    def draw(self, seed: int, trial: int = 0) -> "Params":
+        """A copy with every uncertain value drawn from its uncertainty distribution, as virtual trial
+        ``trial`` of a run with ``seed`` and parameter uncertainty draws it (:mod:`sim.rng.parameter_draws`)."""
+        from sim.rng.parameter_draws import draw_trial_parameters  # that module reads Params
+
+        return draw_trial_parameters(self, seed, trial)
 
 
 def load_params(path: str | Path) -> Params:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-RESPONSE_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr", "no_cr")
+REMISSION_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr")  # complete remission, MRD-negative or positive
+NO_REMISSION = "no_cr"
+RESPONSE_CATEGORIES = (*REMISSION_CATEGORIES, NO_REMISSION)
 
 
 @dataclass(frozen=True)

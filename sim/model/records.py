@@ -100,17 +100,18 @@ def build_records(params: Params, trials, d: dict, p: dict, mfg_start: np.ndarra
     return [TrialRecord(int(k), c, float(cutoff[row]), uses, row) for row, k in enumerate(trials)]
 
 
+def event_log_rows(table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The event log's order: for each event, the index of its column in EVENT_TIMES and its patient row."""
+    times = np.stack([table[column] for column in EVENT_TIMES])
+    which, rows = np.nonzero(~np.isnan(times))
+    order = np.lexsort((times[which, rows], table["patient"][rows], table["trial"][rows]))
+    return which[order], rows[order]
+
+
 def event_log(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The tidy event log (trial, patient, event, time) read from the event-time columns."""
-    trials, patients, events, times = [], [], [], []
-    for column in EVENT_TIMES:
-        t = table[column]
-        happened = ~np.isnan(t)
-        trials.append(table["trial"][happened])
-        patients.append(table["patient"][happened])
-        events.append(np.full(happened.sum(), column[2:], dtype=object))
-        times.append(t[happened])
-    log = {"trial": np.concatenate(trials), "patient": np.concatenate(patients),
-           "event": np.concatenate(events), "time": np.concatenate(times)}
-    order = np.lexsort((log["time"], log["patient"], log["trial"]))
-    return {key: value[order] for key, value in log.items()}
+    which, rows = event_log_rows(table)
+    times = np.stack([table[column] for column in EVENT_TIMES])
+    return {"trial": table["trial"][rows], "patient": table["patient"][rows],
+            "event": np.array([column[2:] for column in EVENT_TIMES], dtype=object)[which],
+            "time": times[which, rows]}

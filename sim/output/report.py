@@ -97,7 +97,7 @@ def _objectives(run: RunData) -> str:
         f"{run.summary.get('citation', run.manifest['trial'])}.\n\n"
         "**1.2 Model outputs.** Computed on each virtual trial at its data cut-off, from the patients' records: "
         "every figure the paper reports (counts of patients, as defined in the seeds file), Kaplan-Meier overall and "
-        "leukaemia-free survival from infusion at 6 and 12 months (`scipy.stats.ecdf` on censored data), median "
+        "leukaemia-free survival from infusion at 6 and 12 months (Kaplan-Meier on censored data), median "
         "follow-up by reverse Kaplan-Meier, and per facility the uses, mean and longest queue wait, occupied days, "
         "mean occupancy, utilisation (occupied days over capacity times the trial's length) and peak occupancy.  "
         "Over the virtual trials each is summarised by its mean, median and 2.5th-97.5th percentiles: the range one "
@@ -123,8 +123,9 @@ def _logic(run: RunData) -> str:
         "so event times are exact.\n\n"
         f"**2.3 Scenario logic.** {_scenario_logic(run)}\n\n"
         "**2.4 Algorithms.** Inverse-CDF sampling of every duration and category; cumulative-hazard hitting times "
-        "for competing late events; Kaplan-Meier and reverse Kaplan-Meier through `scipy.stats.ecdf`; "
-        "Aalen-Johansen cumulative incidence for competing risks in the pictures.\n\n"
+        "for competing late events; Kaplan-Meier and reverse Kaplan-Meier computed over a batch of trials at once "
+        "(equal, trial by trial, to `scipy.stats.ecdf`); Aalen-Johansen cumulative incidence for competing risks "
+        "in the pictures and the key outcomes.\n\n"
         "**2.5 Components.**\n\n" + _components(run))
 
 

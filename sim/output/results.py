@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
-from sim.stats.trial_figures import SURVIVAL_OUTCOMES
 from sim.inputs.params import Params
 from sim.model.records import event_log
 from sim.output.table import Table
-
-SURVIVAL_LABELS = {"os_6m": "overall survival at 6 months (Kaplan-Meier)",
-                   "os_12m": "overall survival at 12 months (Kaplan-Meier)",
-                   "lfs_6m": "leukaemia-free survival at 6 months (Kaplan-Meier)",
-                   "lfs_12m": "leukaemia-free survival at 12 months (Kaplan-Meier)",
-                   "median_followup_months": "median follow-up, months (reverse Kaplan-Meier)"}
+from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES
 
 
 @dataclass
@@ -25,16 +20,27 @@ class Results:
 
     ``patients``: one row per patient per trial; ``events``: the tidy event log; ``trials``: one row
     per trial with every figure; ``facilities``: queue waits and utilisation per trial and facility.
+    A run streamed to its output folder keeps no patients in memory: ``patients`` and ``events``
+    are read back from the files when asked for.
     """
 
     params: Params
     seed: int
     parameter_uncertainty: bool
-    patients: Table
+    stored_patients: Table | None  # None: streamed to ``stream`` and read back when asked for
     trials: Table
     facilities: Table
     run_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    stream: object = None  # the PatientStream the patients went to, if any
+
+    def __post_init__(self) -> None:
+        if self.stored_patients is None and self.stream is None:
+            raise ValueError("Results needs its patients, or the stream they were written to")
+
+    @cached_property
+    def patients(self) -> Table:
+        return self.stored_patients if self.stored_patients is not None else self.stream.read_back("patients")
 
     @property
     def n_trials(self) -> int:
@@ -42,6 +48,8 @@ class Results:
 
     @cached_property
     def events(self) -> Table:
+        if self.stored_patients is None:
+            return self.stream.read_back("events")
         return Table(event_log(self.patients.columns))
 
     def summary(self) -> Table:
@@ -61,6 +69,22 @@ class Results:
             mask = self.facilities["facility"] == facility
             rows.append({"facility": facility} | {n: _nanmean(self.facilities[n][mask].astype(float)) for n in names})
         return Table({name: [row[name] for row in rows] for name in rows[0]})
+
+    def write(self, out: str | Path, command: list[str] | None = None, fmt: str = "csv") -> list[Path]:
+        """Write every table, the JSON summary and the report into the folder ``out``; returns the files.
+
+        Parameters
+        ----------
+        out : path
+            The output folder (created if needed).
+        command : list of str, optional
+            The command line to record in the manifest (default: ``sys.argv``).
+        fmt : {"csv", "parquet"}
+            Format of the two large tables, patients and events (Parquet needs the ``parquet`` extra).
+        """
+        from sim.output.run_files import write_results  # run_files reads Results: imported on use
+
+        return write_results(self, Path(out), command=command, fmt=fmt)
 
 
 def _summary_row(key: str, says: str, reported: float, of: int | None, values: np.ndarray) -> dict:

@@ -23,22 +23,52 @@ from sim.output.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.report import render_report, report_path
 from sim.output.results import Results
-from sim.output.run_folder import read_run
-from sim.output.table import Table
+from sim.model.records import EVENT_TIMES, event_log, event_log_rows
+from sim.output.run_folder import PATIENT_TEXT, read_run
+from sim.output.table import Table, column_cells, read_csv, read_parquet, to_arrow
+
+FORMATS = ("csv", "parquet")
+STREAMED = ("patients", "events")
+EVENT_TEXT = ("event",)
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that it appears whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with AtomicFile(path) as stream:
+        stream.write(text)
+
+
+class AtomicFile:
+    """A file written in pieces to a temporary beside ``path``, moved into place only when complete.
+
+    Use as a context manager (the file appears on a clean exit, and not at all on an exception), or
+    call :meth:`commit` or :meth:`abort`.  ``binary`` opens the temporary for bytes.
+    """
+
+    def __init__(self, path: Path, binary: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, self.temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        self.stream = os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="")
+
+    def __enter__(self):
+        return self.stream
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.commit() if kind is None else self.abort()
+
+    def commit(self) -> None:
+        try:
+            self.stream.close()
+            os.chmod(self.temporary, 0o666 & ~_umask())
+            os.replace(self.temporary, self.path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        self.stream.close()
+        Path(self.temporary).unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -76,12 +106,109 @@ def _scenario(params) -> dict | None:
     return scenario | {"file": shown_path(scenario["file"]), "base_params_file": shown_path(scenario["base_params_file"])}
 
 
-def write_results(results: Results, out: Path, command: list[str] | None = None) -> list[Path]:
-    """Write every table and the JSON summary into ``out``; returns the files written."""
+class PatientStream:
+    """``patients`` and ``events`` of a run, written a batch of trials at a time as the run goes.
+
+    Each file is written to a temporary and moved into place by :meth:`close`, so memory does not
+    grow with the number of trials and a reader never sees half a file.
+
+    Parameters
+    ----------
+    folder : path
+        The run's output folder.
+    fmt : {"csv", "parquet"}
+        The files' format (Parquet needs the ``parquet`` extra: pyarrow).
+    """
+
+    def __init__(self, folder: Path, fmt: str = "csv") -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+        if fmt == "parquet":
+            import pyarrow.parquet  # noqa: F401  (fail before the run if the extra is missing)
+        self.folder, self.fmt = Path(folder), fmt
+        self.files = {name: AtomicFile(self.path(name), binary=fmt == "parquet") for name in STREAMED}
+        self.writers: dict[str, object] = {}
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.{self.fmt}"
+
+    def add(self, patients: Table) -> None:
+        """Append one batch of trials' patients, and their events."""
+        if self.fmt == "parquet":
+            self._add_parquet("patients", patients)
+            self._add_parquet("events", Table(event_log(patients.columns)))
+            return
+        cells = {name: column_cells(column) for name, column in patients.columns.items()}
+        which, rows = event_log_rows(patients.columns)
+        times = np.stack([cells[column] for column in EVENT_TIMES])
+        events = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
+                  "event": np.array([column[2:] for column in EVENT_TIMES], dtype=object)[which],
+                  "time": times[which, rows]}
+        first = not self.writers
+        patients.write_csv(self.files["patients"].stream, header=first, cells=cells)
+        Table(events).write_csv(self.files["events"].stream, header=first, cells=events)
+        self.writers = {name: True for name in STREAMED}
+
+    def _add_parquet(self, name: str, table: Table) -> None:
+        import pyarrow.parquet as pq
+
+        arrow = to_arrow(table)
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(self.files[name].stream, arrow.schema)
+        self.writers[name].write_table(arrow.cast(self.writers[name].schema))
+
+    def close(self) -> list[Path]:
+        """Move the complete files into place; returns them."""
+        for name, file in self.files.items():
+            if self.fmt == "parquet" and name in self.writers:
+                self.writers[name].close()
+            file.commit()
+        return [file.path for file in self.files.values()]
+
+    def abort(self) -> None:
+        """Remove the temporaries: nothing is written."""
+        for file in self.files.values():
+            file.abort()
+
+    def read_back(self, name: str) -> Table:
+        """A streamed table read back from its file."""
+        return read_table(self.path(name), PATIENT_TEXT if name == "patients" else EVENT_TEXT)
+
+
+def read_table(path: Path, text: tuple[str, ...] = ()) -> Table:
+    """A table written by this module, CSV or Parquet by its suffix."""
+    return read_parquet(path, text) if Path(path).suffix == ".parquet" else read_csv(path, text)
+
+
+def write_table(path: Path, table: Table) -> None:
+    """Write one table whole, atomically, as CSV or Parquet by the path's suffix."""
+    if path.suffix == ".parquet":
+        with AtomicFile(path, binary=True) as stream:
+            import pyarrow.parquet as pq
+
+            pq.write_table(to_arrow(table), stream)
+    else:
+        with AtomicFile(path) as stream:
+            table.write_csv(stream)
+
+
+def write_results(results: Results, out: Path, command: list[str] | None = None, fmt: str = "csv") -> list[Path]:
+    """Write every table and the JSON summary into ``out``; returns the files written.
+
+    ``fmt`` is the format of the two large tables (patients and events); a run streamed into
+    ``out`` has written them already.
+    """
+    out = Path(out)
+    written = []
+    stream = results.stream
+    if stream is None or Path(stream.folder).resolve() != out.resolve():
+        for name, table in (("patients", results.patients), ("events", results.events)):
+            write_table(out / f"{name}.{fmt}", table)
+            written.append(out / f"{name}.{fmt}")
+    else:
+        written += [stream.path(name) for name in STREAMED]
     summary = results.summary()
     files = {
-        "patients.csv": results.patients.to_csv_text(),
-        "events.csv": results.events.to_csv_text(),
         "trials.csv": results.trials.to_csv_text(),
         "facilities.csv": results.facilities.to_csv_text(),
         "summary.csv": summary.to_csv_text(),
@@ -91,7 +218,6 @@ def write_results(results: Results, out: Path, command: list[str] | None = None)
                                     "facilities": _records(results.facility_summary())}, indent=2) + "\n",
         "parameters.csv": parameter_table(results.params).to_csv_text(),
     }
-    written = []
     for name, text in files.items():
         write_atomic(out / name, text)
         written.append(out / name)

@@ -15,7 +15,7 @@ from typing import Any
 from sim.errors import InputError
 from sim.inputs.paper import Seeds, load_seeds
 from sim.output.shown_path import resolved_path
-from sim.output.table import Table, read_csv
+from sim.output.table import Table, read_csv, read_parquet
 
 PATIENT_TEXT = ("product", "dose_level", "response", "death_cause", "final_state")
 FACILITY_TEXT = ("facility",)
@@ -82,6 +82,8 @@ class RunData:
 
     def table(self, name: str, text: tuple[str, ...] = ()) -> Table:
         path = self.folder / name
+        if not path.is_file() and path.with_suffix(".parquet").is_file():  # written with --format parquet
+            return read_parquet(path.with_suffix(".parquet"), text)
         if not path.is_file():
             raise InputError(self.folder, name, "not found: not the output folder of 'cartsim run'")
         return _csv(path, text)

@@ -1,17 +1,28 @@
-"""A small column table (a dict of equal-length numpy arrays) that writes CSV a spreadsheet opens."""
+"""A small column table (a dict of equal-length numpy arrays) that writes CSV a spreadsheet opens.
+
+CSV is written a column at a time: each column is formatted in one pass (``float.__repr__`` over
+the column, so a number reads back exactly), then the rows are joined.  The cells are those of
+:mod:`csv` with minimal quoting: missing numbers are empty cells and booleans are true/false.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-from typing import Iterable, Mapping
+from typing import IO, Iterable, Mapping
 
 import numpy as np
 
+ROWS_PER_CHUNK = 65_536  # rows formatted and written at a time
+_NEEDS_QUOTES = (",", '"', "\n", "\r")
+
 
 class Table:
-    """Columns by name, all the same length; ``to_pandas()`` when pandas is installed."""
+    """Columns by name, all the same length.
+
+    ``rows()`` gives plain Python values; ``to_pandas()`` a DataFrame when pandas is installed.
+    """
 
     def __init__(self, columns: Mapping[str, Iterable]) -> None:
         self.columns = {name: np.asarray(values) for name, values in columns.items()}
@@ -33,9 +44,12 @@ class Table:
         return list(self.columns)
 
     def rows(self) -> list[dict]:
-        return [dict(zip(self.columns, values)) for values in zip(*self.columns.values())]
+        """One dict per row, of plain Python values (str, int, float, bool)."""
+        plain = [[_plain(v) for v in column.tolist()] for column in self.columns.values()]
+        return [dict(zip(self.columns, values)) for values in zip(*plain)]
 
     def to_pandas(self):
+        """The table as a :class:`pandas.DataFrame` (pandas is optional: ImportError without it)."""
         import pandas as pd
 
         return pd.DataFrame(self.columns)
@@ -43,11 +57,33 @@ class Table:
     def to_csv_text(self) -> str:
         """CSV with a header; missing numbers as empty cells, booleans as true/false."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.columns)
-        for values in zip(*self.columns.values()):
-            writer.writerow([_cell(v) for v in values])
+        self.write_csv(out)
         return out.getvalue()
+
+    def write_csv(self, stream: IO[str], header: bool = True, cells: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write the table as CSV to a text stream, column-wise, a chunk of rows at a time.
+
+        ``cells`` may give some columns already formatted (:func:`column_cells`), e.g. shared with another table.
+        """
+        if header:
+            csv.writer(stream, lineterminator="\n").writerow(self.columns)
+        if len(self.columns) == 1:  # a lone empty cell must be quoted: leave that to the csv module
+            csv.writer(stream, lineterminator="\n").writerows([_cell(v)] for v in self.columns[self.names[0]])
+            return
+        cells = dict(cells or {})
+        for start in range(0, len(self), ROWS_PER_CHUNK):
+            chunk = slice(start, start + ROWS_PER_CHUNK)
+            grid = np.empty((len(self[self.names[0]][chunk]), 2 * len(self.columns)), dtype=object)
+            for i, (name, column) in enumerate(self.columns.items()):
+                grid[:, 2 * i] = cells[name][chunk] if name in cells else column_cells(column[chunk])
+            grid[:, 1:-1:2], grid[:, -1] = ",", "\n"
+            stream.write("".join(grid.ravel().tolist()))
+
+    def to_parquet(self, path) -> None:
+        """Write the table as a Parquet file (needs the ``parquet`` extra: pyarrow)."""
+        import pyarrow.parquet as pq
+
+        pq.write_table(to_arrow(self), path)
 
     @staticmethod
     def concat(tables: list["Table"]) -> "Table":
@@ -56,14 +92,66 @@ class Table:
         return Table({name: np.concatenate([t[name] for t in tables]) for name in tables[0].names})
 
 
+def to_arrow(table: Table):
+    """The table as a :class:`pyarrow.Table` (text columns as strings, missing numbers as NaN)."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(column.astype(str) if column.dtype == object else column)
+                     for name, column in table.columns.items()})
+
+
+def column_cells(column: np.ndarray) -> np.ndarray:
+    """The CSV cells of one column (an object array of str), as :func:`_cell` would give them one by one.
+
+    Each distinct text, whole number or boolean is formatted once; each defined float with
+    ``float.__repr__`` (the shortest text that reads back to the same number).
+    """
+    column = np.asarray(column)
+    kind = column.dtype.kind
+    if kind == "f":
+        cells = np.full(column.shape, "", dtype=object)
+        defined = ~np.isnan(column)
+        values = column[defined].astype(float)
+        distinct, inverse = np.unique(values, return_inverse=True)
+        negative_zero = np.any((values == 0) & np.signbit(values))  # equal to 0.0 for np.unique, not for repr
+        if len(distinct) <= len(values) // 2 and not negative_zero:  # many repeats (waits of 0, cut-offs): once each
+            cells[defined] = np.array(list(map(float.__repr__, distinct.tolist())), dtype=object)[inverse]
+        else:
+            cells[defined] = list(map(float.__repr__, values.tolist()))
+        return cells
+    if len(column) == 0:
+        return np.empty(0, dtype=object)
+    values, inverse = np.unique(column if kind != "O" else column.astype(str), return_inverse=True)
+    if kind == "O":  # mixed objects: format each distinct one as it is
+        values, first = np.unique(column.astype(str), return_index=True)
+        formatted = [_quoted(_cell(column[i])) for i in first]
+    else:
+        formatted = [_quoted(_cell(v)) for v in values.tolist()]
+    return np.array(formatted, dtype=object)[inverse.ravel()]
+
+
+def _quoted(cell: str) -> str:
+    """A cell as the csv module writes it with minimal quoting."""
+    return '"' + cell.replace('"', '""') + '"' if any(q in cell for q in _NEEDS_QUOTES) else cell
+
+
 def _cell(value) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, (float, np.floating)):
         return "" if math.isnan(value) else repr(float(value))
-    if isinstance(value, np.integer):
+    if isinstance(value, (int, np.integer)):
         return str(int(value))
     return str(value)
+
+
+def _plain(value):
+    """A plain Python value for a numpy scalar (np.str_, np.float64, np.int64, np.bool_)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def read_csv(path, text: Iterable[str] = ()) -> Table:
@@ -86,6 +174,15 @@ def read_csv(path, text: Iterable[str] = ()) -> Table:
     cells = list(zip(*rows)) or [()] * len(header)
     text = set(text)
     return Table({name: _column(values, name in text) for name, values in zip(header, cells)})
+
+
+def read_parquet(path, text: Iterable[str] = ()) -> Table:
+    """Read back a Parquet file written by :meth:`Table.to_parquet` (needs pyarrow); ``text`` columns as text."""
+    import pyarrow.parquet as pq
+
+    arrow, text = pq.read_table(path), set(text)
+    columns = {name: arrow[name].to_numpy() for name in arrow.column_names}
+    return Table({name: c.astype(object) if name in text or c.dtype.kind in "OU" else c for name, c in columns.items()})
 
 
 def _column(cells: tuple[str, ...], is_text: bool) -> np.ndarray:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.stats.competing_risks import NON_RELAPSE_DEATH, RELAPSE, TRANSPLANT, aalen_johansen, relapse_and_nrm, transplant_competing
-from sim.stats.key_outcomes import trial_slices
+from sim.stats.batch import Batch
+from sim.stats.competing_risks import aalen_johansen, cumulative_incidence
+from sim.stats.endpoints import (NON_RELAPSE_DEATH, RELAPSE, TRANSPLANT, for_infused, relapse_and_nrm,
+                                 transplant_competing)
 from sim.output.run_folder import RunData
 from sim.stats.kaplan_meier import DAYS_PER_MONTH
 from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
@@ -25,18 +27,14 @@ CAUSES = 2  # each endpoint has two competing causes (see sim.stats.competing_ri
 def incidence_curves(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarray:
     """Aalen-Johansen cumulative incidence of one curve at ``grid_days``: a row per virtual trial."""
     _, endpoint, cause = CURVES[name]
-    rows = []
-    for _, t in trial_slices(run.patients):
-        time, causes = endpoint(t)
-        empty = np.full(grid_days.shape, np.nan)
-        rows.append(aalen_johansen(time, causes, CAUSES).at(grid_days, cause) if time.size else empty)
-    return np.array(rows)
+    batch = Batch.from_table(run.patients)
+    return cumulative_incidence(*endpoint(batch), batch.present & batch.infused, CAUSES).rows_at(grid_days, cause)
 
 
 def pooled_incidence(run: RunData, name: str, grid_days: np.ndarray) -> np.ndarray:
     """Aalen-Johansen cumulative incidence over every virtual patient of every trial."""
     _, endpoint, cause = CURVES[name]
-    time, causes = endpoint(run.patients.columns)
+    time, causes = for_infused(endpoint, run.patients.columns)
     return aalen_johansen(time, causes, CAUSES).at(grid_days, cause)
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.stats.trial_figures import leukaemia_free_survival, overall_survival
-from sim.stats.key_outcomes import trial_slices
+from sim.stats.batch import Batch
+from sim.stats.endpoints import for_infused, leukaemia_free_survival, overall_survival
 from sim.output.run_folder import RunData
-from sim.stats.kaplan_meier import DAYS_PER_MONTH, km_survival_at
+from sim.stats.kaplan_meier import DAYS_PER_MONTH, km_survival_at, survival_at
 from sim.output.paper_view import shows_paper
 from sim.plots.overlay import crude_survival, reported_label
 from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
@@ -24,12 +24,13 @@ ENDPOINTS = {"os": ("Overall survival", overall_survival), "lfs": ("Leukaemia-fr
 def survival_curves(run: RunData, endpoint: str, grid_days: np.ndarray) -> np.ndarray:
     """Kaplan-Meier survival of ``endpoint`` ('os' or 'lfs') at ``grid_days``: a row per virtual trial."""
     function = ENDPOINTS[endpoint][1]
-    return np.array([km_survival_at(*function(t), grid_days) for _, t in trial_slices(run.patients)])
+    batch = Batch.from_table(run.patients)
+    return survival_at(*function(batch), batch.present & batch.infused, grid_days)
 
 
 def pooled_curve(run: RunData, endpoint: str, grid_days: np.ndarray) -> np.ndarray:
     """Kaplan-Meier survival of ``endpoint`` over every virtual patient of every trial: the model's curve."""
-    time, event = ENDPOINTS[endpoint][1](run.patients.columns)
+    time, event = for_infused(ENDPOINTS[endpoint][1], run.patients.columns)
     return km_survival_at(time, event, grid_days)
 
 

@@ -5,37 +5,41 @@ parameter's dotted path, and a scalar is drawn through the inverse CDF of its un
 distribution.  A parameter that two scenarios leave alone therefore takes the same value in
 trial k of both, whatever else they change (adding, removing or reshaping another parameter's
 uncertainty shifts nothing), and a parameter whose range a scenario moves keeps its quantile.
-The inverse CDFs are written out with :mod:`scipy.special` (a frozen scipy distribution's ``ppf``
-is twenty times slower); ``tests/test_scenarios.py`` checks them against scipy.
+The inverse CDFs are written out with :mod:`scipy.special` over arrays (a frozen scipy
+distribution's ``ppf`` is twenty times slower), and a batch of trials draws each parameter for all
+its trials at once; ``tests/inputs/test_scenarios.py`` checks them against scipy.
 """
 
 from __future__ import annotations
 
-import math
+
+from typing import Sequence
 
 import numpy as np
 from scipy import special
 
 from sim.inputs.params import Params
+from sim.rng.seed_sequences import first_state_words
 from sim.rng.streams import stream_key
 from sim.inputs.uncertainty import JEFFREYS, Uncertainty
 
 PARAMETERS_STREAM = "parameters"
 
 
-def _triangular(low: float, mode: float, high: float, q: float) -> float:
-    if q < (mode - low) / (high - low):
-        return low + math.sqrt(q * (high - low) * (mode - low))
-    return high - math.sqrt((1 - q) * (high - low) * (high - mode))
+def _triangular(low: float, mode: float, high: float, q):
+    q = np.asarray(q, dtype=float)
+    below = low + np.sqrt(q * (high - low) * (mode - low))
+    above = high - np.sqrt((1 - q) * (high - low) * (high - mode))
+    return np.where(q < (mode - low) / (high - low), below, above)
 
 
-INVERSE_CDF = {
-    "beta": lambda k, n, q: float(special.betaincinv(k + JEFFREYS, n - k + JEFFREYS, q)),
-    "gamma": lambda events, exposure, q: float(special.gammaincinv(events + JEFFREYS, q)) / exposure,
-    "beta_ab": lambda a, b, q: float(special.betaincinv(a, b, q)),
-    "uniform": lambda low, high, q: low + (high - low) * q,
+INVERSE_CDF = {  # elementwise over an array of quantiles
+    "beta": lambda k, n, q: special.betaincinv(k + JEFFREYS, n - k + JEFFREYS, q),
+    "gamma": lambda events, exposure, q: special.gammaincinv(events + JEFFREYS, q) / exposure,
+    "beta_ab": lambda a, b, q: special.betaincinv(a, b, q),
+    "uniform": lambda low, high, q: low + (high - low) * np.asarray(q, dtype=float),
     "triangular": _triangular,
-    "lognormal": lambda median, sigma, q: median * math.exp(sigma * float(special.ndtri(q))),
+    "lognormal": lambda median, sigma, q: median * np.exp(sigma * special.ndtri(q)),
 }
 
 
@@ -44,27 +48,58 @@ def parameter_sequence(seed: int, trial: int, path: str) -> np.random.SeedSequen
     return np.random.SeedSequence(seed, spawn_key=(trial, stream_key(PARAMETERS_STREAM), stream_key(path)))
 
 
+def parameter_uniforms(seed: int, trials, paths: Sequence[str]) -> np.ndarray:
+    """One uniform in (0, 1) per trial and parameter from the parameter's stream: shape (trials, paths).
+
+    53 random bits, centred in their interval: the first state word of :func:`parameter_sequence`,
+    computed for every (trial, parameter) at once (:mod:`sim.rng.seed_sequences`).
+    """
+    trials = np.atleast_1d(np.asarray(trials, dtype=np.uint64))
+    path_keys = np.array([stream_key(path) for path in paths], dtype=np.uint64)
+    keys = np.stack(np.broadcast_arrays(trials[:, None], np.uint64(stream_key(PARAMETERS_STREAM)),
+                                        path_keys[None, :]), axis=-1).reshape(-1, 3)
+    bits = first_state_words(seed, keys) >> np.uint64(11)
+    return ((bits.astype(float) + 0.5) * 2.0 ** -53).reshape(len(trials), len(paths))
+
+
 def parameter_uniform(seed: int, trial: int, path: str) -> float:
-    """One uniform in (0, 1) from a parameter's stream: 53 random bits, centred in their interval."""
-    bits = int(parameter_sequence(seed, trial, path).generate_state(1, np.uint64)[0]) >> 11
-    return (bits + 0.5) * 2.0 ** -53
+    """The uniform of one trial and parameter (a batch of one)."""
+    return float(parameter_uniforms(seed, [trial], [path])[0, 0])
 
 
-def inverse_cdf(uncertainty: Uncertainty, q: float) -> float:
-    """The ``q`` quantile of a scalar uncertainty distribution."""
+def inverse_cdf(uncertainty: Uncertainty, q):
+    """The ``q`` quantiles (an array, or a scalar) of a scalar uncertainty distribution."""
     if uncertainty.kind in INVERSE_CDF:
-        return INVERSE_CDF[uncertainty.kind](*uncertainty.args, q)
-    return uncertainty.ppf(q)
+        values = np.asarray(INVERSE_CDF[uncertainty.kind](*uncertainty.args, q), dtype=float)
+    else:
+        values = np.array([uncertainty.ppf(float(x)) for x in np.ravel(q)], dtype=float).reshape(np.shape(q))
+    return float(values) if values.ndim == 0 else values
 
 
 def draw_parameter(uncertainty, seed: int, trial: int, path: str):
-    """A scalar through its inverse CDF at its stream's uniform; category weights from their Dirichlet."""
+    """One parameter's value in one trial: a scalar through its inverse CDF at its stream's uniform,
+    category weights from their Dirichlet (a generator on the same stream)."""
     if isinstance(uncertainty, Uncertainty):
         return inverse_cdf(uncertainty, parameter_uniform(seed, trial, path))
     return uncertainty.sample(np.random.Generator(np.random.PCG64(parameter_sequence(seed, trial, path))))
 
 
+def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
+    """Each trial's parameters for a batch of trial indices, every uncertain value drawn from its own stream.
+
+    The scalars' uniforms are computed for all trials and parameters at once and mapped through
+    their inverse CDFs a column at a time; category weights draw from their Dirichlet per trial.
+    """
+    trials = np.atleast_1d(trials)
+    uncertain = {path: params.entries[path].uncertainty for path in params.uncertain()}
+    scalars = [path for path, u in uncertain.items() if isinstance(u, Uncertainty)]
+    q = parameter_uniforms(seed, trials, scalars)
+    values = {path: inverse_cdf(uncertain[path], q[:, j]).tolist() for j, path in enumerate(scalars)}
+    values |= {path: [draw_parameter(u, seed, int(k), path) for k in trials]
+               for path, u in uncertain.items() if path not in values}
+    return [params.with_values({path: values[path][row] for path in uncertain}) for row in range(len(trials))]
+
+
 def draw_trial_parameters(params: Params, seed: int, trial: int) -> Params:
     """A copy of ``params`` with every uncertain value drawn from its own stream for (seed, trial)."""
-    return params.with_values({path: draw_parameter(params.entries[path].uncertainty, seed, trial, path)
-                               for path in params.uncertain()})
+    return draw_batch_parameters(params, seed, [trial])[0]

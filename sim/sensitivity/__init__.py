@@ -9,7 +9,7 @@ its tables (CSV), a JSON summary with the run's manifest, and its pictures (PNG 
 - :func:`run_sobol` - Sobol' first-order and total indices, bootstrap intervals, noise floor;
 - :func:`run_morris` - Morris screening (needs the ``sensitivity`` extra, SALib).
 
-The pipeline, one module per step: :mod:`~sim.sensitivity.batch_outcomes` (what is measured, by name),
+The pipeline, one module per step: :mod:`~sim.stats.key_outcomes` (what is measured, by name),
 :mod:`~sim.sensitivity.inputs` (what is varied, with its distribution), :mod:`~sim.sensitivity.model`
 (one evaluation: a point in, outcome moments out), :mod:`~sim.sensitivity.backends` (where
 evaluations run: serial, a process pool, Dask), :mod:`~sim.sensitivity.store` (streaming to disk and
@@ -33,7 +33,7 @@ from sim.sensitivity.inputs import Input, InputSpace, parameter_space, select_pa
 from sim.sensitivity.model import FunctionModel, Point, TrialModel
 from sim.sensitivity.morris import run_morris
 from sim.sensitivity.oneway import run_oneway
-from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.sensitivity.psa import run_psa
 from sim.sensitivity.sobol import run_sobol
 

@@ -24,12 +24,13 @@ import numpy as np
 from sim.rng.parameter_draws import draw_trial_parameters
 from sim.inputs.params import Params
 from sim.model.records import TrialRecord
-from sim.engines.runner import BATCH, choose_engine, simulate
+from sim.engines.runner import BATCH, choose_engine, facility_capacities, simulate
 from sim.model.draws import draw_uniforms
 from sim.rng.streams import check_seed, stream_key
 from sim.output.table import Table
 from sim.sensitivity.inputs import flat_inputs
-from sim.sensitivity.batch_outcomes import OUTCOMES, Batch
+from sim.stats.batch import Batch
+from sim.stats.key_outcomes import OUTCOMES
 
 FUNCTION_STREAM = "sensitivity.function"
 
@@ -123,7 +124,7 @@ class TrialModel:
     params : Params
         Base parameters (a scenario's, if one is analysed).
     outcomes : tuple of str
-        Outcome names (:data:`sim.sensitivity.batch_outcomes.OUTCOMES`).
+        Outcome names (:data:`sim.stats.key_outcomes.OUTCOMES`).
     inner : int
         Virtual trials per evaluation, each of ``params["accrual.enrolled"]`` patients.
     seed : int
@@ -154,7 +155,7 @@ class TrialModel:
         theta = self.params.with_values(values) if values else self.params
         trials = np.arange(point.luck * self.inner, (point.luck + 1) * self.inner)
         records = simulate_trials(theta, self.seed, trials, self.engine)
-        batch = Batch(theta, records)
+        batch = Batch.from_records(records, facility_capacities(theta))
         outcomes = {name: Moments.of(OUTCOMES[name].compute(batch)) for name in self.outcomes}
         patients = Table.concat([Table(r.table()) for r in records]) if self.keep_patients else None
         return Evaluation(point.index, flat_inputs(values), outcomes, patients)

@@ -26,7 +26,7 @@ from sim.inputs.uncertainty import DirichletUncertainty
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import select_paths
 from sim.sensitivity.model import Point, TrialModel
-from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "oneway"

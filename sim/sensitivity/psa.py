@@ -29,7 +29,7 @@ from sim.output.table import Table
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import flat_names, select_paths
 from sim.sensitivity.model import Point, TrialModel
-from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "psa"
@@ -134,7 +134,7 @@ def run_psa(params: Params, *, draws: int = 1000, inner: int = 20, seed: int = 0
     seed : int
         Seed of the draws and of the patients' luck.
     outcomes : sequence of str
-        Outcome names (:data:`~sim.sensitivity.batch_outcomes.OUTCOMES`).
+        Outcome names (:data:`~sim.stats.key_outcomes.OUTCOMES`).
     inputs : sequence of str, optional
         The uncertain parameters to draw (paths or sections); default all.
     backend : optional

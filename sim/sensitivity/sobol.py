@@ -36,7 +36,7 @@ from sim.output.table import Table
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
 from sim.sensitivity.model import Point, TrialModel
-from sim.sensitivity.batch_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "sobol"

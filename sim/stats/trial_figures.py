@@ -1,111 +1,103 @@
-"""Figures computed on one virtual trial, named so that a seeds file can ask for them.
+"""Figures of virtual trials, named so that a seeds file can ask for them, computed over a batch of trials.
 
-A seeds figure names a ``metric`` and its qualifiers; :func:`compute` evaluates it on a trial's
-patient table.  Two filters apply to every metric: ``first_infused = n`` (the first n patients
-infused, as in an interim report) and ``transplanted = true|false``.
+A seeds figure names a ``metric`` and its qualifiers; :func:`compute_batch` evaluates it on every
+trial of a :class:`~sim.stats.batch.Batch` at once (and :func:`compute` on one trial's patient
+table, a batch of one).  Two filters apply to every metric: ``first_infused = n`` (the first n
+patients infused, as in an interim report) and ``transplanted = true|false``; they narrow each
+trial's analysis set (a mask) rather than copying its rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from sim.inputs.schema import RESPONSE_CATEGORIES
-from sim.stats.kaplan_meier import DAYS_PER_MONTH, km_survival_at, reverse_km_median_followup
+from sim.stats.batch import Batch
+from sim.stats.endpoints import in_remission, infused, leukaemia_free_survival, no_remission, overall_survival
+from sim.stats.kaplan_meier import DAYS_PER_MONTH, reverse_median_followup, survival_at
 
 NOT_MODELLED = "not_modelled"
 FILTERS = ("first_infused", "transplanted")
 LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma")
-Table = dict[str, np.ndarray]
+Columns = Mapping[str, np.ndarray]
 
 
 @dataclass(frozen=True)
 class Metric:
-    compute: Callable[[Table, dict[str, Any]], float]
+    """A figure over a batch: ``compute(batch, mask, qualifiers)`` gives one value per trial (row)."""
+
+    compute: Callable[[Batch, np.ndarray, dict[str, Any]], np.ndarray]
     qualifiers: tuple[str, ...] = ()
     describe: str = ""
 
 
-def _infused(t: Table) -> np.ndarray:
-    return ~np.isnan(t["t_infusion"])
+def _count(mask: np.ndarray) -> np.ndarray:
+    return np.count_nonzero(mask, axis=-1).astype(float)
 
 
-def _count(mask: np.ndarray) -> float:
-    return float(np.count_nonzero(mask))
+def _counting(select: Callable[[Batch, dict], np.ndarray]) -> Callable[[Batch, np.ndarray, dict], np.ndarray]:
+    return lambda b, m, q: _count(m & select(b, q))
 
 
-def _grade_between(column: str) -> Callable[[Table, dict], float]:
-    def count(t: Table, q: dict) -> float:
-        grade = t[column]
-        return _count(_infused(t) & (grade >= q.get("low", 1)) & (grade <= q.get("high", 4)))
-    return count
+def _grade_between(column: str) -> Callable[[Batch, dict], np.ndarray]:
+    return lambda b, q: b.infused & (b[column] >= q.get("low", 1)) & (b[column] <= q.get("high", 4))
 
 
-def late_state(t: Table) -> np.ndarray:
-    """Each infused patient's outcome at cut-off in the papers' terms ('' if not infused)."""
-    state = np.full(len(t["patient"]), "", dtype=object)
-    infused = _infused(t)
-    state[infused & np.isin(t["response"], ["mrd_neg_cr", "mrd_pos_cr"])] = "in_remission"
-    state[infused & (t["death_cause"] == "infection")] = "died_infection"
-    state[infused & (t["death_cause"] == "tma")] = "died_tma"
-    state[infused & t["relapsed"]] = "relapsed"
-    state[infused & (t["response"] == "no_cr")] = "no_remission"
+def late_state(t: Columns) -> np.ndarray:
+    """Each infused patient's outcome at cut-off in the papers' terms ('' if not infused); any shape."""
+    given = infused(t)
+    state = np.full(given.shape, "", dtype=object)
+    state[given & in_remission(t)] = "in_remission"
+    state[given & (t["death_cause"] == "infection")] = "died_infection"
+    state[given & (t["death_cause"] == "tma")] = "died_tma"
+    state[given & t["relapsed"]] = "relapsed"
+    state[given & no_remission(t)] = "no_remission"
     return state
 
 
-def _late_states(t: Table) -> np.ndarray:
-    return t["late_state"] if "late_state" in t else late_state(t)
+def _late_states(b: Batch) -> np.ndarray:
+    return b["late_state"] if "late_state" in b else late_state(b)
 
 
-def _peak_day(t: Table, q: dict) -> float:
-    days = (t["t_peak"] - t["t_infusion"])[_infused(t) & ~np.isnan(t["t_peak"])]
-    if days.size == 0:
-        return np.nan
-    return float({"median": np.median, "min": np.min, "max": np.max}[q["stat"]](days))
+def _peak_day(b: Batch, m: np.ndarray, q: dict) -> np.ndarray:
+    days = np.where(m & b.infused & ~np.isnan(b["t_peak"]), b["t_peak"] - b["t_infusion"], np.nan)
+    out = np.full(days.shape[0], np.nan)
+    defined = ~np.isnan(days).all(axis=-1)
+    if defined.any():
+        out[defined] = {"median": np.nanmedian, "min": np.nanmin, "max": np.nanmax}[q["stat"]](days[defined], axis=-1)
+    return out
 
 
-def overall_survival(t: Table) -> tuple[np.ndarray, np.ndarray]:
-    """Days from infusion to death or cut-off, and whether it was death, for infused patients."""
-    infused = _infused(t)
-    return (t["t_end"] - t["t_infusion"])[infused], ~np.isnan(t["t_death"][infused])
-
-
-def leukaemia_free_survival(t: Table) -> tuple[np.ndarray, np.ndarray]:
-    """Days from infusion to relapse, no remission at assessment, death, or cut-off."""
-    infused = _infused(t)
-    failure = np.where(t["response"] == "no_cr", t["t_response"], np.nan)
-    first = np.fmin(np.fmin(t["t_relapse"], t["t_death"]), failure)
-    end = np.where(np.isnan(first), t["t_end"], first)
-    return (end - t["t_infusion"])[infused], ~np.isnan(first[infused])
-
-
-def _median_followup_months(t: Table, q: dict) -> float:
-    time, died = overall_survival(t)
-    return reverse_km_median_followup(time, died) / DAYS_PER_MONTH
+def median_followup_months(b: Batch, m: np.ndarray, q: dict | None = None) -> np.ndarray:
+    """Median follow-up by reverse Kaplan-Meier on overall survival, months, per trial."""
+    return reverse_median_followup(*overall_survival(b), m & b.infused) / DAYS_PER_MONTH
 
 
 METRICS: dict[str, Metric] = {
-    "enrolled": Metric(lambda t, q: float(len(t["patient"])), (), "patients enrolled"),
-    "withdrawn": Metric(lambda t, q: _count(t["final_state"] == "withdrawn"), (), "withdrew before infusion"),
-    "not_infused": Metric(lambda t, q: _count(~_infused(t)), (), "enrolled but not infused"),
-    "infused": Metric(lambda t, q: _count(_infused(t)), FILTERS, "infused"),
-    "infused_at_level": Metric(lambda t, q: _count(_infused(t) & (t["dose_level"] == q["level"])),
+    "enrolled": Metric(lambda b, m, q: _count(m), (), "patients enrolled"),
+    "withdrawn": Metric(_counting(lambda b, q: b["final_state"] == "withdrawn"), (), "withdrew before infusion"),
+    "not_infused": Metric(_counting(lambda b, q: ~b.infused), (), "enrolled but not infused"),
+    "infused": Metric(_counting(lambda b, q: b.infused), FILTERS, "infused"),
+    "infused_at_level": Metric(_counting(lambda b, q: b.infused & (b["dose_level"] == q["level"])),
                                ("level",) + FILTERS, "infused at a dose level"),
-    "crs_grade": Metric(_grade_between("crs_grade"), ("low", "high") + FILTERS, "CRS of grade low..high"),
-    "icans_grade": Metric(_grade_between("icans_grade"), ("low", "high") + FILTERS, "CRES/ICANS of grade low..high"),
-    "cytopenia_g34": Metric(lambda t, q: _count(_infused(t) & t["cytopenia_g34"]), FILTERS, "grade 3-4 cytopenia"),
-    "early_infection": Metric(lambda t, q: _count(_infused(t) & t["early_infection"]), FILTERS, "infection by day 30"),
-    "response": Metric(lambda t, q: _count(t["response"] == q["category"]), ("category",) + FILTERS, "response category"),
-    "complete_remission": Metric(lambda t, q: _count(np.isin(t["response"], ["mrd_neg_cr", "mrd_pos_cr"])),
-                                 FILTERS, "CR, MRD-negative or positive"),
-    "transplanted": Metric(lambda t, q: _count(~np.isnan(t["t_transplant"])), FILTERS, "transplanted after CAR-T"),
-    "late_outcome": Metric(lambda t, q: _count(_late_states(t) == q["state"]), ("state",) + FILTERS,
+    "crs_grade": Metric(_counting(_grade_between("crs_grade")), ("low", "high") + FILTERS, "CRS of grade low..high"),
+    "icans_grade": Metric(_counting(_grade_between("icans_grade")), ("low", "high") + FILTERS,
+                          "CRES/ICANS of grade low..high"),
+    "cytopenia_g34": Metric(_counting(lambda b, q: b.infused & b["cytopenia_g34"]), FILTERS, "grade 3-4 cytopenia"),
+    "early_infection": Metric(_counting(lambda b, q: b.infused & b["early_infection"]), FILTERS,
+                              "infection by day 30"),
+    "response": Metric(_counting(lambda b, q: b["response"] == q["category"]), ("category",) + FILTERS,
+                       "response category"),
+    "complete_remission": Metric(_counting(lambda b, q: in_remission(b)), FILTERS, "CR, MRD-negative or positive"),
+    "transplanted": Metric(_counting(lambda b, q: ~np.isnan(b["t_transplant"])), FILTERS, "transplanted after CAR-T"),
+    "late_outcome": Metric(_counting(lambda b, q: _late_states(b) == q["state"]), ("state",) + FILTERS,
                            "outcome at cut-off"),
     "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion"),
-    "median_followup_months": Metric(_median_followup_months, (), "median follow-up, reverse Kaplan-Meier"),
-    NOT_MODELLED: Metric(lambda t, q: np.nan, (), "a figure the model does not produce"),
+    "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier"),
+    NOT_MODELLED: Metric(lambda b, m, q: np.full(b.n_trials, np.nan), (), "a figure the model does not produce"),
 }
 
 QUALIFIER_VALUES: dict[str, Callable[[Any], bool]] = {
@@ -133,37 +125,55 @@ def qualifier_problem(metric: str, qualifiers: dict[str, Any]) -> str | None:
     return None
 
 
-def _subset(t: Table, q: dict[str, Any]) -> Table:
-    if not any(name in q for name in FILTERS):
-        return t
-    keep = np.ones(len(t["patient"]), dtype=bool)
+def analysis_set(b: Batch, q: dict[str, Any]) -> np.ndarray:
+    """Each trial's patients that a figure with qualifiers ``q`` counts: a (trials, patients) mask."""
+    keep = b.present
     if "transplanted" in q:
-        keep &= _infused(t) & (~np.isnan(t["t_transplant"]) == q["transplanted"])
+        keep = keep & b.infused & (~np.isnan(b["t_transplant"]) == q["transplanted"])
     if "first_infused" in q:
-        order = np.argsort(np.where(_infused(t), t["t_infusion"], np.inf), kind="stable")
-        first = np.zeros_like(keep)
-        first[order[: q["first_infused"]]] = True
-        keep &= first & _infused(t)
-    return {name: column[keep] for name, column in t.items()}
+        order = np.argsort(np.where(b.infused, b["t_infusion"], np.inf), axis=-1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(order.shape[-1])[None, :], axis=-1)
+        keep = keep & b.infused & (rank < q["first_infused"])
+    return keep
 
 
-def compute(metric: str, qualifiers: dict[str, Any], table: Table) -> float:
-    """Evaluate one metric with its qualifiers on a trial's patient table."""
-    return METRICS[metric].compute(_subset(table, qualifiers), qualifiers)
+def compute_batch(metric: str, qualifiers: dict[str, Any], batch: Batch) -> np.ndarray:
+    """Evaluate one metric with its qualifiers on every trial of a batch: one value per trial."""
+    return METRICS[metric].compute(batch, analysis_set(batch, qualifiers), qualifiers)
+
+
+def compute(metric: str, qualifiers: dict[str, Any], table: Columns) -> float:
+    """Evaluate one metric with its qualifiers on one trial's patient table (a batch of one)."""
+    return float(compute_batch(metric, qualifiers, Batch.of_one(table))[0])
 
 
 SURVIVAL_ENDPOINTS = {"os": overall_survival, "lfs": leukaemia_free_survival}
 SURVIVAL_MONTHS = (6, 12)
 SURVIVAL_OUTCOMES = tuple(f"{e}_{m}m" for e in SURVIVAL_ENDPOINTS for m in SURVIVAL_MONTHS)
+SURVIVAL_LABELS = {"os_6m": "overall survival at 6 months (Kaplan-Meier)",
+                   "os_12m": "overall survival at 12 months (Kaplan-Meier)",
+                   "lfs_6m": "leukaemia-free survival at 6 months (Kaplan-Meier)",
+                   "lfs_12m": "leukaemia-free survival at 12 months (Kaplan-Meier)",
+                   "median_followup_months": "median follow-up, months (reverse Kaplan-Meier)"}
 
 
-def survival_outcomes(table: Table, median_followup: float | None = None) -> dict[str, float]:
-    """Kaplan-Meier OS and LFS at 6 and 12 months, and median follow-up (months)."""
+def survival_at_months(b: Batch, endpoint: str, months) -> np.ndarray:
+    """Kaplan-Meier survival of an endpoint ('os' or 'lfs') at ``months`` after infusion, per trial."""
+    return survival_at(*SURVIVAL_ENDPOINTS[endpoint](b), b.present & b.infused, np.asarray(months) * DAYS_PER_MONTH)
+
+
+def survival_outcomes(b: Batch) -> dict[str, np.ndarray]:
+    """Kaplan-Meier OS and LFS at 6 and 12 months, and median follow-up (months), per trial."""
     out = {}
-    for name, endpoint in SURVIVAL_ENDPOINTS.items():
-        at = np.array(SURVIVAL_MONTHS) * DAYS_PER_MONTH
-        for months, value in zip(SURVIVAL_MONTHS, km_survival_at(*endpoint(table), at)):
-            out[f"{name}_{months}m"] = float(value)
-    out["median_followup_months"] = (_median_followup_months(table, {}) if median_followup is None
-                                     else median_followup)
-    return out
+    for name in SURVIVAL_ENDPOINTS:
+        values = survival_at_months(b, name, list(SURVIVAL_MONTHS))
+        out |= {f"{name}_{months}m": values[:, i] for i, months in enumerate(SURVIVAL_MONTHS)}
+    return out | {"median_followup_months": median_followup_months(b, b.present)}
+
+
+def trial_figures(figures: Mapping, b: Batch) -> dict[str, np.ndarray]:
+    """Every modelled seeds figure (``figures``: key to seeds figure), and the survival outcomes, per trial."""
+    b = b.with_columns(late_state=late_state(b))
+    values = {key: compute_batch(f.metric, f.qualifiers, b) for key, f in figures.items() if f.modelled}
+    return values | survival_outcomes(b)

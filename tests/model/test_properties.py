@@ -56,14 +56,14 @@ class Scenario:
     name: str
     seed: int
     trial: int
-    draw_seed: int | None  # None: base values; otherwise params.draw(np.random.default_rng(draw_seed))
+    draw_seed: int | None  # None: base values; otherwise params.draw(draw_seed), as a run with that seed draws trial 0
     capacities: tuple[float, float, float]  # manufacturing slots, ICU beds, transplant beds
     engine: str = "des"
 
     def params(self, trials: dict[str, sim.Params]) -> sim.Params:
         params = trials[self.name]
         if self.draw_seed is not None:
-            params = params.draw(np.random.default_rng(self.draw_seed))
+            params = params.draw(self.draw_seed)
         return params.with_values(dict(zip(CAPACITY_KEYS.values(), self.capacities)))
 
     @property
@@ -302,7 +302,7 @@ def test_engines_agree(trials, scenario):
 def test_fewer_manufacturing_slots_mean_longer_waits_and_more_withdrawals(trials, name, seed, draw_seed, engine):
     params = trials[name]
     if draw_seed is not None:
-        params = params.draw(np.random.default_rng(draw_seed))
+        params = params.draw(draw_seed)
     runs = {}
     for slots in (1, 3):
         scenario = params.with_values({"resources.manufacturing_slots": slots})

@@ -1,63 +1,23 @@
-"""Sensitivity outcomes: computed over batches of trials, they equal the one-trial definitions of sim.stats.key_outcomes.
+"""Sensitivity outcomes: computed from the engines' records, they equal the key outcomes of a run's tables.
 
-The batch estimators of survival and cumulative incidence are checked against the one-trial ones
-(scipy's Kaplan-Meier, the Aalen-Johansen of sim.stats.competing_risks) on data with many ties; every registered
-outcome is checked against sim.stats.key_outcomes.key_outcomes trial by trial, with limited facilities so that
-the queue outcomes are not trivially zero.
+Every registered outcome, on a batch read straight from the engines' records, is checked against
+sim.stats.key_outcomes.key_outcomes on the run's patient and facility tables, trial by trial, with
+limited facilities so that the queue outcomes are not trivially zero.  (The estimators themselves
+are checked against scipy and lifelines in tests/stats/test_estimators.py.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from sim.stats.competing_risks import aalen_johansen
+from sim.engines.runner import facility_capacities, run_trials
 from sim.errors import InputError
-from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
-from sim.engines.runner import run_trials
-from sim.sensitivity.batch_survival import cif_at, km_at
 from sim.sensitivity.model import simulate_trials
-from sim.sensitivity.batch_outcomes import EXCLUDED, OUTCOMES, Batch, check_outcomes
-from sim.stats.kaplan_meier import km_survival_at
+from sim.stats.batch import Batch
+from sim.stats.key_outcomes import EXCLUDED, KEY_OUTCOMES, OUTCOMES, check_outcomes, key_outcomes
 
 TRIALS, SEED = 60, 5
-AT = (0.0, 2.0, 3.5, 5.0, 9.0)
-
-
-def rows_strategy():
-    """Small trials with tied integer times, a few causes, and patients outside the analysis set."""
-    cell = st.tuples(st.integers(0, 6), st.integers(0, 2), st.booleans())
-    return st.lists(st.lists(cell, min_size=1, max_size=9), min_size=1, max_size=5).map(
-        lambda rows: [row + [(0, 0, False)] * (9 - len(row)) for row in rows])
-
-
-def as_arrays(rows):
-    a = np.array(rows, dtype=float)
-    return a[..., 0], a[..., 1].astype(int), a[..., 2].astype(bool)
-
-
-@settings(max_examples=100, deadline=None)
-@given(rows_strategy())
-def test_batch_kaplan_meier_equals_scipy_per_trial(rows):
-    time, cause, mask = as_arrays(rows)
-    for at in AT:
-        batch = km_at(time, cause > 0, mask, at)
-        reference = [km_survival_at(time[r][mask[r]], cause[r][mask[r]] > 0, at) for r in range(len(rows))]
-        np.testing.assert_allclose(batch, reference, rtol=1e-12, atol=1e-15)
-
-
-@settings(max_examples=100, deadline=None)
-@given(rows_strategy())
-def test_batch_cumulative_incidence_equals_aalen_johansen_per_trial(rows):
-    time, cause, mask = as_arrays(rows)
-    for at in AT:
-        for of in (1, 2):
-            batch = cif_at(time, cause, mask, at, of)
-            reference = [aalen_johansen(time[r][mask[r]], cause[r][mask[r]], 2).at(at, of) if mask[r].any()
-                         else np.nan for r in range(len(rows))]
-            np.testing.assert_allclose(batch, reference, rtol=1e-12, atol=1e-15)
 
 
 def test_the_registry_offers_every_key_outcome_but_the_fixed_ones():
@@ -77,7 +37,7 @@ def limited(request, cd5, cll1):
 def test_every_outcome_equals_its_one_trial_definition(limited):
     results = run_trials(limited, trials=TRIALS, seed=SEED)
     reference = key_outcomes(results.patients, results.facilities)
-    batch = Batch(limited, simulate_trials(limited, SEED, np.arange(TRIALS)))
+    batch = Batch.from_records(simulate_trials(limited, SEED, np.arange(TRIALS)), facility_capacities(limited))
     for name, outcome in OUTCOMES.items():
         np.testing.assert_allclose(outcome.compute(batch), reference[name].astype(float), rtol=1e-12, atol=1e-15,
                                    err_msg=name)
@@ -85,7 +45,7 @@ def test_every_outcome_equals_its_one_trial_definition(limited):
 
 
 def test_outcomes_are_defined_where_expected(cd5):
-    batch = Batch(cd5, simulate_trials(cd5, SEED, np.arange(TRIALS)))
+    batch = Batch.from_records(simulate_trials(cd5, SEED, np.arange(TRIALS)), facility_capacities(cd5))
     for name in ("n_withdrawn", "n_infused", "crs_g3_rate", "transplant_rate", "os_12m"):
         values = OUTCOMES[name].compute(batch)
         assert values.shape == (TRIALS,) and not np.isnan(values).all(), name

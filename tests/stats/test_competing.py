@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.stats.competing_risks import aalen_johansen, relapse_and_nrm, transplant_competing
+from sim.stats.competing_risks import aalen_johansen
+from sim.stats.endpoints import for_infused, relapse_and_nrm, transplant_competing
 
 
 def test_a_small_case_worked_by_hand():
@@ -71,7 +72,7 @@ def test_endpoints_read_relapse_nrm_and_transplant_from_the_patient_table():
                  t_relapse=[100, np.nan, np.nan, np.nan], t_death=[150, 90, 60, np.nan],
                  death_cause=["disease", "disease", "infection", ""], t_transplant=[np.nan, np.nan, 50, np.nan],
                  t_end=[150, 90, 60, 20])
-    time, cause = relapse_and_nrm(t)  # the not-infused patient is left out
+    time, cause = for_infused(relapse_and_nrm, t)  # the not-infused patient is left out
     assert time.tolist() == [100, 28, 60] and cause.tolist() == [1, 1, 2]
-    time, cause = transplant_competing(t)
+    time, cause = for_infused(transplant_competing, t)
     assert time.tolist() == [100, 28, 50] and cause.tolist() == [2, 2, 1]

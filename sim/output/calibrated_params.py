@@ -1,0 +1,64 @@
+"""Writing a calibration back into a params file: only the fitted entries' lines change.
+
+Each fitted entry is rewritten in place (value, ``source = "calibration"``, its uncertainty and a
+note naming the targets); comments and layout are kept.  The new text is loaded as a params file
+before anything is written, and written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from sim.analyses.calibration import Calibration, Fit
+from sim.inputs.params import load_params
+from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
+from sim.output.run_files import write_atomic
+
+
+def updated_text(result: Calibration, out: Path) -> str:
+    """The params file's text with every fitted entry rewritten (and the seeds path made relative
+    to ``out`` if the file moves)."""
+    params = result.params
+    text = params.path.read_text(encoding="utf-8")
+    for fit in result.fits:
+        text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
+                                                          calibration_note(fit, result)), params.path)
+    if Path(out).resolve().parent != params.path.resolve().parent:
+        seeds = os.path.relpath(params.seeds.path.resolve(), Path(out).resolve().parent)
+        text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
+    return text
+
+
+def calibration_note(fit: Fit, result: Calibration) -> str:
+    """The note written beside a fitted entry: the run behind it, its targets, method and interval."""
+    targets = ", ".join(f"{t.key} = {t.reported:g}" + (f"/{t.of:g}" if t.of is not None else f" {t.unit}".rstrip())
+                        for t in fit.targets if not t.key.startswith("("))
+    low, high = fit.interval
+    return (f"calibrated by `cartsim calibrate` ({result.trials} simulated trials, seed {result.seed}) to {targets}: "
+            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
+
+
+def check_loads(text: str, out: Path) -> None:
+    """Load ``text`` as a params file from a temporary file beside ``out`` (so that its seeds path
+    resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        load_params(temporary)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def write_calibrated(result: Calibration, out: str | Path) -> Path | None:
+    """Write the params file with the fitted entries into ``out``; None (nothing written) without fits."""
+    out = Path(out)
+    if not result.fits:
+        return None
+    text = updated_text(result, out)
+    check_loads(text, out)
+    write_atomic(out, text)
+    return out
