@@ -145,20 +145,20 @@ def format_effects(comparison: Comparison) -> str:
              f"draw and arm, seed {comparison.seed}, common random numbers across arms.",
              "effect: median [2.5th, 97.5th percentile] over parameter draws of the expected difference (scenario - base)"
              " - the interval a decision rests on;",
-             "MC: 95% Monte Carlo interval of the mean effect (simulation precision only); one trial: 2.5th-97.5th "
+             "mean [MC]: the mean effect with its 95% Monte Carlo interval (simulation precision only); one trial: 2.5th-97.5th "
              "percentile of single-trial differences;",
              "! = rests on a parameter estimated from zero events (see the report)."]
     for arm in comparison.scenarios:
         title = arm.params.scenario.title if arm.params.scenario is not None else arm.label
         lines += ["", f"{arm.label}: {title}",
-                  f"  {'outcome':20} {'effect [95% over parameters]':<32} {'MC of mean':<20} {'one trial':<20} zero-event"]
+                  f"  {'outcome':20} {'effect [95% over parameters]':<32} {'mean [MC 95%]':<30} {'one trial':<20} zero-event"]
         for r in comparison.table.rows():
             if r["scenario"] == arm.label and r["key"] and moved(r):
                 effect = f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]"
-                mc = f"[{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]"
+                mc = f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]"
                 trial = f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]"
                 flag = f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""
-                lines.append(f"  {r['outcome']:20} {effect:<32} {mc:<20} {trial:<20} {flag}")
+                lines.append(f"  {r['outcome']:20} {effect:<32} {mc:<30} {trial:<20} {flag}")
     return "\n".join(lines)
 
 

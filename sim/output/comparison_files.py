@@ -88,11 +88,12 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
     key = "## Key outcomes\n\n"
     if "effect_median" in table.columns:
         key += ("Headline: the effect over parameter uncertainty, median [2.5th, 97.5th percentile] over parameter "
-                "draws of the expected difference.  MC: the Monte Carlo interval of its mean (simulation precision). "
+                "draws of the expected difference.  Mean [Monte Carlo 95%]: its mean and the Monte Carlo interval of "
+                "that mean (simulation precision only).  "
                 "One trial: what a single real trial could show.  ! marks an effect resting on a parameter estimated "
                 "from zero events (gamma [0, x] or beta [0, n]) that the scenario changes or the effect depends on.\n\n")
         key += markdown_table(_effect_rows(table), ["scenario", "outcome", "effect [95% over parameters]",
-                                                    "MC of mean", "one trial", "zero-event parameters"])
+                                                    "mean [Monte Carlo 95%]", "one trial", "zero-event parameters"])
         key += "\n\nAt the base values only (Monte Carlo precision, not uncertainty about the effect):\n\n"
     key += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
                                              "spread", "width ratio"])
@@ -123,7 +124,7 @@ def _key_rows(table: Table) -> list[list[str]]:
 def _effect_rows(table: Table) -> list[list[str]]:
     return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label,
              f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]",
-             f"[{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
+             f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
              f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]",
              f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""]
             for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]
