@@ -88,7 +88,7 @@ def _graded(**extra) -> dict:
 
 
 SCHEMA: dict[str, dict[str, object]] = {
-    "trial": {"name": Text(), "title": Text(), "seeds": Text()},
+    "trial": {"name": Text(), "title": Text(), "seeds": Text(optional=True)},
     "accrual": {"enrolled": COUNT, "mean_period_days": DURATION,
                 "cutoff_after_last_enrolment_days": DURATION},
     "donor": {"p_new_donor": PROB, "search_days": TimeDist()},
