@@ -59,7 +59,8 @@ def reference_intervals(validation: Table) -> dict[str, tuple[float, float]]:
             if r["status"] != NOT_MODELLED and not math.isnan(r["sim_low95"])}
 
 
-def detectability(params: Params, validation: Table, replicates: int = 400, seed: int = 0) -> Table:
+def detectability(params: Params, validation: Table, replicates: int = 400, seed: int = 0,
+                  paths: list[str] | None = None) -> Table:
     """``p_detect`` for every uncertain parameter and shift, and for no shift.
 
     Parameters
@@ -72,6 +73,8 @@ def detectability(params: Params, validation: Table, replicates: int = 400, seed
         Observed trials simulated per shift (R).
     seed : int, optional
         The validation's seed; the replicates use ``seed + 1``.
+    paths : list of str, optional
+        The parameters to shift (default: every uncertain one).
 
     Returns
     -------
@@ -80,7 +83,7 @@ def detectability(params: Params, validation: Table, replicates: int = 400, seed
     """
     intervals = reference_intervals(validation)
     rows = [_row(params, intervals, "(none)", "none", math.nan, replicates, seed)]
-    for path in params.uncertain():
+    for path in params.uncertain() if paths is None else paths:
         rows += [_row(params, intervals, path, label, value, replicates, seed) for label, value in shifts(params, path)]
     return Table({name: [row[name] for row in rows] for name in COLUMNS})
 

@@ -10,8 +10,10 @@ from pathlib import Path
 from sim.analyses.comparison import Comparison, arm_label, run_comparison, unique_labels, with_effects
 from sim.analyses.effects import DRAWS, INNER
 from sim.inputs.params import folder_name_problem
+from sim.output.folder_claims import claim_comparison, comparison_folder_name
 from sim.output.comparison_files import moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import number, output_folder, whole
 from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
@@ -33,7 +35,8 @@ means, the mean difference with a 95% t interval for it, the spread (2.5th-97.5t
 single-trial differences, and the width ratio: the interval's width over its width when the scenario
 runs on another seed (--seed + 1) instead; below 1 means common random numbers sharpened it.
 
-outputs in DIR (default results/<trial name>/compare):
+outputs in DIR (default results/<trial name>/compare/<BASE>_vs_<SCENARIO...>, one folder per set of arms;
+a DIR holding a comparison of other arms is replaced only with --force):
   <arm>/            each arm's run outputs and report (see 'cartsim run --help')
   comparison.csv    per scenario and outcome: means, difference, interval, spread, width ratio
   comparison.json   the arms, seeds, trials and the interval used
@@ -49,15 +52,15 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run BASE and every SCENARIO with the same seed and print each outcome's paired difference "
-        "from BASE with a 95%% interval, and how much narrower that interval is than with independent seeds.")
-    parser.add_argument("base", metavar="BASE", type=Path, help="a params file, or a scenario file to compare against")
-    parser.add_argument("scenarios", metavar="SCENARIO", type=Path, nargs="+", help="scenario files on the same base")
+        "from BASE with a 95% interval, and how much narrower that interval is than with independent seeds.")
+    parser.add_argument("base", metavar="BASE", type=trial_path, help="a params file, or a scenario file to compare against")
+    parser.add_argument("scenarios", metavar="SCENARIO", type=trial_path, nargs="+", help="scenario files on the same base")
     parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
                         help="virtual trials per arm (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed of every arm (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="output folder (default: results/<trial name>/compare)")
+                        help="output folder (default: results/<trial name>/compare/<BASE>_vs_<SCENARIO...>)")
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="draw each trial's parameters from their uncertainty distributions, the same draw in "
                         "every arm for a parameter the scenarios leave alone")
@@ -69,6 +72,7 @@ def add_parser(commands) -> None:
                         help="skip the effect over parameter uncertainty: report only the Monte Carlo precision of "
                         "the mean difference at the base values")
     parser.add_argument("--plots", action="store_true", help="also draw the comparison chart and every arm's pictures")
+    parser.add_argument("--force", action="store_true", help="replace a comparison of other arms in DIR")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -76,7 +80,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenarios = [load_scenario(path) for path in args.scenarios]
     for scenario in scenarios:
         require_base(scenario, base)
-    out = output_folder(args.out, Path("results") / base.name / "compare")
+    labels = unique_labels([arm_label(p) for p in (base, *scenarios)])
+    out = output_folder(args.out, Path("results") / base.name / "compare" / comparison_folder_name(labels))
+    claim_comparison(out, labels, args.force)  # another set of arms' comparison is replaced only with --force
     with staged_folder(out, replace=owned_entries(out, [base, *scenarios])) as folder:  # the place is checked and locked before anything runs
         with ProgressBar(label="trials, all arms") as bar:
             comparison = run_comparison(base, scenarios, args.trials, args.seed, args.parameter_uncertainty,
@@ -139,20 +145,20 @@ def format_effects(comparison: Comparison) -> str:
              f"draw and arm, seed {comparison.seed}, common random numbers across arms.",
              "effect: median [2.5th, 97.5th percentile] over parameter draws of the expected difference (scenario - base)"
              " - the interval a decision rests on;",
-             "MC: 95% Monte Carlo interval of the mean effect (simulation precision only); one trial: 2.5th-97.5th "
+             "mean [MC]: the mean effect with its 95% Monte Carlo interval (simulation precision only); one trial: 2.5th-97.5th "
              "percentile of single-trial differences;",
              "! = rests on a parameter estimated from zero events (see the report)."]
     for arm in comparison.scenarios:
         title = arm.params.scenario.title if arm.params.scenario is not None else arm.label
         lines += ["", f"{arm.label}: {title}",
-                  f"  {'outcome':20} {'effect [95% over parameters]':<32} {'MC of mean':<20} {'one trial':<20} zero-event"]
+                  f"  {'outcome':20} {'effect [95% over parameters]':<32} {'mean [MC 95%]':<30} {'one trial':<20} zero-event"]
         for r in comparison.table.rows():
             if r["scenario"] == arm.label and r["key"] and moved(r):
                 effect = f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]"
-                mc = f"[{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]"
+                mc = f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]"
                 trial = f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]"
                 flag = f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""
-                lines.append(f"  {r['outcome']:20} {effect:<32} {mc:<20} {trial:<20} {flag}")
+                lines.append(f"  {r['outcome']:20} {effect:<32} {mc:<30} {trial:<20} {flag}")
     return "\n".join(lines)
 
 

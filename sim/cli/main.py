@@ -7,30 +7,61 @@ Each subcommand lives in its own module of :mod:`sim.cli`, with ``add_parser(com
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import signal
 import sys
+from importlib import metadata
 
-from sim.cli import bench, calibrate, compare, design, plot, run, sensitivity, validate
+from sim.cli import bench, calibrate, compare, design, new, plot, run, sensitivity, trials, validate, verbosity
 from sim.cli.options import Parser
 from sim.errors import InputError, printable
 
-COMMANDS = [run, compare, plot, bench, validate, calibrate, sensitivity, design]
+COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, sensitivity, design]
 
 DESCRIPTION = """\
 Simulate early-phase trials of donor-derived CAR-T cell therapy, one virtual patient at a time:
 enrolment, donor search, manufacturing, withdrawal before infusion, lymphodepletion, infusion,
 CRS and neurotoxicity, response, consolidative transplant, relapse and late deaths, to a data
-cut-off.  A trial is described entirely by a params file (see params/).  Run
-'cartsim COMMAND --help' for a command's options."""
+cut-off.  A trial is described entirely by a params file; the shipped ones run by name
+('cartsim trials' lists them; 'cartsim new' starts one of your own).  Run 'cartsim COMMAND --help'
+for a command's options.  The Python package is imported as 'sim' ('import sim')."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="cartsim", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    parser.add_argument("--version", action="version", version=f"cartsim {package_version()}")
     for command in COMMANDS:
         command.add_parser(commands)
+    for sub in _parsers(parser):  # before or after COMMAND (and a command's own subcommand)
+        sub.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                         help="print nothing but errors (the files are written as usual)")
+        sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                         help="also show the progress bar when not on a terminal, and the files read")
     return parser
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every parser below it."""
+    nested = [p for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+              for p in action.choices.values()]
+    return [parser] + [p for sub in nested for p in _parsers(sub)]
+
+
+def _as_list(value) -> list:
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
+def package_version() -> str:
+    """The installed distribution's version, else the package's own ``sim.__version__``."""
+    try:
+        return metadata.version("cartsim")
+    except metadata.PackageNotFoundError:
+        import sim
+
+        return getattr(sim, "__version__", "unknown (not installed)")
 
 
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
@@ -44,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         command = next(c for c in COMMANDS if c.NAME == args.command)
+        verbosity.set_level(getattr(args, "quiet", False), getattr(args, "verbose", 0))
+        for name in ("params", "base", "scenario", "scenarios", "template"):  # the files a name resolved to
+            for path in _as_list(getattr(args, name, None)):
+                verbosity.detail(f"cartsim: {name}: {path}")
+        if verbosity.level == verbosity.QUIET:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return command.run(args, argv)
         return command.run(args, argv)
     except InputError as err:
         return _error(str(err))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
+
+import numpy as np
 from pathlib import Path
 
 from sim.errors import printable
+from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
+from sim.output.paper_view import paper_view, with_rate
 from sim.output.table import Table
 
 
@@ -57,7 +61,8 @@ def names(text: str) -> list[str]:
 
 def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None:
     """PARAMS, --trials, --seed and --out, as every simulating subcommand takes them."""
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("params", metavar="PARAMS", type=trial_path,
+                        help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
     parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
                         help="number of virtual trials (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
@@ -81,12 +86,38 @@ def number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
-def format_summary(summary: Table) -> str:
-    """A plain-text table: figure, reported value, simulated median and 95% interval."""
-    lines = [f"{'figure':34} {'reported':>10} {'simulated':>10}  {'95% interval':<17} description",
-             f"{'-' * 34} {'-' * 10} {'-' * 10}  {'-' * 17} {'-' * 11}"]
-    for row in summary.rows():
-        reported = number(row["reported"]) + (f"/{int(row['of'])}" if not math.isnan(row["of"]) else "")
+def format_summary(summary: Table, scenario: dict | None = None) -> str:
+    """A plain-text table: figure, reported count with its rate, simulated median and 95% interval.
+
+    The paper's figures are shown or dropped by the rule of :mod:`sim.output.paper_view`.
+    """
+    shown, note = paper_view(summary, scenario)
+    lines = [f"{'figure':34} {'reported':>14} {'simulated':>10}  {'95% interval':<17} description",
+             f"{'-' * 34} {'-' * 14} {'-' * 10}  {'-' * 17} {'-' * 11}"]
+    for row in shown.rows():
+        reported = with_rate(float(row["reported"]), float(row["of"]))
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
-        lines.append(f"{row['figure']:34} {reported:>10} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
+        lines.append(f"{row['figure']:34} {reported:>14} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
+    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial"
+                 + (f".  {note}" if note else ""))
+    return "\n".join(lines)
+
+
+def format_key_outcomes(outcomes: Table, labels: dict) -> str:
+    """The key outcomes (counts of patients and rates), median and 95% interval over trials, for a run with
+    no reported figures to stand beside: a planned trial's first answer."""
+    lines = [f"{'key outcome':68} {'simulated':>10}  95% interval",
+             f"{'-' * 68} {'-' * 10}  {'-' * 17}"]
+    for name, outcome in labels.items():
+        if name not in outcomes.names or name == "n_enrolled":
+            continue
+        values = np.asarray(outcomes[name], dtype=float)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            continue
+        low, mid, high = np.percentile(values, [2.5, 50, 97.5], method="inverted_cdf")
+        label = f"{outcome.label} ({outcome.unit})"
+        lines.append(f"{label:68} {number(mid):>10}  [{number(low)}, {number(high)}]")
+    lines.append("(the interval's bounds are values some virtual trial produced: 2.5th and 97.5th percentiles, "
+                 "inverted empirical CDF)")
     return "\n".join(lines)

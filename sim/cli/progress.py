@@ -6,6 +6,8 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from sim.cli import verbosity
+
 DELAY_SECONDS = 2.0
 REDRAW_SECONDS = 0.2  # at most five redraws a second
 WIDTH = 30
@@ -15,13 +17,14 @@ class ProgressBar:
     """A callable ``(done, total)`` that redraws one line, e.g. ``[######....]  40%  400/1000 trials``.
 
     Nothing is drawn until ``delay`` seconds have passed (short runs stay quiet), and nothing at all
-    when ``stream`` is not a terminal.  Use as a context manager so that the line is ended.
+    when ``stream`` is not a terminal (unless ``-v``) or with ``--quiet``.  Use as a context manager so that the line is ended.
     """
 
     def __init__(self, stream: TextIO | None = None, delay: float = DELAY_SECONDS, label: str = "trials",
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = sys.stderr if stream is None else stream
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = verbosity.level >= verbosity.VERBOSE or (terminal and verbosity.level > verbosity.QUIET)
         self.delay, self.label, self.clock = delay, label, clock
         self.started = clock()
         self.drawn = False

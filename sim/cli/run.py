@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.output.folder_claims import claim_run
 from sim.output.run_files import FORMATS, PatientStream
+from sim.output.shown_path import shown_path
 from sim.inputs.params import Params
 from sim.engines.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
-from sim.cli.options import add_run_options, format_summary, output_folder
+from sim.inputs.trial_catalog import trial_path
+from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder
 from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
 
@@ -38,15 +41,17 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual trials of the design in PARAMS, print each reported figure next "
-        "to the simulated median and 95%% interval, and write the tables.")
+        "to the simulated median and 95% interval, and write the tables.")
     add_run_options(parser)
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="draw each trial's parameters from their uncertainty distributions "
                         "(default: every trial at the base values, so only patient-level chance varies)")
-    parser.add_argument("--scenario", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--scenario", type=trial_path, default=None, metavar="FILE",
                         help="a scenario file whose base is PARAMS (see params/scenarios/); "
                         "default --out: results/<trial name>/<scenario name>")
     parser.add_argument("--plots", action="store_true", help="also draw the pictures into DIR/figures/")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the results of another params file in DIR (two files sharing a trial name)")
     parser.add_argument("--format", choices=FORMATS, default="csv",
                         help="format of patients and events, the two large tables (parquet needs the "
                         "'parquet' extra: pip install cartsim[parquet]; default: %(default)s)")
@@ -68,9 +73,18 @@ def default_folder(params: Params) -> Path:
     return folder / params.scenario.name if params.scenario is not None else folder
 
 
+def _planned_outcomes(results) -> str:
+    """A planned trial has no reported figures: its key outcomes over the virtual trials instead."""
+    from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
+
+    return ("a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:\n"
+            + format_key_outcomes(key_outcomes(results.patients, results.facilities), KEY_OUTCOMES))
+
+
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
+    claim_run(out, shown_path(params.path), args.force, params.sha256)  # another params file's results: --force
     with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
         stream = PatientStream(folder, args.format)  # patients and events go to the files as they are made
         try:
@@ -82,6 +96,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             raise
         stream.close()
         written = results.write(folder, command=["cartsim", *argv], fmt=args.format)
+        planned = _planned_outcomes(results) if params.seeds.planned else ""  # patients are read back from the stage
         if args.plots:
             from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
 
@@ -90,6 +105,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
           f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
-    print(format_summary(results.summary()))
+    print(format_summary(results.summary(), params.scenario.manifest() if params.scenario is not None else None))
+    if planned:
+        print(planned)
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

@@ -13,7 +13,9 @@ from sim.inputs.scenarios import load_scenario, require_base
 from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
 from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
 from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.cli import verbosity
 from sim.cli.options import names, output_folder, seconds, whole
+from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import folder_lock, staged_folder
 from sim.rng.streams import MAX_PATIENTS
 
@@ -56,8 +58,8 @@ def _epilog() -> str:
 
 
 def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
-    parser.add_argument("--scenario", type=Path, metavar="FILE",
+    parser.add_argument("params", metavar="PARAMS", type=trial_path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("--scenario", type=trial_path, metavar="FILE",
                         help="analyse this scenario of PARAMS (a scenario file whose base is PARAMS)")
     parser.add_argument("--outcomes", type=names, default=list(DEFAULT_OUTCOMES), metavar="LIST",
                         help="outcomes by name, comma-separated (listed below)")
@@ -163,7 +165,8 @@ class Progress:
         tenth = math.floor(10 * done / total)
         if tenth != self.shown:
             self.shown = tenth
-            print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
+            if verbosity.level > verbosity.QUIET:
+                print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
 
 
 RUNNERS = {"psa": run_psa, "oneway": run_oneway, "sobol": run_sobol, "morris": run_morris}

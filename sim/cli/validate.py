@@ -66,6 +66,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
                          f"got {args.trials}")
     params = load_params(args.params)
+    if params.seeds.planned:
+        print(f"{params.text['trial.title']}: its seeds file reports no figures (a planned trial), so there is nothing "
+              "to compare; add the reported figures once the trial is published.")
+        return 0
     out = output_folder(args.out, Path("results") / params.name)
     with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
         validation = run_validation(params, trials=args.trials, seed=args.seed)

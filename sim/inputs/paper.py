@@ -1,4 +1,8 @@
-"""Reading a seeds file: one paper's citation and the figures it reports, as validation targets."""
+"""Reading a seeds file: one paper's citation and the figures it reports, as validation targets.
+
+A planned trial's seeds file may hold only its design facts (no citation, no figures yet), and a
+params file may name no seeds file at all: :data:`NO_SEEDS` then stands for it.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ class Figure:
 class Seeds:
     """A paper's citation, its design facts and its reported figures."""
 
-    path: Path
+    path: Path | None
     citation: dict[str, Any]
     design: dict[str, dict[str, Any]]
     figures: dict[str, Figure]
@@ -46,8 +50,15 @@ class Seeds:
     def has(self, key: str) -> bool:
         return key in self.figures or key in self.design
 
+    @property
+    def planned(self) -> bool:
+        """A trial with no reported figures yet: nothing to validate against."""
+        return not self.figures
+
     def cite(self) -> str:
         c = self.citation
+        if not c:
+            return "not yet published (a planned trial)"
         return (f"{c['first_author']}, ..., {c['last_author']}. {c.get('title', c['topic'])}. {c['journal']} {c['year']}"
                 f"{'; ' + c['volume'] if c.get('volume') else ''}. doi:{c['doi']}"
                 f"{' (' + c['registry'] + ')' if c.get('registry') else ''}")
@@ -57,10 +68,10 @@ def load_seeds(path: str | Path) -> Seeds:
     """Read and check a seeds file; raise InputError naming the key on any problem."""
     path = Path(path)
     table, _ = read_toml(path)
-    _closed(path, "", table, {"citation", "design", "figures"}, required={"citation", "figures"})
-    citation = _citation(path, table["citation"])
+    _closed(path, "", table, {"citation", "design", "figures"}, required=set())
+    citation = _citation(path, table["citation"]) if "citation" in table else {}
     design = {key: _design(path, key, entry) for key, entry in _table(path, "design", table.get("design", {})).items()}
-    figures = {key: _figure(path, key, entry) for key, entry in _table(path, "figures", table["figures"]).items()}
+    figures = {key: _figure(path, key, entry) for key, entry in _table(path, "figures", table.get("figures", {})).items()}
     return Seeds(path, citation, design, figures)
 
 
@@ -123,3 +134,6 @@ def _closed(path: Path, where: str, entry: dict, allowed: set[str], required: se
             raise InputError(path, prefix + key, f"unknown key (expected one of {sorted(allowed)})")
     for key in sorted(required - set(entry)):
         raise InputError(path, prefix + key, "missing")
+
+
+NO_SEEDS = Seeds(None, {}, {}, {})

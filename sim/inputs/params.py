@@ -19,8 +19,9 @@ import numpy as np
 
 from sim.inputs import schema as S
 from sim.errors import InputError, printable
-from sim.inputs.paper import Seeds, load_seeds
+from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
 from sim.inputs.posterior_draws import load_draws
+from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
 from sim.rng.streams import MAX_PATIENTS
@@ -113,18 +114,24 @@ def load_params(path: str | Path) -> Params:
     reader = _Reader(path)
     reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
     reader.section("trial", table["trial"])
-    seeds_path = (path.parent / reader.text["trial.seeds"]).resolve()
-    if not seeds_path.is_file():
-        raise InputError(path, "trial.seeds", f"seeds file '{reader.text['trial.seeds']}' not found beside the params file")
-    reader.seeds = load_seeds(seeds_path)
+    reader.seeds = _seeds(path, reader.text.get("trial.seeds"))
     for section in S.SCHEMA:
         if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families,
                     posterior=load_draws(path))
-    _check_consistency(params)
-    _check_figure_levels(params)
+    check_params(params)
     return params
+
+
+def _seeds(path: Path, name: str | None) -> Seeds:
+    """The seeds file named by ``trial.seeds``, relative to the params file; none for a planned trial."""
+    if name is None:
+        return NO_SEEDS
+    seeds_path = path.parent / name
+    if not seeds_path.is_file():
+        raise InputError(path, "trial.seeds", f"seeds file '{name}' not found beside the params file")
+    return load_seeds(seeds_path)
 
 
 def read_entry(params: Params, source: str | Path, path: str, spec: object, raw: Any) -> Params:
@@ -147,6 +154,22 @@ def check_params(params: Params) -> None:
     """The checks across entries that :func:`load_params` makes once every entry is read."""
     _check_consistency(params)
     _check_figure_levels(params)
+    _check_seeds_agreement(params)
+
+
+def _check_seeds_agreement(params: Params) -> None:
+    """A ``seeds:KEY`` value must be the number the seeds file gives (:mod:`sim.inputs.seeds_agreement`)."""
+    seeds = params.seeds
+    for path, entry in params.entries.items():
+        key = entry.source[len("seeds:"):] if entry.source.startswith("seeds:") else None
+        if key is None or not seeds.has(key):
+            continue
+        cited = seeds.figures.get(key)
+        value, of = (cited.value, cited.of) if cited is not None else (seeds.design[key].get("value"), None)
+        problem = disagreement(entry.kind, entry.value, value, of)
+        if problem:
+            raise InputError(params.path, f"{path}.value",
+                             f"{problem} at {seeds.path.name}: {'figures' if cited else 'design'}.{key}")
 
 
 def _check_figure_levels(params: Params) -> None:
@@ -270,6 +293,8 @@ class _Reader:
         if not isinstance(source, str) or not isinstance(note, str):
             self.fail(f"{path}.source", "source and note must be strings")
         if source.startswith("seeds:"):
+            if self.seeds.path is None:
+                self.fail(f"{path}.source", f"'{source}' cites a seeds file, but trial.seeds names none")
             if not self.seeds.has(source[len("seeds:"):]):
                 self.fail(f"{path}.source", f"'{source}' names no figure or design fact in {self.seeds.path.name}")
         elif source in SOURCES_NEEDING_NOTE:
@@ -330,3 +355,8 @@ def _check_consistency(params: Params) -> None:
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:
         raise InputError(params.path, "lymphodepletion.start_before_infusion_days",
                          "lymphodepletion must end before infusion: start_before_infusion_days >= days")
+    starts = [params[f"late.band_{k}_start_days"] for k in range(2, S.LATE_BANDS + 1)]
+    for k, (low, high) in enumerate(zip(starts, starts[1:]), start=3):
+        if high <= low:
+            raise InputError(params.path, f"late.band_{k}_start_days",
+                             f"bands must start in increasing order, got {high:g} after {low:g}")

@@ -12,6 +12,7 @@ from sim.analyses.comparison import CONFIDENCE, Arm, Comparison
 from sim.stats.key_outcomes import KEY_OUTCOMES
 from sim.output.run_files import write_atomic, write_results
 from sim.output.report import markdown_table, number
+from sim.output.shown_path import shown_command, shown_path
 from sim.output.table import Table
 
 INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
@@ -22,10 +23,10 @@ ROUNDING = 1e-9  # differences smaller than this are floating-point noise in sum
 def arm_manifest(arm: Arm) -> dict[str, Any]:
     """What identifies an arm: its label, files and, for a scenario, title and description."""
     p = arm.params
-    entry = {"label": arm.label, "params_file": str(p.path), "params_sha256": p.sha256, "folder": arm.label}
+    entry = {"label": arm.label, "params_file": shown_path(p.path), "params_sha256": p.sha256, "folder": arm.label}
     if p.scenario is not None:
         entry |= {"title": p.scenario.title, "description": p.scenario.description,
-                  "base_params_file": str(p.scenario.base_path), "changed": list(p.scenario.changed)}
+                  "base_params_file": shown_path(p.scenario.base_path), "changed": list(p.scenario.changed)}
     return entry
 
 
@@ -47,7 +48,7 @@ def comparison_manifest(comparison: Comparison, command: list[str] | None) -> di
                     "or whose draws the effect depends on (Spearman, 5% Bonferroni)"}
                    if comparison.settings else None),
         "rows": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in comparison.table.rows()],
-        "command": command, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": shown_command(command or []), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_seconds": round(base.run_seconds + sum(a.results.run_seconds for a in comparison.scenarios), 3),
     }
 
@@ -79,33 +80,37 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
     base = meta["base"]
     arms = "\n".join(f"- **{s['label']}**: {s.get('title', s['params_file'])}.  {s.get('description', '')} "
                      f"([run report]({s['folder']}/report.md))" for s in meta["scenarios"])
-    text = (f"# Scenario comparison against {base['label']}\n\n"
-            f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; "
-            f"command `{' '.join(meta['command'] or [])}`.  Each arm's full report, laid out as the STRESS-DES "
-            f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n"
+    header = (f"# Scenario comparison against {base['label']}\n\n"
+              f"{meta['trials']} virtual trials per arm, seed {meta['seed']}; "
+              f"command `{' '.join(meta['command'] or [])}`.  The key outcomes come first; then what each scenario "
+              "asks and how the differences are estimated.  Each arm's full report, laid out as the STRESS-DES "
+              f"checklist, is in its folder ([base]({base['folder']}/report.md)).\n\n")
+    key = "## Key outcomes\n\n"
+    if "effect_median" in table.columns:
+        key += ("Headline: the effect over parameter uncertainty, median [2.5th, 97.5th percentile] over parameter "
+                "draws of the expected difference.  Mean [Monte Carlo 95%]: its mean and the Monte Carlo interval of "
+                "that mean (simulation precision only).  "
+                "One trial: what a single real trial could show.  ! marks an effect resting on a parameter estimated "
+                "from zero events (gamma [0, x] or beta [0, n]) that the scenario changes or the effect depends on.\n\n")
+        key += markdown_table(_effect_rows(table), ["scenario", "outcome", "effect [95% over parameters]",
+                                                    "mean [Monte Carlo 95%]", "one trial", "zero-event parameters"])
+        key += "\n\nAt the base values only (Monte Carlo precision, not uncertainty about the effect):\n\n"
+    key += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
+                                             "spread", "width ratio"])
+    same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
+            if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
+    if same:
+        key += "\n\nIdentical to the base in every trial of every scenario: " + "; ".join(same) + "."
+    if chart:
+        key += "\n\n![Paired differences from the base](figures/comparison.png)"
+    text = (header + key + "\n\n"
             f"## Experimentation aims (STRESS-DES 1.3 A, 2.3)\n\n{arms}\n\n"
             "## Estimation approach (STRESS-DES 4.3)\n\n"
             f"Every arm runs on seed {meta['seed']}: virtual trial k of every arm has the same patients with the same "
             "luck (common random numbers), and each outcome's difference d_k = scenario_k - base_k is paired on k.  "
             f"Interval: {meta['interval']}.  Spread: {meta['spread']}.  To show what the pairing buys, each scenario "
             f"also ran on seed {meta['independent_seed']}; 'width ratio' is the paired interval's width over the "
-            "interval's width with that independent run.\n\n## Key outcomes\n\n")
-    if "effect_median" in table.columns:
-        text += ("Headline: the effect over parameter uncertainty, median [2.5th, 97.5th percentile] over parameter "
-                 "draws of the expected difference.  MC: the Monte Carlo interval of its mean (simulation precision). "
-                 "One trial: what a single real trial could show.  ! marks an effect resting on a parameter estimated "
-                 "from zero events (gamma [0, x] or beta [0, n]) that the scenario changes or the effect depends on.\n\n")
-        text += markdown_table(_effect_rows(table), ["scenario", "outcome", "effect [95% over parameters]",
-                                                     "MC of mean", "one trial", "zero-event parameters"])
-        text += "\n\nAt the base values only (Monte Carlo precision, not uncertainty about the effect):\n\n"
-    text += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
-                                              "spread", "width ratio"])
-    same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
-            if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
-    if same:
-        text += "\n\nIdentical to the base in every trial of every scenario: " + "; ".join(same) + "."
-    if chart:
-        text += "\n\n![Paired differences from the base](figures/comparison.png)\n"
+            "interval's width with that independent run.")
     return text + "\n"
 
 
@@ -119,7 +124,7 @@ def _key_rows(table: Table) -> list[list[str]]:
 def _effect_rows(table: Table) -> list[list[str]]:
     return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label,
              f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]",
-             f"[{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
+             f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
              f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]",
              f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""]
             for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]

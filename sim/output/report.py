@@ -14,7 +14,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
+from sim.output.shown_path import shown_command, shown_path
 from sim.output.table import Table
 
 CHECKLIST = "STRESS-DES (Monks et al., J Simul 2019;13:55-67)"
@@ -34,7 +36,7 @@ PATHWAY = (
     "disease after relapse or without remission", "data cut-off: events after it are censored")
 FIGURE_CAPTIONS = {
     "flow": "Patient flow (CONSORT style): simulated counts, median [95% interval] over virtual trials, with the "
-            "reported counts beside them.",
+            "reported counts beside them when the run is the trial as the paper ran it.",
     "survival": "Kaplan-Meier overall and leukaemia-free survival from infusion.",
     "cumulative_incidence": "Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen).",
     "swimmer": "Swimmer plot of one virtual trial: each patient's course and events.",
@@ -46,8 +48,8 @@ FIGURE_CAPTIONS = {
 def render_report(run: RunData) -> str:
     """The whole report of one run, as markdown."""
     m = run.manifest
-    parts = [_header(run), _objectives(run), _logic(run), _data(run), _experimentation(run),
-             _implementation(m), _code_access(m), _results(run)]
+    parts = [_header(run), _results(run), _objectives(run), _logic(run), _data(run), _experimentation(run),
+             _implementation(m), _code_access(m), _appendix(run)]
     return "\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
@@ -70,11 +72,15 @@ def number(value: Any) -> str:
 
 def _header(run: RunData) -> str:
     m = run.manifest
-    return (f"# Run report: {run.title}\n\n"
+    scenario = m.get("scenario")
+    question = (f"**Question.** Scenario `{scenario['name']}`: {scenario['title']}" if scenario else
+                "**Question.** What the trial as designed shows over many virtual repetitions, beside what it reported.")
+    return (f"# Run report: {run.title}\n\n{question}\n\n"
             f"{m['trials']} virtual trials, seed {m['seed']}, "
             f"{DRAWN if m.get('parameter_uncertainty') else 'base parameters'}; "
-            f"created {m.get('created_utc', '-')} by `{' '.join(m.get('command') or [])}`.  "
-            f"Laid out as the {CHECKLIST} checklist; item numbers are the checklist's.")
+            f"created {m.get('created_utc', '-')} by `{' '.join(shown_command(m.get('command') or []))}`.  "
+            f"The results come first; then the model and the run, laid out as the {CHECKLIST} checklist (item "
+            "numbers are the checklist's); every parameter is in the appendix.")
 
 
 def _objectives(run: RunData) -> str:
@@ -167,14 +173,14 @@ def _data(run: RunData) -> str:
     table = run.parameters
     return (
         "## 3. Data\n\n"
-        f"**3.1 Data sources.** {run.summary.get('citation', '-')}; only the abstract was available.  The reported "
-        f"figures are restated in `{m['seeds_file']}` (SHA-256 `{m['seeds_sha256'][:16]}...`); the parameters are "
-        f"in `{m['params_file']}` (SHA-256 `{m['params_sha256'][:16]}...`).\n\n"
+        f"**3.1 Data sources.** {run.summary.get('citation', '-')}.  {_seeds_sentence(m)}The parameters are "
+        f"in `{shown_path(m['params_file'])}` (SHA-256 `{m['params_sha256'][:16]}...`).\n\n"
         "**3.2 Pre-processing.** A proportion reported as k of n becomes a Beta(k + 1/2, n - k + 1/2) uncertainty "
         "distribution (Jeffreys prior), a split of n patients a Dirichlet(counts + 1/2), a rate events over "
         "exposure a Gamma(events + 1/2, 1/exposure); a median with a range becomes a distribution fitted to them, "
         "the fit written in the entry's note.  Hazards the papers give only as outcomes are calibrated.\n\n"
-        f"**3.3 Input parameters.** {_source_counts(table)}\n\n{_parameter_rows(table)}\n\n"
+        f"**3.3 Input parameters.** {_source_counts(table)}  Every entry, with its value, source, note and uncertainty, "
+        "is in Appendix A.\n\n"
         f"**3.4 Assumptions.** {_assumptions(table)}")
 
 
@@ -232,8 +238,10 @@ def _implementation(m: dict[str, Any]) -> str:
         "## 5. Implementation\n\n"
         f"**5.1 Software.** Python {m.get('python', '-')}; {m.get('package', 'cartsim')} {m.get('version', '-')}; "
         f"{libraries}.\n\n"
-        "**5.2 Random sampling.** NumPy PCG64 streams from `SeedSequence(seed, spawn_key=(trial, crc32(name)))`; "
-        "every draw through an inverse CDF from one uniform per patient and stream.\n\n"
+        "**5.2 Random sampling.** One named stream per stochastic element, keyed by the seed and the element's name "
+        "through `numpy.random.SeedSequence`; within a stream the uniform of trial k and patient i is the output of "
+        "the counter-based generator SplitMix64 at (k, i) (`sim/rng/streams.py`); every draw through an inverse CDF "
+        "from one uniform per patient and stream.\n\n"
         f"**5.3 Model execution.** Engine: {m.get('engine', '-')} ('des' is the SimPy process engine; 'cohort' "
         "computes the same records over arrays where no facility is limited); one process, trials in sequence.\n\n"
         f"**5.4 System specification.** {machine.get('platform', '-')}, {machine.get('processor') or '-'}, "
@@ -248,14 +256,36 @@ def _code_access(m: dict[str, Any]) -> str:
 
 
 def _results(run: RunData) -> str:
-    rows = [[f"`{f['figure']}`", number(f.get("reported")) + (f"/{number(f['of'])}" if f.get("of") is not None else ""),
-             number(f.get("sim_median")), f"[{number(f.get('sim_low95'))}, {number(f.get('sim_high95'))}]", f["says"]]
-            for f in run.summary.get("figures", [])]
-    text = ("## Results (after the checklist)\n\nEach reported figure beside its simulated median and 2.5th-97.5th "
-            "percentiles over the virtual trials:\n\n"
-            + markdown_table(rows, ["figure", "reported (trial as run)" if run.manifest.get("scenario") else "reported",
-                                    "simulated", "95% of trials", "what it counts"]))
+    """The summary a meeting reads first: reported beside simulated, with rates, then the key pictures."""
+    records = run.summary.get("figures", [])
+    columns = ("figure", "says", "reported", "of", "sim_median", "sim_low95", "sim_high95")
+    summary = Table({c: [_float(r.get(c)) if c not in ("figure", "says") else r[c] for r in records] for c in columns})
+    shown, note = paper_view(summary, run.manifest.get("scenario")) if records else (summary, "")
+    rows = [[f"`{r['figure']}`", with_rate(r["reported"], r["of"]), number(r["sim_median"]),
+             f"[{number(r['sim_low95'])}, {number(r['sim_high95'])}]", r["says"]] for r in shown.rows()]
+    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (the range "
+            "one trial of this size could show by chance), beside the paper's count and rate where the run is the "
+            "trial as the paper ran it.  Counts are patients per trial." + (f"  {note}" if note else "") + "\n\n"
+            + markdown_table(rows, ["figure", "reported", "simulated", "95% of trials", "what it counts"]))
     return text + _figures(run)
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _seeds_sentence(m: dict[str, Any]) -> str:
+    if not m.get("seeds_file"):
+        return "A planned trial: no seeds file, no reported figures.  "
+    return (f"The reported figures and design facts are restated in `{shown_path(m['seeds_file'])}` "
+            f"(SHA-256 `{m['seeds_sha256'][:16]}...`).  ")
+
+
+def _appendix(run: RunData) -> str:
+    table = run.parameters
+    if table is None:
+        return "## Appendix A. Parameters\n\nThe parameters table (`parameters.csv`) is missing from this folder."
+    return "## Appendix A. Parameters\n\n" + _parameter_rows(table)
 
 
 def _figure_link(run: RunData, name: str) -> str | None:
@@ -267,8 +297,9 @@ def _figures(run: RunData) -> str:
     links = [(name, _figure_link(run, name)) for name in FIGURE_CAPTIONS]
     shown = [f"![{FIGURE_CAPTIONS[name]}]({link})\n\n*{FIGURE_CAPTIONS[name]}* (also as SVG)"
              for name, link in links if link]
+    # the pictures a meeting needs first; the rest follow in the same order
     if not shown:
-        return "\n\nNo pictures were drawn for this run: `cartsim plot " + str(run.folder) + "` draws them."
+        return "\n\nNo pictures were drawn for this run: `cartsim plot " + shown_path(run.folder) + "` draws them."
     return "\n\n### Pictures\n\n" + "\n\n".join(shown)
 
 

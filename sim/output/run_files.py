@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.output.provenance import parameter_table
+from sim.output.shown_path import shown_command, shown_path
 from sim.output.report import render_report, report_path
 from sim.output.results import Results
 from sim.model.records import EVENT_TIMES, event_log, event_log_rows
@@ -81,19 +82,28 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
     params = results.params
     return {
         "package": "cartsim", "version": _version("cartsim"),
-        "params_file": str(params.path), "params_sha256": params.sha256,
-        "seeds_file": str(params.seeds.path), "seeds_sha256": _sha256(params.seeds.path),
+        "params_file": shown_path(params.path), "params_sha256": params.sha256,
+        "seeds_file": shown_path(params.seeds.path),
+        "seeds_sha256": _sha256(params.seeds.path) if params.seeds.path is not None else "",
         "trial": params.name, "seed": results.seed, "trials": results.n_trials,
         "parameter_uncertainty": results.parameter_uncertainty,
-        "command": command if command is not None else sys.argv,
+        "command": shown_command(command if command is not None else sys.argv),
         "run_seconds": round(results.run_seconds, 3),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "libraries": {name: _version(name) for name in ("simpy", "numpy", "scipy", "matplotlib")},
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count()},
-        "scenario": params.scenario.manifest() if params.scenario is not None else None,
+        "scenario": _scenario(params),
     } | results.extra
+
+
+def _scenario(params) -> dict | None:
+    """The scenario's provenance with its files shown as :func:`shown_path` shows them."""
+    if params.scenario is None:
+        return None
+    scenario = params.scenario.manifest()
+    return scenario | {"file": shown_path(scenario["file"]), "base_params_file": shown_path(scenario["base_params_file"])}
 
 
 class PatientStream:

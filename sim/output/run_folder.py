@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.inputs.paper import Seeds, load_seeds
+from sim.output.shown_path import resolved_path
 from sim.output.table import Table, read_csv, read_parquet
 
 PATIENT_TEXT = ("product", "dose_level", "response", "death_cause", "final_state")
@@ -60,7 +61,7 @@ class RunData:
     @cached_property
     def seeds(self) -> Seeds | None:
         """The seeds file named in the manifest, if it is still there (for reported figures)."""
-        path = Path(self.manifest.get("seeds_file", ""))
+        path = resolved_path(self.manifest.get("seeds_file") or "")
         try:
             return load_seeds(path) if path.is_file() else None
         except InputError:

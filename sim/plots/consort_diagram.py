@@ -10,12 +10,14 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from sim.stats.consort import OUTCOME_STATES, flow_counts
 from sim.output.run_folder import RunData
-from sim.plots.overlay import reported_count, reported_label
+from sim.output.paper_view import shows_paper
+from sim.plots.overlay import reported_count
 from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
 
 NAME = "flow"
 STATE_LABELS = {"in_remission": "in remission", "relapsed": "relapsed", "no_remission": "no remission",
-                "died_infection": "died of infection", "died_tma": "died of TMA"}
+                "died_infection": "died of infection", "died_tma": "died of TMA",
+                "died_transplant": "died of transplant"}
 BOX_COLOUR, SIDE_COLOUR = "#eaf2fb", "#f4f4f4"
 
 
@@ -53,7 +55,8 @@ def boxes(run: RunData) -> list[Box]:
 
 
 def _all_boxes(run: RunData) -> list[Box]:
-    seeds = run.seeds
+    # the paper's counts only beside a run of the trial as the paper ran it (sim.output.paper_view)
+    seeds = run.seeds if shows_paper(run.summary.get("figures", []), run.manifest.get("scenario")) else None
     r = lambda metric, **q: reported_count(seeds, metric, **q)  # noqa: E731
     outcome = lambda branch, flag: tuple(  # noqa: E731
         Line(STATE_LABELS[s], f"{branch}.{s}", r("late_outcome", state=s, transplanted=flag)) for s in OUTCOME_STATES)
@@ -87,8 +90,8 @@ def draw(run: RunData, folder: Path) -> list[Path]:
         ax.set_axis_off()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        header = "simulated    " + ("as run" if run.manifest.get("scenario") else "reported")
-        frames = [_box(ax, box, flow, header) for box in layout]
+        paper = shows_paper(run.summary.get("figures", []), run.manifest.get("scenario"))
+        frames = [_box(ax, box, flow, paper) for box in layout]
         for start, end in ((0, 2), (2, 4), (4, 5), (4, 6)):
             _arrow(ax, frames[start], frames[end], down=True)
         for start, end in ((0, 1), (2, 3)):
@@ -96,18 +99,20 @@ def draw(run: RunData, folder: Path) -> list[Path]:
         figure.suptitle(f"{run.title}: patient flow, {run.manifest['trials']} virtual trials")
         footnote(figure, "Simulated: median [2.5th-97.5th percentile] of the count over virtual trials (medians of the "
                  "parts need not add up to the median of the whole; each trial's counts do).\n"
-                 f"{reported_label(bool(run.manifest.get('scenario'))).capitalize()}: the paper's count, where it "
-                 "gives one. Outcomes are at the data cut-off.")
+                 + ("Reported: the paper's count, where it gives one. " if paper else
+                    "The paper's counts are shown only beside a run of the trial as the paper ran it. ")
+                 + "Outcomes are at the data cut-off.")
         return save(figure, folder, NAME)
 
 
-def _box(ax, box: Box, flow, header: str) -> tuple[float, float, float, float]:
+def _box(ax, box: Box, flow, paper: bool) -> tuple[float, float, float, float]:
     """Draw one box; returns its frame (left, bottom, width, height) in axes units."""
     height = 0.045 + 0.032 * len(box.lines)
     left, bottom = box.x - box.width / 2, box.y - height / 2
     ax.add_patch(FancyBboxPatch((left, bottom), box.width, height, boxstyle="round,pad=0.004,rounding_size=0.01",
                                 facecolor=SIDE_COLOUR if box.side else BOX_COLOUR, edgecolor="#4a6a8a", linewidth=1))
     ax.text(box.x, bottom + height - 0.022, box.title, ha="center", va="center", fontweight="bold", fontsize=10.5)
+    header = "simulated    reported" if paper else "simulated"
     ax.text(left + box.width - 0.012, bottom + height - 0.045, header, ha="right", va="center",
             fontsize=8, color="#555555")
     for i, line in enumerate(box.lines):
@@ -115,9 +120,11 @@ def _box(ax, box: Box, flow, header: str) -> tuple[float, float, float, float]:
         ax.text(left + 0.012, y, line.label, ha="left", va="center", fontsize=9)
         simulated = count_text(flow[line.column]) if line.column else ""
         reported = "-" if line.reported is None else f"{line.reported:g}"
-        ax.text(left + box.width - 0.085, y, simulated, ha="right", va="center", fontsize=9, family="monospace")
-        ax.text(left + box.width - 0.012, y, reported, ha="right", va="center", fontsize=9, family="monospace",
-                color=COLOURS["reported"], fontweight="bold" if line.reported is not None else "normal")
+        ax.text(left + box.width - (0.085 if paper else 0.012), y, simulated, ha="right", va="center", fontsize=9,
+                family="monospace")
+        if paper:
+            ax.text(left + box.width - 0.012, y, reported, ha="right", va="center", fontsize=9, family="monospace",
+                    color=COLOURS["reported"], fontweight="bold" if line.reported is not None else "normal")
     return left, bottom, box.width, height
 
 

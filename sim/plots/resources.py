@@ -65,7 +65,7 @@ def draw(run: RunData, folder: Path) -> list[Path]:
         figure.suptitle(f"{run.title}: facilities, {run.manifest['trials']} virtual trials")
         footnote(figure, "Units in use on each day since the first enrolment: the mean over the trials not yet at "
                  "their cut-off (while at least half are), and single trials.\n" + (
-                     "Bottom: waits of the patients who needed the facility, all trials pooled." if queued else
+                     "Bottom: the waits of the uses that queued, all trials pooled; uses with no wait are counted in the note." if queued else
                      "No patient waited for a manufacturing slot or an ICU bed."))
         return save(figure, folder, NAME)
 
@@ -96,6 +96,9 @@ def _occupancy_panel(ax, run: RunData, facility: str, label: str, days: np.ndarr
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlim(0, days[shown].max() if shown.any() else days.max())
     ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
+    if not np.any(np.nan_to_num(curves) > 0):
+        ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
+                ha="center", va="center", color="#555555", fontsize=11)
 
 
 def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
@@ -104,13 +107,14 @@ def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
     queued = waits[waits > 0]
     ax.set_title(f"Wait for {label}")
     ax.set_xlabel("days waited")
-    ax.set_ylabel("patients (all trials)")
+    ax.set_ylabel("uses that waited (all trials)")
     if queued.size == 0:
         ax.text(0.5, 0.5, f"Wait for {label}: none\n({waits.size} uses over all trials, no patient queued)",
                 transform=ax.transAxes, ha="center", va="center", color="#555555", fontsize=11)
         ax.set_axis_off()
         return
-    ax.hist(waits, bins=30, color=COLOURS[facility], alpha=0.8)
-    ax.text(0.98, 0.95, f"{queued.size / waits.size:.0%} of {waits.size} uses waited\n"
-            f"mean wait {waits.mean():.1f} days, longest {waits.max():.0f}",
+    ax.hist(queued, bins=30, color=COLOURS[facility], alpha=0.8)  # the uses with no wait are counted in the note
+    ax.text(0.98, 0.95, f"{waits.size - queued.size} of {waits.size} uses with no wait (not drawn)\n"
+            f"{queued.size} waited: mean {queued.mean():.1f} days, longest {waits.max():.0f}\n"
+            f"mean over all uses {waits.mean():.1f} days",
             transform=ax.transAxes, ha="right", va="top")

@@ -10,11 +10,13 @@ from sim.stats.batch import Batch
 from sim.stats.endpoints import for_infused, leukaemia_free_survival, overall_survival
 from sim.output.run_folder import RunData
 from sim.stats.kaplan_meier import DAYS_PER_MONTH, km_survival_at, survival_at
+from sim.output.paper_view import shows_paper
 from sim.plots.overlay import crude_survival, reported_label
 from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
 
 NAME = "survival"
 GRID_POINTS = 300
+AT_RISK_Y = -0.22  # the numbers-at-risk row, in axes units under the x axis label
 BAND_DEFINED = 0.9  # the band is drawn where at least this share of trials still has follow-up
 ENDPOINTS = {"os": ("Overall survival", overall_survival), "lfs": ("Leukaemia-free survival", leukaemia_free_survival)}
 
@@ -43,17 +45,20 @@ def draw(run: RunData, folder: Path) -> list[Path]:
     """Two panels, OS and LFS: median and 95% band of the trials' Kaplan-Meier curves; reported points."""
     days = grid(run)
     months = days / DAYS_PER_MONTH
-    crude = crude_survival(run.seeds)
+    paper = shows_paper(run.summary.get("figures", []), run.manifest.get("scenario"))
+    crude = crude_survival(run.seeds) if paper else None
     with house_style():
-        figure = new_figure(10, 4.3)
+        figure = new_figure(10, 4.9)
         axes = figure.subplots(1, 2, sharey=True)
         for ax, endpoint in zip(axes, ENDPOINTS):
             _panel(ax, endpoint, months, survival_curves(run, endpoint, days), pooled_curve(run, endpoint, days), crude,
                    reported_label(bool(run.manifest.get("scenario"))))
+            _at_risk(ax, run, endpoint)
         figure.suptitle(f"{run.title}: survival after infusion, {run.manifest['trials']} virtual trials")
         footnote(figure, "Line: Kaplan-Meier over every virtual patient (the model's curve). Band: 2.5th-97.5th "
                  "percentiles of the trials' own Kaplan-Meier estimates,\nwhere at least 90% of the trials are still "
-                 "in follow-up (one trial is as large as the real one, so its curve varies this much by chance).")
+                 "in follow-up (one trial is as large as the real one, so its curve varies this much by chance).\n"
+                 "At risk: patients still followed and event-free at that time, mean per virtual trial.")
         return save(figure, folder, NAME)
 
 
@@ -70,7 +75,26 @@ def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np
     ax.set_ylim(-0.02, 1.02)
     shown = ~np.isnan(pooled)
     ax.set_xlim(0, months[shown].max() * 1.02 if shown.any() else 1)
-    ax.legend(loc="lower left", frameon=True, framealpha=0.9, edgecolor="none")
+    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none", fontsize=8)
+
+
+def at_risk(run: RunData, endpoint: str, months: np.ndarray) -> np.ndarray:
+    """Patients still at risk of ``endpoint`` at each time in ``months``, mean per virtual trial."""
+    time, _ = ENDPOINTS[endpoint][1](run.patients.columns)
+    time_months = np.asarray(time, dtype=float) / DAYS_PER_MONTH
+    trials = max(int(run.manifest["trials"]), 1)
+    return np.array([np.count_nonzero(time_months >= m) / trials for m in months])
+
+
+def _at_risk(ax, run: RunData, endpoint: str) -> None:
+    """A numbers-at-risk row under the panel, at its x ticks."""
+    left, right = ax.get_xlim()
+    ticks = [tick for tick in ax.get_xticks() if left <= tick <= right]
+    transform = ax.get_xaxis_transform()
+    ax.annotate("at risk", xy=(left, AT_RISK_Y), xycoords=transform, xytext=(-16, 0), textcoords="offset points",
+                ha="right", va="top", fontsize=8, color="#555555")
+    for tick, count in zip(ticks, at_risk(run, endpoint, np.asarray(ticks))):
+        ax.text(tick, AT_RISK_Y, f"{count:.1f}", transform=transform, ha="center", va="top", fontsize=8)
 
 
 def _overlay(ax, endpoint: str, crude, reported: str) -> None:

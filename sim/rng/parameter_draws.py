@@ -85,10 +85,10 @@ def draw_parameter(uncertainty, seed: int, trial: int, path: str):
     return uncertainty.sample(np.random.Generator(np.random.PCG64(parameter_sequence(seed, trial, path))))
 
 
-def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
-    """Each trial's parameters for a batch of trial indices: calibrated parameters together from one row
-    of their joint posterior draws (:mod:`sim.inputs.posterior_draws`), every other uncertain value
-    from its own stream.
+def draw_values(params: Params, seed: int, trials) -> list[dict]:
+    """Each trial's drawn value of every uncertain parameter, for a batch of trial indices: calibrated
+    parameters together from one row of their joint posterior draws (:mod:`sim.inputs.posterior_draws`),
+    every other one from its own stream.
 
     The scalars' uniforms are computed for all trials and parameters at once and mapped through
     their inverse CDFs a column at a time; category weights draw from their Dirichlet per trial.
@@ -99,10 +99,15 @@ def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
     scalars = [path for path, u in uncertain.items() if isinstance(u, Uncertainty)]
     q = parameter_uniforms(seed, trials, scalars)
     values = {path: inverse_cdf(uncertain[path], q[:, j]).tolist() for j, path in enumerate(scalars)}
-    values |= {path: [draw_parameter(u, seed, int(k), path) for k in trials]
+    values |= {path: [{c: float(w) for c, w in draw_parameter(u, seed, int(k), path).items()} for k in trials]
                for path, u in uncertain.items() if path not in values}
     values |= {path: column.tolist() for path, column in joint.items()}
-    return [params.with_values({path: column[row] for path, column in values.items()}) for row in range(len(trials))]
+    return [{path: column[row] for path, column in values.items()} for row in range(len(trials))]
+
+
+def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
+    """Each trial's parameters for a batch of trial indices (see :func:`draw_values`)."""
+    return [params.with_values(values) for values in draw_values(params, seed, trials)]
 
 
 def draw_trial_parameters(params: Params, seed: int, trial: int) -> Params:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from sim.rng.parameter_draws import draw_trial_parameters
+from sim.rng.parameter_draws import draw_values
 from sim.inputs.params import Params
 from sim.model.records import TrialRecord
 from sim.engines.runner import BATCH, choose_engine, facility_capacities, simulate
@@ -100,7 +100,7 @@ def point_values(params: Params | None, seed: int, draw_paths: Sequence[str], po
     """The parameter values a point sets: its drawn ones (if it names a draw), then its own."""
     if point.draw is None:
         return dict(point.values)
-    drawn = draw_trial_parameters(params, seed, point.draw)
+    drawn = draw_values(params, seed, [point.draw])[0]
     return {path: drawn[path] for path in draw_paths} | dict(point.values)
 
 

@@ -115,6 +115,10 @@ def tornado(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
                                     ("high", HIGH_COLOUR, "input at 97.5th percentile")):
             at = np.asarray(rows[f"outcome_at_{side}"][:shown], dtype=float)
             ax.barh(y, at - base, left=base, height=0.6, color=colour, alpha=0.85, label=label)
+        noise = chance_swing(result.collected, name, 0)
+        if math.isfinite(noise):
+            ax.axvspan(base - noise, base + noise, color=FLOOR_COLOUR, alpha=0.6, linewidth=0, zorder=0,
+                       label=f"chance alone: ±{number(noise)}")
         ax.axvline(base, color="#111111", linewidth=1.2, label=f"base: {number(base)}")
         ax.set_yticks(y, [f"{rows['input'][j]}  [{number(rows['input_low'][j])} to {number(rows['input_high'][j])}]"
                           for j in range(shown)])
@@ -126,8 +130,35 @@ def tornado(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
         _note(figure, f"Each input at its 2.5th and 97.5th percentile (in brackets), the others at base; {inner} "
               "virtual trials per run, the same for every run (common random numbers).  The "
               f"{shown} of {len(rows['input'])} inputs with the largest swings; {len(rows['input']) - moved} moved "
-              "this outcome not at all.")
+              f"this outcome not at all.  {NOISE_NOTE}")
         return save(figure, _figures(folder), f"tornado_{name}")
+
+
+NOISE_NOTE = ("Grey band: chance alone, 1.96 standard errors of the difference between two runs of the base on "
+              "independent luck; common random numbers make the noise smaller, so a bar inside the band may be "
+              "chance and one outside it is not.")
+
+
+def chance_swing(collected, name: str, point: int) -> float:
+    """1.96 x the standard error of the difference of two independent runs like ``point`` (nan if unknown)."""
+    _, variance, count = collected.column(name)
+    if count[point] < 2 or not math.isfinite(variance[point]):
+        return float("nan")
+    return 1.96 * math.sqrt(2 * variance[point] / count[point])
+
+
+def chance_effect(result, name: str) -> float:
+    """The mu* of pure noise: sqrt(2/pi) x the standard error of an elementary effect on independent luck.
+
+    An effect is a difference of two points' means over a grid step of levels / (2 (levels - 1)).
+    """
+    _, variance, count = result.collected.column(name)
+    usable = (count >= 2) & np.isfinite(variance)
+    if not usable.any():
+        return float("nan")
+    step = result.levels / (2 * (result.levels - 1))
+    standard_error = math.sqrt(2 * float(np.mean(variance[usable] / count[usable]))) / step
+    return math.sqrt(2 / math.pi) * standard_error
 
 
 def _title(result, name: str) -> str:
@@ -151,7 +182,8 @@ def sobol_bars(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
                  f"{result.info.config.get('inner', 1)} virtual trials each, with luck of their own.  "
                  "Bars: 95% bootstrap intervals.  Grey band: noise "
                  "floor, the upper 95% bound of the total index of a dummy input the model ignores; * marks a "
-                 "total index whose interval lies above it.")
+                 "total index whose interval lies above it.  An index is a share of variance, never below 0: a "
+                 "negative estimate or interval bound is estimation noise, drawn as computed.")
         return save(figure, _figures(folder), f"sobol_{name}")
 
 
@@ -189,6 +221,10 @@ def morris_bars(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
                 error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
         ax.scatter(np.asarray(rows["sigma"], dtype=float)[order], y, marker="D", s=22, color=COLOURS["relapse"],
                    zorder=3, label="σ (spread of the effects)")
+        noise = chance_effect(result, name)
+        if math.isfinite(noise):
+            ax.axvspan(0, noise, color=FLOOR_COLOUR, alpha=0.6, linewidth=0, zorder=0,
+                       label=f"μ* of chance alone: {number(noise)}")
         ax.set_yticks(y, [str(rows["input"][j]) for j in order])
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(f"elementary effect ({unit} per 95% range of the input)")
@@ -196,5 +232,7 @@ def morris_bars(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
         _legend_above(ax)
         _note(figure, f"{result.info.config['trajectories']} trajectories on a {result.levels}-level grid over each "
                  "input's 2.5th-97.5th percentile range, the same virtual trials for every point.  "
-                 f"Top {len(order)} of {len(rows['input'])} inputs by μ*.")
+                 f"Top {len(order)} of {len(rows['input'])} inputs by μ*.  Grey band: the μ* that chance alone "
+                 "would give, sqrt(2/π) x the standard error of an effect between two points on independent luck; "
+                 "common random numbers make the noise smaller, so the band is an upper bound.")
         return save(figure, _figures(folder), f"morris_{name}")

@@ -47,6 +47,7 @@ class Batch(Mapping):
         self._present = present
         self.capacities = capacities
         self.facilities = facilities
+        self.cache: dict = {}  # results computed once per batch (e.g. an estimator two outcomes read)
 
     @classmethod
     def from_records(cls, records: Sequence, capacities: Mapping[str, np.ndarray] | None = None) -> "Batch":

@@ -10,38 +10,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.stats.trial_figures import late_state
-from sim.stats.key_outcomes import trial_slices
+from sim.inputs.schema import RESPONSE_CATEGORIES as RESPONSES
 from sim.output.table import Table
+from sim.stats.batch import Batch
+from sim.stats.endpoints import infused
+from sim.stats.trial_figures import LATE_STATES as OUTCOME_STATES, late_state
 
-OUTCOME_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma")
-RESPONSES = ("mrd_neg_cr", "mrd_pos_cr", "no_cr")
 Patients = dict[str, np.ndarray]
 
 
-def trial_flow(t: Patients) -> dict[str, float]:
-    """Every box count of one trial's flow."""
-    infused = ~np.isnan(t["t_infusion"])
-    assessed = infused & (t["response"] != "")
-    transplanted = assessed & ~np.isnan(t["t_transplant"])
-    state = late_state(t)
-    count = lambda mask: float(np.count_nonzero(mask))  # noqa: E731
-    flow = {"enrolled": float(len(t["t_enrol"])),
-            "withdrawn": count(t["final_state"] == "withdrawn"),
-            "product_failed": count(t["final_state"] == "not_infused"),
-            "awaiting_infusion": count(t["final_state"] == "pending_at_cutoff"),
-            "infused": count(infused), "not_yet_assessed": count(infused & ~assessed)}
-    flow |= {response: count(assessed & (t["response"] == response)) for response in RESPONSES}
+def batch_flow(b: Batch) -> dict[str, np.ndarray]:
+    """Every box count of each trial's flow in a batch: one value per trial."""
+    given = infused(b)
+    assessed = given & (b["response"] != "")
+    transplanted = assessed & ~np.isnan(b["t_transplant"])
+    state = late_state(b)
+    count = lambda mask: np.count_nonzero(mask, axis=-1).astype(float)  # noqa: E731
+    flow = {"enrolled": count(b.present),
+            "withdrawn": count(b["final_state"] == "withdrawn"),
+            "product_failed": count(b["final_state"] == "not_infused"),
+            "awaiting_infusion": count(b["final_state"] == "pending_at_cutoff"),
+            "infused": count(given), "not_yet_assessed": count(given & ~assessed)}
+    flow |= {response: count(assessed & (b["response"] == response)) for response in RESPONSES}
     flow |= {"transplanted": count(transplanted), "not_transplanted": count(assessed & ~transplanted)}
     for branch, mask in (("transplanted", transplanted), ("not_transplanted", assessed & ~transplanted)):
         flow |= {f"{branch}.{s}": count(mask & (state == s)) for s in OUTCOME_STATES}
     return flow
 
 
+def trial_flow(t: Patients) -> dict[str, float]:
+    """Every box count of one trial's flow (a batch of one)."""
+    return {name: float(values[0]) for name, values in batch_flow(Batch.of_one(t)).items()}
+
+
 def flow_counts(patients: Table) -> Table:
-    """One row per virtual trial: ``trial`` and every box count of :func:`trial_flow`."""
-    rows = [{"trial": float(k)} | trial_flow(t) for k, t in trial_slices(patients)]
-    return Table({name: [row[name] for row in rows] for name in rows[0]})
+    """One row per virtual trial: ``trial`` and every box count of :func:`batch_flow`."""
+    batch = Batch.from_table(patients)
+    return Table({"trial": batch.trials.astype(float)} | batch_flow(batch))
 
 
 def flow_identities(flow: Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -69,7 +69,9 @@ def withdrawn_in_queue(t) -> np.ndarray:
 
 def cumulative_incidence_at(b: Batch, cause: int, days: float) -> np.ndarray:
     """Aalen-Johansen cumulative incidence of relapse or non-relapse death at ``days`` after infusion, per trial."""
-    return cumulative_incidence(*relapse_and_nrm(b), b.present & b.infused, 2).rows_at(days, cause)
+    if "relapse_and_nrm" not in b.cache:
+        b.cache["relapse_and_nrm"] = cumulative_incidence(*relapse_and_nrm(b), b.present & b.infused, 2)
+    return b.cache["relapse_and_nrm"].rows_at(days, cause)
 
 
 def _facility(facility: str, metric: str) -> Callable[[Batch], np.ndarray]:

@@ -95,17 +95,11 @@ def risk_sets(time: np.ndarray, cause: np.ndarray, mask: np.ndarray, causes: int
     at_risk = np.where(first, size[:, None] - np.arange(time.shape[-1]), 0).astype(float)
     events = np.zeros((causes, *time.shape))
     for k in range(causes):
-        events[k][first] = _per_time(np.cumsum(cause == k + 1, axis=-1), last_of_time)
+        event = cause == k + 1
+        running = np.cumsum(event, axis=-1)
+        # events at a time: the running count at its last patient less the count before its first
+        events[k][first] = running[last_of_time] - (running - event)[first]
     return RiskSets(time, member, first, at_risk, events, size, last)
-
-
-def _per_time(running: np.ndarray, last_of_time: np.ndarray) -> np.ndarray:
-    """Events at each distinct time, in row-major order: running counts at each time's last patient, differenced within rows."""
-    rows, _ = np.nonzero(last_of_time)
-    totals = running[last_of_time]
-    before = np.concatenate([[0], totals[:-1]])
-    before[np.r_[True, rows[1:] != rows[:-1]]] = 0
-    return (totals - before).astype(float)
 
 
 def value_at(steps: np.ndarray, count: np.ndarray, before_any: float) -> np.ndarray:

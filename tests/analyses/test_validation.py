@@ -209,3 +209,18 @@ def test_leave_one_out_hides_the_figures_that_give_a_target_away(cd5):
     from sim.analyses.leave_one_out import revealing
     assert set(revealing(cd5, "not_infused")) == {"not_infused", "infused"}  # infused = 19 - not_infused
     assert len(revealing(cd5, "untransplanted_died_tma")) == 4  # a closed group of 12: the rest give it away
+
+
+def test_validate_writes_leave_one_out_and_detectability_tables(tmp_path):
+    out = tmp_path / "out"
+    done = cartsim("validate", str(PARAMS["cll1_aml"]), "--trials", "40", "--out", str(out), "--leave-one-out",
+                   "--detectability", "--replicates", "10", "--refit-trials", "10", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "by role: input" in done.stdout and "false-alarm rate" in done.stdout
+    with open(out / "detectability.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0])[:3] == ["parameter", "shift", "p_detect"] and rows[0]["shift"] == "none"
+    with open(out / "leave_one_out.csv", newline="") as stream:
+        loo = list(csv.DictReader(stream))
+    assert [row["figure"] for row in loo] == ["withdrawn"]  # the one calibration target of CLL-1
+    assert {"detectability.png", "detectability.svg"} <= {p.name for p in out.iterdir()}

@@ -18,6 +18,7 @@ import pytest
 from scipy import stats
 
 import sim
+from sim.output.shown_path import shown_path
 from conftest import PARAMS, ROOT, SCENARIO_HEAD, write_scenario
 from sim.cli.main import main
 from sim.rng.parameter_draws import INVERSE_CDF, draw_trial_parameters, inverse_cdf
@@ -172,7 +173,7 @@ def test_run_with_a_scenario_records_it(tmp_path, capsys):
     assert "scenario cll1_dose_c" in capsys.readouterr().out
     manifest = sim_json(out)["manifest"]
     assert manifest["scenario"]["name"] == "cll1_dose_c" and manifest["scenario"]["changed"] == ["dose.allocation"]
-    assert manifest["params_file"] == str(scenario)
+    assert manifest["params_file"] == shown_path(scenario) and not Path(manifest["params_file"]).is_absolute()
     dose = {row.split(",")[0]: row for row in (out / "parameters.csv").read_text().splitlines()}
     assert dose["dose.allocation"].endswith(",cll1_dose_c")
 
