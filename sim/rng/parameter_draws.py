@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 from scipy import special
 
+from sim.inputs.param_batch import ParamBatch
 from sim.inputs.params import Params
 from sim.rng.seed_sequences import first_state_words
 from sim.rng.streams import stream_key
@@ -84,8 +85,9 @@ def draw_parameter(uncertainty, seed: int, trial: int, path: str):
     return uncertainty.sample(np.random.Generator(np.random.PCG64(parameter_sequence(seed, trial, path))))
 
 
-def draw_values(params: Params, seed: int, trials) -> list[dict]:
-    """Each trial's drawn value of every uncertain parameter, for a batch of trial indices.
+def draw_columns(params: Params, seed: int, trials) -> dict:
+    """Every uncertain parameter's drawn values for a batch of trial indices, by path: an array of
+    one float per trial, or (category weights) a list of one mapping per trial.
 
     The scalars' uniforms are computed for all trials and parameters at once and mapped through
     their inverse CDFs a column at a time; category weights draw from their Dirichlet per trial.
@@ -94,10 +96,27 @@ def draw_values(params: Params, seed: int, trials) -> list[dict]:
     uncertain = {path: params.entries[path].uncertainty for path in params.uncertain()}
     scalars = [path for path, u in uncertain.items() if isinstance(u, Uncertainty)]
     q = parameter_uniforms(seed, trials, scalars)
-    values = {path: inverse_cdf(uncertain[path], q[:, j]).tolist() for j, path in enumerate(scalars)}
+    values = {path: np.asarray(inverse_cdf(uncertain[path], q[:, j]), dtype=float).reshape(len(trials))
+              for j, path in enumerate(scalars)}
     values |= {path: [{c: float(w) for c, w in draw_parameter(u, seed, int(k), path).items()} for k in trials]
                for path, u in uncertain.items() if path not in values}
-    return [{path: values[path][row] for path in uncertain} for row in range(len(trials))]
+    return {path: values[path] for path in uncertain}
+
+
+def draw_values(params: Params, seed: int, trials) -> list[dict]:
+    """Each trial's drawn value of every uncertain parameter, for a batch of trial indices."""
+    columns = draw_columns(params, seed, trials)
+    lists = {path: c.tolist() if isinstance(c, np.ndarray) else c for path, c in columns.items()}
+    return [{path: column[row] for path, column in lists.items()} for row in range(len(np.atleast_1d(trials)))]
+
+
+def draw_parameter_batch(params: Params, seed: int, trials) -> ParamBatch:
+    """A batch of trials' parameters, every uncertain value drawn from its own stream, as columns
+    (:class:`~sim.inputs.param_batch.ParamBatch`); InputError if a trial's values are not valid."""
+    trials = np.atleast_1d(trials)
+    batch = ParamBatch(params, draw_columns(params, seed, trials), len(trials))
+    batch.check()
+    return batch
 
 
 def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
