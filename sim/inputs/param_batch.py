@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -38,18 +38,33 @@ class ParamBatch:
     size: int
     _views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        for path, column in self.columns.items():
-            if isinstance(column, np.ndarray):
-                self._views[path] = column.reshape(-1, 1)
+    @classmethod
+    def of_rows(cls, base: Params, rows: list[Mapping[str, Any]], repeat: int = 1) -> "ParamBatch":
+        """A batch of ``repeat`` rows per entry of ``rows``, each setting its entry's values (the
+        others at base), checked as :meth:`Params.with_values` checks them."""
+        paths = list(dict.fromkeys(path for values in rows for path in values))
+        for values in rows:
+            if any(path not in base.entries for path in values):
+                base.with_values(values)  # raises: no such parameter
+        columns = {}
+        for path in paths:
+            if base.entries[path].kind == "weights":
+                columns[path] = [dict(values.get(path, base[path])) for values in rows for _ in range(repeat)]
             else:
-                categories = column[0] if column else {}
-                self._views[path] = {c: np.array([w[c] for w in column], dtype=float).reshape(-1, 1)
-                                     for c in categories}
+                columns[path] = np.repeat(np.array([values.get(path, base[path]) for values in rows], dtype=float),
+                                          repeat)
+        batch = cls(base, columns, len(rows) * repeat)
+        batch.check()
+        return batch
 
     def __getitem__(self, path: str) -> Any:
         view = self._views.get(path)
-        return self.base[path] if view is None else view
+        if view is None:
+            column = self.columns.get(path)
+            if column is None:
+                return self.base[path]
+            view = self._views[path] = _column_view(column)
+        return view
 
     def __getattr__(self, name: str) -> Any:  # path, sha256, seeds, text, entries, families, name
         if name.startswith("_"):
@@ -98,6 +113,8 @@ class ParamBatch:
         for path, column in self.columns.items():
             if isinstance(column, np.ndarray):
                 ok &= _kind_valid(self.base.entries[path].kind, column)
+            else:
+                ok &= np.array([_weights_valid(self.base[path], weights) for weights in column], dtype=bool)
         for path, family in self.base.families.items():
             if any(key.startswith(f"{path}.") for key in self.columns):
                 ok &= np.broadcast_to(arguments_valid(family, self.timedist(path)[1]), (self.size, 1))[:, 0]
@@ -107,6 +124,22 @@ class ParamBatch:
         for low, high in zip(starts, starts[1:]):
             ok &= np.broadcast_to(np.asarray(high > low), (self.size, 1))[:, 0]
         return ok
+
+
+def _column_view(column) -> Any:
+    """A column as the model reads it: shape (trials, 1); weights as such an array per category."""
+    if isinstance(column, np.ndarray):
+        return column.reshape(-1, 1)
+    categories = dict.fromkeys(c for weights in column for c in weights)
+    return {c: np.array([w.get(c, np.nan) for w in column], dtype=float).reshape(-1, 1) for c in categories}
+
+
+def _weights_valid(base: Mapping[str, float], weights: Mapping[str, float]) -> bool:
+    """Whether :meth:`Params.with_values` accepts ``weights`` for weights whose base is ``base``."""
+    values = list(weights.values())
+    return (set(weights) == set(base) and all(isinstance(w, (int, float)) and not isinstance(w, bool)
+                                              and 0 <= w < math.inf for w in values)
+            and 0 < sum(values) < math.inf)
 
 
 def _kind_valid(kind: str, v: np.ndarray) -> np.ndarray:

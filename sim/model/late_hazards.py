@@ -28,7 +28,11 @@ def band_index(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
     edges = np.asarray(edges, dtype=float)
     if edges.ndim == 1:
         return np.searchsorted(edges, t, side="right")
-    return np.sum(edges[..., None, :] <= np.asarray(t)[..., None], axis=-1)
+    t = np.asarray(t)
+    band = np.zeros(np.broadcast_shapes(t.shape, edges.shape[:-1] + (1,)), dtype=np.intp)
+    for j in range(edges.shape[-1]):  # how many edges are at or before t (searchsorted, row by row)
+        band += t >= edges[..., j:j + 1]
+    return band
 
 
 def knots(edges, switch) -> tuple[np.ndarray, np.ndarray]:
