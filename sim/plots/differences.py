@@ -76,7 +76,8 @@ def comparison_figure(table: Table, meta: dict) -> Figure:
         ax.set_yticks(range(len(labels)), [arm_names[label] for label in labels] if index % columns == 0 else [],
                       fontsize=8.5)
     figure.suptitle(_title(meta))
-    footnote(figure, _notes(meta, same, effects))
+    flagged = any(row.get("zero_event_parameters") for row in table.rows() if row["outcome"] in names)
+    footnote(figure, _notes(meta, same, effects, flagged))
     return figure
 
 
@@ -181,15 +182,16 @@ def _title(meta: dict) -> str:
     return (f"{trial + chr(10) if trial else ''}Scenarios against {against}")
 
 
-def _notes(meta: dict, same: list[str], effects: bool) -> str:
+def _notes(meta: dict, same: list[str], effects: bool, flagged: bool) -> str:
     lines = []
     if same:
         lines.append("Same in every virtual trial of every arm (no panel): "
                      + "; ".join(KEY_OUTCOMES[name].label for name in same) + ".")
     if effects and meta.get("effect"):
         lines.append(f"{meta['effect']['draws']} parameter draws x {meta['effect']['inner_trials']} virtual trials per "
-                     "draw and arm; every arm shares the draws and the patients' luck (common random numbers).  "
-                     "'! zero events': the effect rests on a parameter estimated from no observed event.")
+                     "draw and arm; every arm shares the draws and the patients' luck (common random numbers)."
+                     + ("  '! zero events': the effect rests on a parameter estimated from no observed event."
+                        if flagged else ""))
     else:
         lines.append(f"{meta['trials']} virtual trials per arm at the base parameter values, every arm with the same "
                      "patients' luck (common random numbers).")

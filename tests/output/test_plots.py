@@ -131,7 +131,7 @@ def dose_comparison(tmp_path_factory):
     out = tmp_path_factory.mktemp("dose") / "cmp"
     scenarios = ROOT / "params" / "scenarios"
     assert main(["compare", *(str(scenarios / f"cll1_dose_{g}.toml") for g in "abc"), "--trials", "5", "--draws", "4",
-                 "--inner", "2", "--out", str(out), "-q"]) == 0
+                 "--inner", "2", "--out", str(out)]) == 0
     return out
 
 
