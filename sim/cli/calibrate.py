@@ -21,13 +21,15 @@ EPILOG = """\
 what is fitted (only what the trial's seeds file informs):
   withdrawal.progression_hazard              from a count withdrawn or not infused, given the waits
   accrual.cutoff_after_last_enrolment_days   from the median follow-up (at the base accrual period)
-  late.*_hazard[_after_transplant]           from the outcomes at cut-off by transplant status
+  late.*_hazard[_after_transplant]           levels of the late hazards, from the outcomes at cut-off by
+                                             transplant status (after transplant: with the params file's prior)
 
 method: maximum likelihood with censoring on a fixed-seed simulated exposure.  N virtual trials
 (same seed for every candidate value) give each patient's waits and windows; the chance of each
-reported outcome is exact for constant competing hazards over them; the reported counts are
-binomial or multinomial.  Uncertainty: the Jeffreys posterior (Beta or Dirichlet of the counts
-+ 1/2) mapped to the hazards, written as a gamma [events, exposure] with its mean and variance.
+reported outcome is exact for piecewise-constant competing hazards over them (each cause's shape
+over time since infusion fixed, its level fitted); the reported counts are binomial or
+multinomial.  Uncertainty: a Jeffreys posterior (after transplant: the params file's gamma prior
+times the likelihood), written as a gamma [events, exposure] with its mean and variance.
 
 the file is rewritten in place (or to --out): only the fitted entries' lines change (value,
 source = "calibration", uncertainty, note); comments and layout are kept.

@@ -78,9 +78,10 @@ def _death_day(params, d, p, dlt: DLTDefinition) -> np.ndarray:
     """Day after infusion of death in the model's course without transplant (inf: none)."""
     if not dlt.death:
         return np.full(np.shape(d["arrival"]), NEVER)
-    event, cause = p["event_without_transplant"], p["cause_without_transplant"]
-    late_death = np.where(cause > 0, event, NEVER)
-    failure = np.where(d["response"] == NO_CR, 0.0, np.where(cause == 0, event, NEVER))
+    times = p["times_without_transplant"]  # per cause from the response; relapse first
+    late_death = times[1:].min(axis=0)  # infection, TMA: with or without remission, and after relapse
+    relapse = np.where(times[0] < late_death, times[0], NEVER)
+    failure = np.where(d["response"] == NO_CR, 0.0, relapse)
     hazard = params["late.disease_death_hazard"]
     disease = failure + d["target_disease_death"] / hazard if hazard > 0 else np.full(np.shape(failure), NEVER)
     return params["response.assessment_day"] + np.fmin(late_death, disease)

@@ -352,3 +352,8 @@ def _check_consistency(params: Params) -> None:
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:
         raise InputError(params.path, "lymphodepletion.start_before_infusion_days",
                          "lymphodepletion must end before infusion: start_before_infusion_days >= days")
+    starts = [params[f"late.band_{k}_start_days"] for k in range(2, S.LATE_BANDS + 1)]
+    for k, (low, high) in enumerate(zip(starts, starts[1:]), start=3):
+        if high <= low:
+            raise InputError(params.path, f"late.band_{k}_start_days",
+                             f"bands must start in increasing order, got {high:g} after {low:g}")

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 REMISSION_CATEGORIES = ("mrd_neg_cr", "mrd_pos_cr")  # complete remission, MRD-negative or positive
 NO_REMISSION = "no_cr"
 RESPONSE_CATEGORIES = (*REMISSION_CATEGORIES, NO_REMISSION)
+LATE_BANDS = 5  # bands of time since infusion: band 1 from day 0, band k from late.band_k_start_days
+LATE_HAZARD_NAMES = {"relapse": "relapse", "infection": "infection_death", "tma": "tma_death",
+                     "transplant": "transplant_death"}  # cause -> the name of its entries in [late]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,21 @@ PROB, DURATION, RATE = Scalar("prob"), Scalar("duration"), Scalar("rate")
 REAL, POSITIVE, COUNT, CAPACITY = Scalar("real"), Scalar("positive"), Scalar("count"), Scalar("capacity")
 
 
+def _late() -> dict:
+    """The late course: per cause a level (the band-1 hazard) before and after transplant, a
+    relative level for each later band, and a gamma prior on the level after transplant."""
+    keys: dict = {f"band_{k}_start_days": DURATION for k in range(2, LATE_BANDS + 1)}
+    for cause, name in LATE_HAZARD_NAMES.items():
+        if cause != "transplant":
+            keys[f"{name}_hazard"] = RATE
+        keys[f"{name}_hazard_after_transplant"] = RATE
+        keys |= {f"{name}_shape_{k}": POSITIVE for k in range(2, LATE_BANDS + 1)}
+        keys |= {f"{name}_prior_events_after_transplant": POSITIVE,
+                 f"{name}_prior_days_after_transplant": POSITIVE}
+    return keys | {"relapse_hazard_ratio_mrd_pos": POSITIVE, "disease_death_hazard": RATE,
+                   "infection_hr_cytopenia_g34": POSITIVE, "infection_hr_early_infection": POSITIVE}
+
+
 def _graded(**extra) -> dict:
     return {"incidence": PROB, "p_grade_at_least_2": PROB, "p_grade_at_least_3": PROB,
             "p_grade_at_least_4": PROB, "onset_day": TimeDist(), **extra}
@@ -85,14 +103,11 @@ SCHEMA: dict[str, dict[str, object]] = {
                    duration_days_mild=TimeDist(), duration_days_severe=TimeDist()),
     "icans": _graded(),
     "early": {"p_cytopenia_g34": PROB, "p_infection": PROB},
-    "response": {"assessment_day": DURATION, "categories": Weights(RESPONSE_CATEGORIES)},
+    "response": {"assessment_day": DURATION, "categories": Weights(RESPONSE_CATEGORIES),
+                 "reference_dose": POSITIVE, "dose_log_odds": REAL},
     "transplant": {"p_if_cr_same_donor": PROB, "p_if_cr_new_donor": PROB,
                    "delay_days": TimeDist(), "bed_days": DURATION},
-    "late": {"relapse_hazard": RATE, "relapse_hazard_after_transplant": RATE,
-             "relapse_hazard_ratio_mrd_pos": POSITIVE,
-             "infection_death_hazard": RATE, "infection_death_hazard_after_transplant": RATE,
-             "tma_death_hazard": RATE, "tma_death_hazard_after_transplant": RATE,
-             "disease_death_hazard": RATE},
+    "late": _late(),
     "resources": {"manufacturing_slots": CAPACITY, "icu_beds": CAPACITY, "transplant_beds": CAPACITY},
     # dose-finding design (sim/design/settings.py reads and checks it; absent: the fixed allocation)
     "design": {"name": Choice(optional=True, options=("fixed", "3+3", "boin", "tite_boin")),

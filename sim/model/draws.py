@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logit
 
+from sim.model.late_bands import LATE_CAUSES
 from sim.model.late_hazards import unit_exponential
 from sim.inputs.params import Params
 from sim.inputs.schema import RESPONSE_CATEGORIES
 from sim.rng.streams import uniforms
 from sim.inputs.durations import ppf
 
-LATE_CAUSES = ("relapse", "infection", "tma")
 PRODUCT = ("full", "insufficient", "failed")
 FULL, INSUFFICIENT, FAILED = 0, 1, 2
 MRD_NEG, MRD_POS, NO_CR = 0, 1, 2
@@ -24,7 +24,7 @@ STREAMS = (
     "accrual", "donor_route", "donor_search", "collection", "manufacturing", "manufacturing_failure", "yield",
     "progression", "dose_allocation", "expansion", "crs", "crs_grade", "crs_onset", "crs_duration",
     "icans", "icans_grade", "icans_onset", "cytopenia", "early_infection", "response", "transplant",
-    "transplant_delay", "late_relapse", "late_infection", "late_tma", "late_disease_death",
+    "transplant_delay", "late_relapse", "late_infection", "late_tma", "late_disease_death", "late_transplant",
 )
 
 
@@ -87,7 +87,7 @@ def draw_patients(params: Params, u: dict[str, np.ndarray]) -> dict[str, np.ndar
     d.update(_dose(params, d["product"], u["dose_allocation"]))
     d["peak_days"] = duration(params, "expansion.peak_day", u["expansion"])
     d.update(_toxicity(params, d["dose"], u))
-    d.update(_response_and_transplant(params, d["new_donor"], u))
+    d.update(_response_and_transplant(params, d["new_donor"], d["dose"], u))
     d.update({f"target_{cause}": unit_exponential(u[f"late_{cause}"]) for cause in (*LATE_CAUSES, "disease_death")})
     return d
 
@@ -142,9 +142,22 @@ def _toxicity(params: Params, dose: np.ndarray, u: dict) -> dict[str, np.ndarray
     }
 
 
-def _response_and_transplant(params: Params, new_donor: np.ndarray, u: dict) -> dict[str, np.ndarray]:
-    weights = [params["response.categories"].get(c, 0.0) for c in RESPONSE_CATEGORIES]
-    response = categorical(weights, u["response"])
+def response_cumulative(params: Params, dose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each patient's cumulative chances of (MRD-negative CR, any CR), the chance of CR shifted on
+    the log-odds scale by ``response.dose_log_odds`` per log10 of dose over the reference dose; the
+    MRD split of a CR stays as the params state it."""
+    weights = np.array([params["response.categories"].get(c, 0.0) for c in RESPONSE_CATEGORIES], dtype=float)
+    weights = weights / weights.sum()
+    p_cr = weights[0] + weights[1]
+    shift = params["response.dose_log_odds"] * np.log10(dose / params["response.reference_dose"])
+    with np.errstate(divide="ignore"):
+        cr = expit(logit(p_cr) + shift) if 0 < p_cr < 1 else np.full(np.shape(dose), p_cr)
+    return (cr * (weights[0] / p_cr) if p_cr > 0 else np.zeros(np.shape(dose))), cr
+
+
+def _response_and_transplant(params: Params, new_donor: np.ndarray, dose: np.ndarray, u: dict) -> dict[str, np.ndarray]:
+    mrd_neg, cr = response_cumulative(params, dose)
+    response = np.where(u["response"] < mrd_neg, MRD_NEG, np.where(u["response"] < cr, MRD_POS, NO_CR))
     p_transplant = np.where(new_donor, params["transplant.p_if_cr_new_donor"], params["transplant.p_if_cr_same_donor"])
     intends = (u["transplant"] < p_transplant) & (response != NO_CR)
     delay = np.maximum(duration(params, "transplant.delay_days", u["transplant_delay"]), params["response.assessment_day"])

@@ -1,14 +1,18 @@
-"""Late events after response as competing risks with constant hazards that change at transplant.
+"""Late events as competing risks with piecewise-constant hazards that change at transplant.
 
-Each patient carries, per cause, a unit-exponential target E (drawn once, from its own stream); the
-cause happens when its cumulative hazard reaches E.  With hazard h before a transplant at time s
-and g after it, the cumulative hazard is h*min(t, s) + g*max(t - s, 0), so the time is exact and a
-patient's luck is the same whatever the hazards or the transplant time.
+Time since infusion is cut into bands (edges in the params file); each cause has a rate per band
+before a transplant and another after it.  Each patient carries, per cause, a unit-exponential
+target E (drawn once, from its own stream); the cause happens when its cumulative hazard reaches
+E.  The cumulative hazard is piecewise linear between the knots (band edges and the transplant
+day), so the time is exact, and a patient's luck is the same whatever the hazards, the band
+shape or the transplant time (common random numbers).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+BIG = 1e12  # a knot standing for "never" (an infinite transplant day) that keeps the arithmetic finite
 
 
 def unit_exponential(u: np.ndarray) -> np.ndarray:
@@ -16,17 +20,66 @@ def unit_exponential(u: np.ndarray) -> np.ndarray:
     return -np.log1p(-np.asarray(u, dtype=float))
 
 
-def hitting_time(target, hazard_before, hazard_after, switch):
+def band_index(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The band each time falls in: 0 before ``edges[0]``, k on [edges[k-1], edges[k])."""
+    return np.searchsorted(np.asarray(edges, dtype=float), t, side="right")
+
+
+def knots(edges, switch) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted knots (0, the band edges at or after 0, the switch) along a new last axis, and the
+    per-knot flag 'on or after the switch'."""
+    switch = np.asarray(switch, dtype=float)
+    e = np.clip(np.asarray(edges, dtype=float), 0.0, None)
+    parts = np.broadcast_arrays(*([np.zeros_like(switch)] + [np.full_like(switch, x) for x in e]
+                                  + [np.minimum(switch, BIG)]))
+    k = np.sort(np.stack(parts, axis=-1), axis=-1)
+    return k, k >= switch[..., None]
+
+
+def segment_rates(rates_before, rates_after, edges, switch) -> tuple[np.ndarray, np.ndarray]:
+    """Knots and the rate on each segment from one knot to the next (the last runs to infinity).
+
+    ``rates_before`` and ``rates_after`` have the bands on their last axis; ``switch`` is the
+    transplant day on the same clock (inf: none).
+    """
+    k, after = knots(edges, switch)
+    band = band_index(k, edges)
+    before = np.take_along_axis(np.broadcast_to(rates_before, k.shape[:-1] + np.shape(rates_before)[-1:]), band, -1)
+    post = np.take_along_axis(np.broadcast_to(rates_after, k.shape[:-1] + np.shape(rates_after)[-1:]), band, -1)
+    return k, np.where(after, post, before)
+
+
+def cumulative_at_knots(k: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """The cumulative hazard at each knot."""
+    steps = rates[..., :-1] * np.diff(k, axis=-1)
+    return np.concatenate([np.zeros(k.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
+
+
+def cumulative_hazard(t, rates_before, rates_after, edges, switch) -> np.ndarray:
+    """The cumulative hazard at time ``t`` (elementwise over patients)."""
+    t = np.asarray(t, dtype=float)
+    k, rates = segment_rates(rates_before, rates_after, edges, switch)
+    cum = cumulative_at_knots(k, rates)
+    j = np.maximum(np.sum(k <= t[..., None], axis=-1) - 1, 0)[..., None]
+    start = np.take_along_axis(k, j, -1)[..., 0]
+    return np.take_along_axis(cum, j, -1)[..., 0] + np.take_along_axis(rates, j, -1)[..., 0] * (t - start)
+
+
+def hitting_time(target, rates_before, rates_after, edges, switch) -> np.ndarray:
     """Time at which the cumulative hazard reaches ``target`` (inf if never); elementwise."""
-    target, h, g, s = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (target, hazard_before, hazard_after, switch)))
+    target = np.asarray(target, dtype=float)
+    k, rates = segment_rates(rates_before, rates_after, edges, np.broadcast_to(switch, target.shape))
+    cum = cumulative_at_knots(k, rates)
+    j = (np.sum(cum <= target[..., None], axis=-1) - 1)[..., None]
+    rate = np.take_along_axis(rates, j, -1)[..., 0]
+    start, done = np.take_along_axis(k, j, -1)[..., 0], np.take_along_axis(cum, j, -1)[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        before = np.where(h > 0, target / h, np.inf)
-        after = np.where(g > 0, s + (target - h * np.where(np.isinf(s), 0.0, s)) / g, np.inf)
-    return np.where(before <= s, before, after)
+        time = np.where(rate > 0, start + (target - done) / rate, np.inf)
+    return np.where(time >= BIG, np.inf, time)
 
 
-def first_event(targets, hazards_before, hazards_after, switch) -> tuple[np.ndarray, np.ndarray]:
+def first_event(targets, rates_before, rates_after, edges, switch) -> tuple[np.ndarray, np.ndarray]:
     """The first of competing causes (axis 0 of the first three arguments): (time, cause index)."""
-    times = hitting_time(targets, hazards_before, hazards_after, switch)
+    times = hitting_time(targets, rates_before, rates_after, edges, np.broadcast_to(switch, np.shape(targets)))
     cause = np.argmin(times, axis=0)
     return np.take_along_axis(times, cause[None, ...], axis=0)[0], cause

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.late_hazards import first_event
+from sim.model import late_bands
+from sim.model.late_bands import LATE_CAUSES
+from sim.model.late_hazards import hitting_time
 from sim.inputs.params import Params
-from sim.model.draws import FAILED, LATE_CAUSES, MRD_POS, NO_CR, PRODUCT, dose_level_names
+from sim.model.draws import FAILED, MRD_POS, NO_CR, PRODUCT, dose_level_names
 from sim.inputs.schema import RESPONSE_CATEGORIES
 
 ICU_MIN_GRADE = 3  # ASTCT grade 3: vasopressor or high-flow oxygen, managed in intensive care
@@ -33,17 +35,18 @@ def plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _late_plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    ratio = np.where(d["response"] == MRD_POS, params["late.relapse_hazard_ratio_mrd_pos"], 1.0)
-    before = np.stack(np.broadcast_arrays(params["late.relapse_hazard"] * ratio, params["late.infection_death_hazard"],
-                                          params["late.tma_death_hazard"]))
-    after = np.stack(np.broadcast_arrays(params["late.relapse_hazard_after_transplant"] * ratio,
-                                         params["late.infection_death_hazard_after_transplant"],
-                                         params["late.tma_death_hazard_after_transplant"]))
+    """Each cause's rates per band before and after transplant, on the clock of the late course
+    (days from the response assessment), and each cause's time without a transplant."""
+    factors = late_bands.patient_factors(params, d["response"] == MRD_POS, d["cytopenia_g34"], d["early_infection"])
+    before, after = late_bands.rates(params, factors, False), late_bands.rates(params, factors, True)
+    edges = late_bands.band_starts(params) - params["response.assessment_day"]
     targets = np.stack([d[f"target_{cause}"] for cause in LATE_CAUSES])
-    untreated, cause = first_event(targets, before, after, np.inf)
+    times = hitting_time(targets, before, after, edges, np.inf)
+    responded = d["response"] != NO_CR
+    untreated = np.where(responded, times.min(axis=0), np.inf)
     planned = np.where(d["transplant_intended"], d["transplant_delay_days"] - params["response.assessment_day"], np.inf)
-    return {"hazards_before": before, "hazards_after": after, "late_targets": targets,
-            "event_without_transplant": untreated, "cause_without_transplant": cause,
+    return {"hazards_before": before, "hazards_after": after, "late_targets": targets, "late_edges": edges,
+            "times_without_transplant": times, "event_without_transplant": untreated,
             "transplant_planned": np.where(planned < untreated, planned, np.inf)}
 
 
@@ -51,7 +54,8 @@ def trial_rows(d: dict[str, np.ndarray], p: dict[str, np.ndarray]):
     """Yield (draws, plan) of each trial of a batch whose arrays hold a row per trial."""
     for r in range(d["arrival"].shape[0]):
         yield ({key: value[r] for key, value in d.items()},
-               {key: value[:, r] if value.ndim == 3 else value[r] for key, value in p.items()})
+               {key: value if key == "late_edges" else value[:, r] if value.ndim >= 3 else value[r]
+                for key, value in p.items()})
 
 
 def stack_rows(outcomes: list[tuple]) -> tuple:
@@ -129,34 +133,39 @@ def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> di
 
 
 def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.ndarray]:
+    """Relapse (the first event of a responder, if it is relapse), then death: the first of the
+    causes other than relapse, which go on after a relapse and act without remission too, and of
+    death from the disease once it is back (or never gone)."""
     r = response_time(params, t_infusion)
     transplant = np.where(np.isfinite(transplant), transplant, NAN)
-    time, cause = _late_event(p, transplant - r)
+    times = _cause_times(p, transplant - r)
     responded = ~np.isnan(r) & (d["response"] != NO_CR)
-    event = responded & np.isfinite(time)
-    relapse = np.where(event & (cause == 0), r + time, NAN)
-    failure = np.where(~np.isnan(r) & (d["response"] == NO_CR), r, relapse)  # disease back or never gone
+    assessed = ~np.isnan(r)
+    relapse = np.where(responded & (times[0] < times[1:].min(axis=0)), r + times[0], NAN)
+    failure = np.where(assessed & (d["response"] == NO_CR), r, relapse)  # disease back or never gone
     hazard = params["late.disease_death_hazard"]
     disease_death = failure + d["target_disease_death"] / hazard if hazard > 0 else np.full(np.shape(r), NAN)
-    late_death = np.where(event & (cause > 0), r + time, NAN)
+    other = 1 + np.argmin(times[1:], axis=0)
+    other_death = np.where(assessed, r + np.take_along_axis(times, other[None], 0)[0], NAN)
+    other_death = np.where(np.isfinite(other_death), other_death, NAN)
+    by_other = ~np.isnan(other_death) & ~(disease_death <= other_death)
     causes = np.array(LATE_CAUSES, dtype=object)
     return {"t_response": r, "response": np.where(np.isnan(r), "", np.array(RESPONSE_CATEGORIES, dtype=object)[d["response"]]),
             "t_transplant": transplant, "transplant_wait": transplant - (r + p["transplant_planned"]),
             "t_relapse": relapse,
-            "t_death": np.where(np.isnan(late_death), disease_death, late_death),
-            "death_cause": np.where(~np.isnan(late_death), causes[cause],
-                                    np.where(np.isnan(disease_death), "", "disease"))}
+            "t_death": np.where(by_other, other_death, disease_death),
+            "death_cause": np.where(by_other, causes[other], np.where(np.isnan(disease_death), "", "disease"))}
 
 
-def _late_event(p: dict[str, np.ndarray], switch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First late event from response with a transplant at ``switch`` (NaN: none); the plan already
-    holds it without transplant, so only the transplanted are computed again."""
-    time, cause = p["event_without_transplant"].copy(), p["cause_without_transplant"].copy()
+def _cause_times(p: dict[str, np.ndarray], switch: np.ndarray) -> np.ndarray:
+    """Each cause's time from response with a transplant at ``switch`` (NaN: none); the plan already
+    holds them without transplant, so only the transplanted are computed again."""
+    times = p["times_without_transplant"].copy()
     moved = ~np.isnan(switch)
     if moved.any():
-        time[moved], cause[moved] = first_event(p["late_targets"][:, moved], p["hazards_before"][:, moved],
-                                                p["hazards_after"][:, moved], switch[moved])
-    return time, cause
+        times[:, moved] = hitting_time(p["late_targets"][:, moved], p["hazards_before"][:, moved],
+                                       p["hazards_after"][:, moved], p["late_edges"], switch[moved])
+    return times
 
 
 def icu_uses(d, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

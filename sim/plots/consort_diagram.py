@@ -16,7 +16,8 @@ from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
 
 NAME = "flow"
 STATE_LABELS = {"in_remission": "in remission", "relapsed": "relapsed", "no_remission": "no remission",
-                "died_infection": "died of infection", "died_tma": "died of TMA"}
+                "died_infection": "died of infection", "died_tma": "died of TMA",
+                "died_transplant": "died of transplant"}
 BOX_COLOUR, SIDE_COLOUR = "#eaf2fb", "#f4f4f4"
 
 

@@ -18,7 +18,7 @@ Columns = Mapping[str, np.ndarray]
 CENSORED = 0
 RELAPSE, NON_RELAPSE_DEATH = 1, 2
 TRANSPLANT, EVENT_BEFORE_TRANSPLANT = 1, 2
-NON_RELAPSE_DEATH_CAUSES = ("infection", "tma")
+NON_RELAPSE_DEATH_CAUSES = ("infection", "tma", "transplant")
 
 
 def infused(t: Columns) -> np.ndarray:

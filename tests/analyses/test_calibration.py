@@ -27,10 +27,13 @@ from sim.inputs.params_text import inline_entry, replace_entry
 from sim.inputs.paper import Figure
 
 Z_SE = 4.0  # engine agreement: 4 binomial standard errors (false alarm about 1 in 16,000 per check)
-Z_FAMILY = stats.norm.ppf(1 - 0.05 / (2 * 6))  # 2.64: six hazards, family-wise 95%
+Z_FAMILY = stats.norm.ppf(1 - 0.05 / (2 * 7))  # 2.69: seven levels, family-wise 95%
 KNOWN = {"late.relapse_hazard": 0.0015, "late.infection_death_hazard": 0.0020, "late.tma_death_hazard": 0.0008,
-         "late.relapse_hazard_after_transplant": 0.0006, "late.infection_death_hazard_after_transplant": 0.0009,
-         "late.tma_death_hazard_after_transplant": 0.0004}
+         "late.relapse_hazard_after_transplant": 0.0006, "late.infection_death_hazard_after_transplant": 0.0015,
+         "late.tma_death_hazard_after_transplant": 0.0010, "late.transplant_death_hazard_after_transplant": 0.0010}
+# a proper but vague prior after transplant (mean 1 per day): recovery is the likelihood's
+VAGUE = {f"late.{name}_prior_{kind}_after_transplant": 1.0
+         for name in ("relapse", "infection_death", "tma_death", "transplant_death") for kind in ("events", "days")}
 
 
 def cartsim(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -43,7 +46,8 @@ def with_figures(params: sim.Params, figures: dict[str, Figure]) -> sim.Params:
 
 
 def hazards(params: sim.Params) -> tuple[dict, dict]:
-    return tuple({c: params[C.HAZARDS[regime][c]] for c in C.CAUSE_STATES} for regime in (False, True))
+    return tuple({c: params[C.hazard_path(c, regime)] for c in C.CAUSE_STATES if C.applies(c, regime)}
+                 for regime in (False, True))
 
 
 # -- the likelihood's model agrees with the engine ----------------------------------------------
@@ -54,16 +58,19 @@ def known_cd5(cd5):
 
 
 def test_late_outcome_chances_match_the_engine(known_cd5):
-    """The exact chances over the simulated windows against the engine's frequencies on the same
-    virtual patients (same seed): only the late events' chance differs."""
+    """The exact chances over the simulated windows (piecewise hazards with the params' band shapes)
+    against the engine's frequencies on the same virtual patients (same seed): only the late
+    events' chance differs."""
     patients = sim.run_trials(known_cd5, trials=400, seed=5).patients
-    model = C.LateModel(C.LateWindows.simulate(known_cd5, 400, 5).at_cutoff(300), 2.0)
+    model = C.LateModel(C.LateWindows.simulate(known_cd5, 400, 5).at_cutoff(300), known_cd5)
     state = late_state(patients.columns)
     transplanted = ~np.isnan(patients["t_transplant"])
     for group in (True, False):
         members = (state != "") & (transplanted == group)
-        every = C.LateGroup(group, 1.0, {s: 0.0 for s in ("in_remission", *C.CAUSE_STATES.values())}, {})
+        states = [s for c, s in C.CAUSE_STATES.items() if C.applies(c, group)]
+        every = C.LateGroup(group, 1.0, {s: 0.0 for s in ("in_remission", *states)}, {})
         for name, chance in model.conditional(every, *hazards(known_cd5)).items():
+            chance = float(chance)
             n = int(members.sum())
             observed = np.mean(state[members] == name)
             assert abs(observed - chance) < Z_SE * np.sqrt(chance * (1 - chance) / n), (group, name, observed, chance)
@@ -91,7 +98,7 @@ def late_figures(params: sim.Params, patients) -> dict[str, Figure]:
     figures = {}
     for group in (True, False):
         members = (state != "") & (transplanted == group)
-        for name in ("in_remission", *C.CAUSE_STATES.values()):
+        for name in ("in_remission", *(s for c, s in C.CAUSE_STATES.items() if C.applies(c, group))):
             figures[f"{group}_{name}"] = Figure(f"{group}_{name}", "late_outcome", float(np.sum(state[members] == name)),
                                                 "simulated", of=int(members.sum()),
                                                 qualifiers={"state": name, "transplanted": group})
@@ -99,7 +106,8 @@ def late_figures(params: sim.Params, patients) -> dict[str, Figure]:
 
 
 def test_calibration_recovers_known_late_hazards(known_cd5):
-    truth = big(known_cd5, 1500)
+    """Levels of piecewise hazards (the params' band shapes) recovered from simulated counts."""
+    truth = big(known_cd5.with_values(VAGUE), 1500)
     figures = late_figures(truth, sim.run_trials(truth, trials=1, seed=101).patients)
     target = with_figures(truth, figures)
     windows = C.LateWindows.simulate(truth, 2, 202).at_cutoff(300)
@@ -181,6 +189,7 @@ def test_calibrate_rewrites_only_the_fitted_lines_and_is_idempotent(cd5_copy, tm
     assert len(before.splitlines()) == len(after.splitlines())
     assert sorted(changed) == sorted(["cutoff_after_last_enrolment_days", "progression_hazard", *(
         p.split(".")[-1] for p in KNOWN)])
+    assert all(params_value > 0 for params_value in (sim.load_params(cd5_copy.path)[p] for p in KNOWN))
     params = sim.load_params(cd5_copy.path)
     for path in [C.PROGRESSION, C.CUTOFF, *KNOWN]:
         entry = params.entries[path]
@@ -220,3 +229,21 @@ def test_calibrate_refuses_a_bad_params_file_naming_file_and_key(cll1_copy, tmp_
     assert done.returncode == 2, done.stderr
     assert "cll1_aml.toml" in done.stderr and "withdrawal.progression_hazard.value" in done.stderr
     assert cll1_copy.text == before
+
+
+def test_calibrate_leaves_out_excluded_figures(cd5):
+    """``exclude`` drops a figure from the fit: without the median follow-up the cut-off is not
+    fitted, and an unknown key is refused."""
+    result = C.calibrate(cd5, trials=20, seed=0, draws=20, exclude=["median_followup", "not_infused", "infused"])
+    assert C.CUTOFF in result.skipped and C.PROGRESSION in result.skipped
+    assert all(f.path.startswith("late.") for f in result.fits)
+    with pytest.raises(ValueError, match="no_such_figure"):
+        C.calibrate(cd5, trials=20, seed=0, draws=20, exclude=["no_such_figure"])
+
+
+def test_no_level_is_zero_when_no_event_was_seen(cd5):
+    """The transplanted group reports no relapse, TMA or transplant death: their levels come from
+    the prior times the likelihood, and stay positive."""
+    result = C.calibrate(cd5, trials=50, seed=0, draws=50)
+    after = {f.path: f for f in result.fits if f.path.endswith("_after_transplant")}
+    assert len(after) == 4 and all(f.value > 0 and np.all(f.draws > 0) for f in after.values())

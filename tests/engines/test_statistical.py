@@ -83,9 +83,12 @@ def test_cd5_low_dose_share_and_early_infection(cd5_runs):
 
 def test_late_events_are_competing_exponentials(cd5):
     """Without transplant and censoring, time from response to the first late event is
-    Exp(sum of hazards) for MRD-negative patients, and each cause takes its share of the hazard."""
-    params = cd5.with_values({"transplant.p_if_cr_same_donor": 0, "transplant.p_if_cr_new_donor": 0,
-                              "accrual.cutoff_after_last_enrolment_days": 1e6})
+    Exp(sum of hazards) for MRD-negative patients when every band has the same level, and each cause
+    takes its share of the hazard."""
+    flat = {f"late.{name}_shape_{k}": 1.0 for name in ("relapse", "infection_death", "tma_death") for k in range(2, 6)}
+    params = cd5.with_values(flat | {"transplant.p_if_cr_same_donor": 0, "transplant.p_if_cr_new_donor": 0,
+                                     "accrual.cutoff_after_last_enrolment_days": 1e6,
+                                     "late.infection_hr_early_infection": 1.0, "late.infection_hr_cytopenia_g34": 1.0})
     t = sim.run_trials(params, trials=300, seed=13).patients
     mrd_neg = t["response"] == "mrd_neg_cr"
     relapse, death = t["t_relapse"][mrd_neg], t["t_death"][mrd_neg]
@@ -97,3 +100,28 @@ def test_late_events_are_competing_exponentials(cd5):
     causes = np.where(~np.isnan(relapse), "relapse", t["death_cause"][mrd_neg])
     for cause, hazard in hazards.items():
         assert_proportion(int(np.sum(causes == cause)), len(causes), hazard / total)
+
+
+def test_late_events_follow_the_banded_cumulative_hazard(cd5):
+    """With the params' band shapes, no transplant and no cut-off, the time from response to the
+    first late event of MRD-negative patients without early infection has CDF 1 - exp(-H(t)), H the
+    sum of the causes' piecewise-linear cumulative hazards (Kolmogorov-Smirnov, p > 0.001)."""
+    from sim.model import late_bands
+    from sim.model.late_hazards import cumulative_hazard
+    params = cd5.with_values({"transplant.p_if_cr_same_donor": 0, "transplant.p_if_cr_new_donor": 0,
+                              "accrual.cutoff_after_last_enrolment_days": 1e6})
+    t = sim.run_trials(params, trials=300, seed=14).patients
+    keep = (t["response"] == "mrd_neg_cr") & ~t["early_infection"].astype(bool)
+    relapse, death = t["t_relapse"][keep], t["t_death"][keep]
+    first = np.where(np.isnan(relapse), death, relapse) - t["t_response"][keep]
+    assert np.all(t["cytopenia_g34"][keep])  # every patient has the same infection hazard ratio
+    factors = late_bands.patient_factors(params, np.zeros(1, bool), np.ones(1, bool), np.zeros(1, bool))
+    total = late_bands.rates(params, factors, False).sum(axis=0)[0]
+    edges = late_bands.band_starts(params) - params["response.assessment_day"]
+
+    def cdf(x):
+        x = np.asarray(x, dtype=float)
+        rates = np.broadcast_to(total, x.shape + total.shape)
+        return -np.expm1(-cumulative_hazard(x, rates, rates, edges, np.full(x.shape, np.inf)))
+
+    assert stats.kstest(first, cdf).pvalue > 0.001

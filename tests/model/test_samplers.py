@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.model.late_hazards import first_event, hitting_time, unit_exponential
+from sim.model.late_hazards import cumulative_hazard, first_event, hitting_time, unit_exponential
 from sim.model.draws import arrival_times, categorical, grades, latent_time
 from sim.inputs.durations import argument_problem, ppf
 from sim.inputs.uncertainty import parse_dirichlet, parse_scalar
@@ -73,25 +73,50 @@ def test_latent_time_is_infinite_without_hazard():
     np.testing.assert_allclose(latent_time(0.01, np.array([1 - np.exp(-1)])), [100.0])
 
 
+NO_BANDS = np.array([])
+
+
 def test_hitting_time_without_and_with_a_switch():
-    # cumulative hazard 0.01 t until day 50, then 0.001 t: a target of 0.4 is reached at 50 + 0.1/0.001
-    assert hitting_time(0.4, 0.01, 0.001, np.inf) == pytest.approx(40.0)
-    assert hitting_time(0.4, 0.01, 0.001, 30.0) == pytest.approx(30 + 0.1 / 0.001)
-    assert hitting_time(0.6, 0.01, 0.001, 50.0) == pytest.approx(50 + 0.1 / 0.001)
-    assert hitting_time(0.4, 0.01, 0.0, 30.0) == np.inf
-    assert hitting_time(0.4, 0.0, 0.0, np.inf) == np.inf
+    # one band: cumulative hazard 0.01 t until the switch, then 0.001 per day
+    assert hitting_time(0.4, [0.01], [0.001], NO_BANDS, np.inf) == pytest.approx(40.0)
+    assert hitting_time(0.4, [0.01], [0.001], NO_BANDS, 30.0) == pytest.approx(30 + 0.1 / 0.001)
+    assert hitting_time(0.6, [0.01], [0.001], NO_BANDS, 50.0) == pytest.approx(50 + 0.1 / 0.001)
+    assert hitting_time(0.4, [0.01], [0.0], NO_BANDS, 30.0) == np.inf
+    assert hitting_time(0.4, [0.0], [0.0], NO_BANDS, np.inf) == np.inf
+
+
+def test_hitting_time_through_bands_and_a_switch():
+    edges, before, after = np.array([60.0, 150.0]), np.array([0.01, 0.005, 0.001]), np.array([0.002, 0.001, 0.0005])
+    # 0.6 by day 60, then 0.005 per day: 0.8 at day 100
+    assert hitting_time(0.8, before, after, edges, np.inf) == pytest.approx(100.0)
+    # 0.6 + 0.45 by day 150, then 0.001 per day for ever
+    assert hitting_time(1.2, before, after, edges, np.inf) == pytest.approx(150 + 0.15 / 0.001)
+    # transplant at day 20: 0.2, then 0.002 to day 60 (0.28), 0.001 to 150 (0.37), then 0.0005
+    assert hitting_time(0.5, before, after, edges, 20.0) == pytest.approx(150 + 0.13 / 0.0005)
+    assert hitting_time(0.5, before, np.zeros(3), edges, 20.0) == np.inf
+
+
+def test_cumulative_hazard_inverts_the_hitting_time():
+    rng = np.random.default_rng(7)
+    edges = np.array([30.0, 90.0, 400.0])
+    before, after = rng.random((50, 4)) * 0.01, rng.random((50, 4)) * 0.01
+    switch = np.where(rng.random(50) < 0.5, rng.random(50) * 200, np.inf)
+    target = rng.exponential(size=50)
+    t = hitting_time(target, before, after, edges, switch)
+    np.testing.assert_allclose(cumulative_hazard(t, before, after, edges, switch), target, rtol=1e-9)
 
 
 def test_first_event_is_the_earliest_cause():
-    time, cause = first_event(np.array([1.0, 0.1, 1.0]), np.array([0.001, 0.001, 0.1]), np.zeros(3), np.inf)
+    time, cause = first_event(np.array([1.0, 0.1, 1.0]), np.array([[0.001], [0.001], [0.1]]), np.zeros((3, 1)),
+                              NO_BANDS, np.inf)
     assert cause == 2 and time == pytest.approx(10.0)
 
 
 def test_first_event_over_patients_with_a_transplant_switch():
     targets = np.array([[0.6, 0.1], [5.0, 5.0], [5.0, 5.0]])  # causes x patients
-    before = np.array([[0.01, 0.01], [0.0, 0.0], [0.0, 0.0]])
-    after = np.array([[0.001, 0.001], [0.0, 0.0], [0.0, 0.0]])
-    time, cause = first_event(targets, before, after, np.array([50.0, 50.0]))
+    before = np.array([[0.01, 0.01], [0.0, 0.0], [0.0, 0.0]])[..., None]
+    after = np.array([[0.001, 0.001], [0.0, 0.0], [0.0, 0.0]])[..., None]
+    time, cause = first_event(targets, before, after, NO_BANDS, np.array([50.0, 50.0]))
     np.testing.assert_allclose(time, [150.0, 10.0])
     assert list(cause) == [0, 0]
 

@@ -29,7 +29,8 @@ def test_only_the_chosen_inputs_vary(cd5):
     psa = run_psa(cd5, draws=6, inner=2, seed=1, outcomes=["cr_rate"], inputs=["response"])
     table = psa.draws_table()
     inputs = [n for n in table.names if n.startswith("response.")]
-    assert inputs == ["response.categories.mrd_neg_cr", "response.categories.mrd_pos_cr", "response.categories.no_cr"]
+    assert inputs == ["response.categories.mrd_neg_cr", "response.categories.mrd_pos_cr", "response.categories.no_cr",
+                      "response.dose_log_odds"]
     assert not any(n.startswith("crs.") for n in table.names)
     assert len(set(table["response.categories.no_cr"])) == 6  # each draw its own
 

@@ -132,5 +132,6 @@ def test_the_simulation_runs_through_the_same_path(cd5, tmp_path):
                                                     for x in ("png", "svg")}
     rows = result.summary_table().rows()
     assert {r["input"] for r in rows} == {"late.relapse_hazard", "response.categories.mrd_neg_cr",
-                                          "response.categories.mrd_pos_cr", "response.categories.no_cr", DUMMY}
-    assert result.info.config["points"] == 8 * (5 + 2)
+                                          "response.categories.mrd_pos_cr", "response.categories.no_cr",
+                                          "response.dose_log_odds", DUMMY}
+    assert result.info.config["points"] == 8 * (6 + 2)
