@@ -90,7 +90,7 @@ def shown_outcomes(table: Table) -> list[str]:
 
 def identical_outcomes(table: Table) -> list[str]:
     """The headline outcomes equal in every trial of every arm (no panel: one line says so)."""
-    present = {row["outcome"] for row in table.rows()}
+    present = {row["outcome"] for row in table.rows() if row["trials_paired"] > 0}
     moving = {row["outcome"] for row in table.rows() if _moves(row)}
     return [name for name in HEADLINE if name in present and name not in moving]
 

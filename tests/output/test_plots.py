@@ -16,7 +16,7 @@ from sim.plots.draw import draw_comparison, is_comparison
 from sim.plots.consort_diagram import boxes, count_text
 from sim.plots.overlay import crude_survival, reported_count
 from sim.output.run_folder import COMPARISON_TEXT, read_run, read_table
-from sim.plots.differences import comparison_figure, short_titles
+from sim.plots.differences import HEADLINE, comparison_figure, short_titles
 from sim.plots.draw import comparison_meta
 from sim.plots.forest import is_exact, validation_figure
 from sim.plots.style import house_style
@@ -189,8 +189,16 @@ def test_the_comparison_chart_names_arms_by_title_and_gives_no_panel_to_identica
     with house_style():
         figure = comparison_figure(table, meta)
     titles = [ax.get_title().replace("\n", " ") for ax in figure.axes]
-    cr = KEY_OUTCOMES["cr_rate"].label
-    assert cr not in titles and cr in figure.get_supxlabel().replace("\n", " ")  # CR does not depend on dose here
+    note = figure.get_supxlabel().replace("\n", " ")
+    differences = ("diff_mean", "diff_low95", "diff_high95", "spread_low95", "spread_high95", "effect_low95",
+                   "effect_high95")
+    same = {name for name in HEADLINE  # no difference anywhere (NaN: an interval one paired trial cannot give)
+            if all(r["trials_paired"] > 0 and (r[c] == 0 or np.isnan(r[c])) for r in table.rows() if r["outcome"] == name
+                   for c in differences)}
+    assert same, "the dose arms share some headline outcome exactly (withdrawal happens before any dose)"
+    for name in HEADLINE:
+        label = KEY_OUTCOMES[name].label
+        assert (label in titles) == (name not in same) and (label in note) == (name in same), name
     assert KEY_OUTCOMES["crs_g3_rate"].label in titles
     ticks = [t.get_text().replace("\n", " ") for ax in figure.axes for t in ax.get_yticklabels() if t.get_text()]
     assert ticks and not any("cll1_dose" in t or "CLL-1:" in t for t in ticks)
