@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ncartsim: interrupted; nothing was written", file=sys.stderr)
         return INTERRUPTED
     finally:
+        verbosity.set_level(False, 0)  # the level belongs to this call only (main may run again in one process)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

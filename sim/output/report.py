@@ -41,7 +41,7 @@ FIGURE_CAPTIONS = {
     "cumulative_incidence": "Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen).",
     "swimmer": "Swimmer plot of one virtual trial: each patient's course and events.",
     "resources": "Manufacturing slots and ICU beds in use over time, and queue waits.",
-    "comparison": "Paired differences of each scenario from the base, with 95% intervals.",
+    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and what one trial could show.",
 }
 
 
