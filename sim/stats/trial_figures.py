@@ -21,7 +21,8 @@ from sim.stats.kaplan_meier import DAYS_PER_MONTH, reverse_median_followup, surv
 
 NOT_MODELLED = "not_modelled"
 FILTERS = ("first_infused", "transplanted")
-LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma", "died_transplant")
+LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma", "died_transplant",
+               "died_toxicity")
 Columns = Mapping[str, np.ndarray]
 
 
@@ -54,6 +55,7 @@ def late_state(t: Columns) -> np.ndarray:
     state[given & (t["death_cause"] == "infection")] = "died_infection"
     state[given & (t["death_cause"] == "tma")] = "died_tma"
     state[given & (t["death_cause"] == "transplant")] = "died_transplant"
+    state[given & (t["death_cause"] == "toxicity")] = "died_toxicity"
     state[given & t["relapsed"]] = "relapsed"
     state[given & no_remission(t)] = "no_remission"
     return state
