@@ -73,11 +73,11 @@ def _all_boxes(run: RunData) -> list[Box]:
             (Line("CR, MRD-negative", "mrd_neg_cr", r("response", category="mrd_neg_cr")),
              Line("CR, MRD-positive", "mrd_pos_cr", r("response", category="mrd_pos_cr")),
              Line("no CR", "no_cr", r("response", category="no_cr")),
-             Line("reported: CR, MRD-negative or positive", "", r("complete_remission"))), 0.30, 0.40, 0.50),
+             Line("reported: CR, MRD-negative or positive", "", r("complete_remission"))), 0.30, 0.43, 0.50),
         Box("Consolidative transplant",
-            (Line("patients", "transplanted", r("transplanted")),) + outcome("transplanted", True), 0.22, 0.13, 0.40),
+            (Line("patients", "transplanted", r("transplanted")),) + outcome("transplanted", True), 0.22, 0.168, 0.40),
         Box("No transplant", (Line("patients", "not_transplanted"),) + outcome("not_transplanted", False),
-            0.70, 0.13, 0.40),
+            0.70, 0.168, 0.40),
     ]
 
 
