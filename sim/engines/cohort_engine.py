@@ -10,11 +10,11 @@ event, as in the SimPy engine.
 from __future__ import annotations
 
 import heapq
-import math
 
 import numpy as np
 
 from sim.model import timeline as T
+from sim.inputs.param_batch import trial_params
 from sim.inputs.params import Params
 from sim.model.records import FACILITIES
 
@@ -45,9 +45,10 @@ def cohort_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndar
     """The queues' outcomes over arrays: (mfg_start, icu_start, transplant), a row per trial if the
     arrays hold several trials.  ``icu_start`` or ``transplant`` is None where that facility is
     unlimited (no queue)."""
-    limited = [not math.isinf(params[f"resources.{name}"]) for name in FACILITIES]
+    limited = [not np.all(np.isinf(params[f"resources.{name}"])) for name in FACILITIES]
     if d["arrival"].ndim == 2 and any(limited):
-        return T.stack_rows([cohort_queues(params, d_row, p_row) for d_row, p_row in T.trial_rows(d, p)])
+        return T.stack_rows([cohort_queues(trial_params(params, r), d_row, p_row)
+                             for r, (d_row, p_row) in enumerate(T.trial_rows(d, p))])
     mfg_start = _manufacturing(params, d, p) if limited[0] else T.unlimited_mfg_start(p)
     if not (limited[1] or limited[2]):
         return mfg_start, None, None

@@ -16,13 +16,14 @@ import numpy as np
 
 from sim.engines.cohort_engine import cohort_queues
 from sim.engines.simpy_engine import des_queues
+from sim.inputs.param_batch import ParamBatch, TrialParams, trial_params
 from sim.inputs.params import Params
 from sim.model.draws import draw_patients, draw_uniforms
 from sim.model.records import COLUMNS, FACILITIES, TrialRecord, build_records
-from sim.model.timeline import plan
+from sim.model.timeline import plan, stack_rows, trial_rows
 from sim.output.results import Results
 from sim.output.table import Table
-from sim.rng.parameter_draws import draw_batch_parameters
+from sim.rng.parameter_draws import draw_batch_parameters, draw_parameter_batch
 from sim.rng.streams import check_seed
 from sim.stats.batch import Batch
 from sim.stats.facilities import facility_metrics_rows
@@ -48,11 +49,22 @@ def simulate_trial(params: Params, seed: int, trial: int, engine: str = "des") -
     return simulate(params, draw_uniforms(check_seed(seed), trial, n), trial, choose_engine(params, engine))[0]
 
 
-def simulate(params: Params, u: dict[str, np.ndarray], trials, engine: str) -> list[TrialRecord]:
-    """Trials from their streams' uniforms (a row per trial if ``trials`` is a sequence)."""
+def simulate(params: Params | ParamBatch, u: dict[str, np.ndarray], trials, engine: str | Sequence[str]) -> list[TrialRecord]:
+    """Trials from their streams' uniforms (a row per trial if ``trials`` is a sequence), with one
+    parameter set or a :class:`~sim.inputs.param_batch.ParamBatch` of one per row; ``engine`` may
+    name one per row."""
     d = draw_patients(params, u)
     p = plan(params, d)
-    return build_records(params, trials, d, p, *ENGINES[engine](params, d, p))
+    queues = ENGINES[engine] if isinstance(engine, str) else _engine_per_row(engine)
+    return build_records(params, trials, d, p, *queues(params, d, p))
+
+
+def _engine_per_row(engines: Sequence[str]):
+    """Queues of a batch whose rows each name their engine."""
+    def queues(params, d, p):
+        return stack_rows([ENGINES[name](trial_params(params, r), d_row, p_row)
+                           for r, (name, (d_row, p_row)) in enumerate(zip(engines, trial_rows(d, p)))])
+    return queues
 
 
 def trial_parameters(params: Params, seed: int, trial: int) -> Params:
@@ -60,7 +72,7 @@ def trial_parameters(params: Params, seed: int, trial: int) -> Params:
     return draw_batch_parameters(params, seed, [trial])[0]
 
 
-def facility_capacities(params: Params | Sequence[Params]) -> dict[str, np.ndarray]:
+def facility_capacities(params: Params | Sequence[TrialParams]) -> dict[str, np.ndarray]:
     """Each facility's capacity: a float for one parameter set, an array for one per trial."""
     if isinstance(params, Params):
         return {name: params[f"resources.{name}"] for name in FACILITIES}
@@ -68,8 +80,12 @@ def facility_capacities(params: Params | Sequence[Params]) -> dict[str, np.ndarr
 
 
 def iterate_batches(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
-                    engine: str = "auto") -> Iterator[tuple[list[Params], list[TrialRecord]]]:
-    """Yield (each trial's parameters, records) a batch of trials at a time; trial k's luck depends only on (seed, k)."""
+                    engine: str = "auto") -> Iterator[tuple[list, list[TrialRecord]]]:
+    """Yield (each trial's parameters, records) a batch of trials at a time; trial k's luck depends only on (seed, k).
+
+    With ``parameter_uncertainty`` the batch's trials run together on a
+    :class:`~sim.inputs.param_batch.ParamBatch`, and each trial's parameters are a
+    :class:`~sim.inputs.param_batch.TrialParams` (its ``params()`` builds a checked Params)."""
     seed = check_seed(seed)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
@@ -80,14 +96,14 @@ def iterate_batches(params: Params, trials: int, seed: int, parameter_uncertaint
         if not parameter_uncertainty:
             yield [params] * len(batch), simulate(params, u, batch, choose_engine(params, engine))
             continue
-        drawn = draw_batch_parameters(params, seed, batch)
-        records = [simulate(p, {name: v[row] for name, v in u.items()}, int(k), choose_engine(p, engine))[0]
-                   for row, (k, p) in enumerate(zip(batch, drawn))]
-        yield drawn, records
+        drawn = draw_parameter_batch(params, seed, batch)
+        rows = drawn.rows()
+        engines = [choose_engine(row, engine) for row in rows]
+        yield rows, simulate(drawn, u, batch, engines[0] if len(set(engines)) == 1 else engines)
 
 
 def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
-                   engine: str = "auto") -> Iterator[tuple[Params, TrialRecord]]:
+                   engine: str = "auto") -> Iterator[tuple[Params | TrialParams, TrialRecord]]:
     """Yield (trial parameters, record) for trials 0..trials-1; trial k's luck depends only on (seed, k)."""
     for drawn, records in iterate_batches(params, trials, seed, parameter_uncertainty, engine):
         yield from zip(drawn, records)

@@ -14,6 +14,7 @@ import numpy as np
 import simpy
 
 from sim.model import timeline as T
+from sim.inputs.param_batch import trial_params
 from sim.inputs.params import Params
 from sim.model.records import trial_cutoff
 from sim.model.draws import FAILED
@@ -123,7 +124,8 @@ def des_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray
     if the arrays hold several trials.  ``icu_start`` or ``transplant`` is None where that facility
     is unlimited (no queue)."""
     if d["arrival"].ndim == 2:
-        return T.stack_rows([des_queues(params, d_row, p_row) for d_row, p_row in T.trial_rows(d, p)])
+        return T.stack_rows([des_queues(trial_params(params, r), d_row, p_row)
+                             for r, (d_row, p_row) in enumerate(T.trial_rows(d, p))])
     pathway = Pathway(params, d, p)
     pathway.run(until=np.nextafter(trial_cutoff(params, d["arrival"]), np.inf))
     return pathway.mfg_start, pathway.icu_start, pathway.transplant

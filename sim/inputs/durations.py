@@ -20,10 +20,11 @@ FAMILIES: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
 
 
 def ppf(family: str, args: dict[str, float], u: np.ndarray) -> np.ndarray:
-    """Inverse CDF of ``family`` with ``args`` at the uniforms ``u`` (days)."""
+    """Inverse CDF of ``family`` with ``args`` at the uniforms ``u`` (days); an argument may be an
+    array that broadcasts against ``u`` (a value per trial row)."""
     u = np.asarray(u, dtype=float)
     if family == "fixed":
-        return np.full(u.shape, args["days"])
+        return np.broadcast_to(np.asarray(args["days"], dtype=float), u.shape).copy()
     if family == "exponential":
         return -args["mean"] * np.log1p(-u)
     if family == "uniform":
@@ -43,3 +44,14 @@ def argument_problem(family: str, args: dict[str, float]) -> str | None:
     if family == "exponential" and args["mean"] <= 0:
         return "mean must be positive"
     return None
+
+
+def arguments_valid(family: str, args: dict) -> np.ndarray:
+    """Elementwise over argument arrays: True where :func:`argument_problem` finds no problem."""
+    if family == "uniform":
+        return np.asarray(args["low"] < args["high"])
+    if family == "lognormal":
+        return np.asarray((args["median"] > args.get("loc", 0.0)) & (args["sigma"] > 0))
+    if family == "exponential":
+        return np.asarray(args["mean"] > 0)
+    return np.asarray(True)

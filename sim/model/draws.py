@@ -42,11 +42,27 @@ def duration(params: Params, path: str, u: np.ndarray) -> np.ndarray:
     return ppf(family, args, u)
 
 
+def along_last(values) -> np.ndarray:
+    """Values (floats, or arrays of a value per trial row) stacked along a new last axis."""
+    return np.stack(np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in values]), axis=-1)
+
+
 def categorical(weights, u: np.ndarray) -> np.ndarray:
-    """Index into ``weights`` (in order) chosen by each uniform, through the cumulative weights."""
-    w = np.asarray(weights, dtype=float)
-    cumulative = np.cumsum(w) / w.sum()
-    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(w) - 1)
+    """Index into ``weights`` (in order) chosen by each uniform, through the cumulative weights;
+    a weight may be an array of one per trial row."""
+    w = along_last(weights)
+    cumulative = np.cumsum(w, axis=-1) / w.sum(axis=-1, keepdims=True)
+    if cumulative.ndim == 1:
+        return np.minimum(np.searchsorted(cumulative, u, side="right"), len(cumulative) - 1)
+    chosen = np.sum(cumulative <= np.asarray(u)[..., None], axis=-1)  # searchsorted, row by row
+    return np.minimum(chosen, cumulative.shape[-1] - 1)
+
+
+def pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]`` along the last axis of ``values``, which may hold a row per trial."""
+    if values.ndim == 1:
+        return values[index]
+    return np.take_along_axis(np.broadcast_to(values, index.shape + values.shape[-1:]), index[..., None], -1)[..., 0]
 
 
 def arrival_times(mean_period: float, u: np.ndarray) -> np.ndarray:
@@ -57,8 +73,9 @@ def arrival_times(mean_period: float, u: np.ndarray) -> np.ndarray:
 
 
 def latent_time(hazard: float, u: np.ndarray) -> np.ndarray:
-    """Exponential latent times with a constant hazard (inf when the hazard is zero)."""
-    return unit_exponential(u) / hazard if hazard > 0 else np.full(np.shape(u), np.inf)
+    """Exponential latent times with a constant hazard (inf when the hazard is zero); elementwise."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(hazard) > 0, unit_exponential(u) / hazard, np.inf)
 
 
 def grades(params: Params, section: str, u: np.ndarray, shift: np.ndarray | float = 0.0) -> np.ndarray:
@@ -67,7 +84,7 @@ def grades(params: Params, section: str, u: np.ndarray, shift: np.ndarray | floa
     The exceedances are made non-increasing by a running minimum; ``shift`` moves every threshold
     together (a proportional-odds effect, e.g. of dose), so a higher shift never lowers a grade.
     """
-    exceed = np.minimum.accumulate([params[f"{section}.p_grade_at_least_{g}"] for g in (2, 3, 4)])
+    exceed = np.minimum.accumulate(np.moveaxis(along_last([params[f"{section}.p_grade_at_least_{g}"] for g in (2, 3, 4)]), -1, 0))
     grade = np.ones(np.shape(u), dtype=int)
     with np.errstate(divide="ignore"):
         for p in exceed:
@@ -121,8 +138,8 @@ def _dose(params: Params, product: np.ndarray, u: np.ndarray) -> dict[str, np.nd
     low = params.text.get("dose.low_yield_level")
     if low is not None:
         level = np.where(product == INSUFFICIENT, names.index(low), level)
-    doses = np.array([params.dose_levels()[name] for name in names])
-    return {"dose_index": level, "dose": doses[level]}
+    doses = along_last([params.dose_levels()[name] for name in names])
+    return {"dose_index": level, "dose": pick(doses, level)}
 
 
 def _toxicity(params: Params, dose: np.ndarray, u: dict) -> dict[str, np.ndarray]:
@@ -148,13 +165,14 @@ def response_cumulative(params: Params, dose: np.ndarray) -> tuple[np.ndarray, n
     """Each patient's cumulative chances of (MRD-negative CR, any CR), the chance of CR shifted on
     the log-odds scale by ``response.dose_log_odds`` per log10 of dose over the reference dose; the
     MRD split of a CR stays as the params state it."""
-    weights = np.array([params["response.categories"].get(c, 0.0) for c in RESPONSE_CATEGORIES], dtype=float)
-    weights = weights / weights.sum()
-    p_cr = weights[0] + weights[1]
+    weights = along_last([params["response.categories"].get(c, 0.0) for c in RESPONSE_CATEGORIES])
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    p_cr = weights[..., 0] + weights[..., 1]
     shift = params["response.dose_log_odds"] * np.log10(dose / params["response.reference_dose"])
-    with np.errstate(divide="ignore"):
-        cr = expit(logit(p_cr) + shift) if 0 < p_cr < 1 else np.full(np.shape(dose), p_cr)
-    return (cr * (weights[0] / p_cr) if p_cr > 0 else np.zeros(np.shape(dose))), cr
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cr = np.where((0 < p_cr) & (p_cr < 1), expit(logit(p_cr) + shift), p_cr)
+        mrd_neg = np.where(p_cr > 0, cr * (weights[..., 0] / p_cr), 0.0)
+    return mrd_neg, cr
 
 
 def _response_and_transplant(params: Params, new_donor: np.ndarray, dose: np.ndarray, u: dict) -> dict[str, np.ndarray]:

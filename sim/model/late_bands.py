@@ -29,14 +29,14 @@ def level(params: Params, cause: str, transplanted: bool) -> float:
 
 
 def band_starts(params: Params) -> np.ndarray:
-    """Days since infusion at which bands 2..K start."""
-    return np.array([params[f"late.band_{k}_start_days"] for k in range(2, LATE_BANDS + 1)], dtype=float)
+    """Days since infusion at which bands 2..K start, along the last axis (after a trial axis for a batch)."""
+    return _along_last([params[f"late.band_{k}_start_days"] for k in range(2, LATE_BANDS + 1)])
 
 
 def shape(params: Params, cause: str) -> np.ndarray:
     """A cause's relative level in each band (1 in band 1)."""
     name = LATE_HAZARD_NAMES[cause]
-    return np.array([1.0] + [params[f"late.{name}_shape_{k}"] for k in range(2, LATE_BANDS + 1)])
+    return _along_last([1.0] + [params[f"late.{name}_shape_{k}"] for k in range(2, LATE_BANDS + 1)])
 
 
 def patient_factors(params: Params, response_mrd_pos, cytopenia, early_infection) -> dict[str, np.ndarray]:
@@ -56,5 +56,10 @@ def rates(params: Params, factors: dict[str, np.ndarray], transplanted: bool,
     out = []
     for cause in LATE_CAUSES:
         base = level(params, cause, transplanted) if levels is None or cause not in levels else levels[cause]
-        out.append(base * factors[cause][..., None] * shape(params, cause))
+        out.append(np.asarray(base)[..., None] * factors[cause][..., None] * shape(params, cause))
     return np.stack(out)
+
+
+def _along_last(values) -> np.ndarray:
+    """Floats, or arrays of one per trial row, stacked along a new last axis."""
+    return np.stack(np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in values]), axis=-1)

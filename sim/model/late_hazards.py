@@ -21,8 +21,18 @@ def unit_exponential(u: np.ndarray) -> np.ndarray:
 
 
 def band_index(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """The band each time falls in: 0 before ``edges[0]``, k on [edges[k-1], edges[k])."""
-    return np.searchsorted(np.asarray(edges, dtype=float), t, side="right")
+    """The band each time falls in: 0 before ``edges[0]``, k on [edges[k-1], edges[k]).
+
+    ``edges`` has the band starts on its last axis; before that, axes that broadcast against ``t``
+    less its last axis (a row of edges per trial)."""
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim == 1:
+        return np.searchsorted(edges, t, side="right")
+    t = np.asarray(t)
+    band = np.zeros(np.broadcast_shapes(t.shape, edges.shape[:-1] + (1,)), dtype=np.intp)
+    for j in range(edges.shape[-1]):  # how many edges are at or before t (searchsorted, row by row)
+        band += t >= edges[..., j:j + 1]
+    return band
 
 
 def knots(edges, switch) -> tuple[np.ndarray, np.ndarray]:
@@ -30,9 +40,10 @@ def knots(edges, switch) -> tuple[np.ndarray, np.ndarray]:
     per-knot flag 'on or after the switch'."""
     switch = np.asarray(switch, dtype=float)
     e = np.clip(np.asarray(edges, dtype=float), 0.0, None)
-    parts = np.broadcast_arrays(*([np.zeros_like(switch)] + [np.full_like(switch, x) for x in e]
-                                  + [np.minimum(switch, BIG)]))
-    k = np.sort(np.stack(parts, axis=-1), axis=-1)
+    shape = np.broadcast_shapes(switch.shape, e.shape[:-1])  # edges may hold a row per trial
+    switch = np.broadcast_to(switch, shape)
+    parts = [np.zeros(shape + (1,)), np.broadcast_to(e, shape + e.shape[-1:]), np.minimum(switch, BIG)[..., None]]
+    k = np.sort(np.concatenate(parts, axis=-1), axis=-1)
     return k, k >= switch[..., None]
 
 

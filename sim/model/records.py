@@ -75,7 +75,7 @@ class TrialRecord:
 
 def trial_cutoff(params: Params, arrival: np.ndarray) -> np.ndarray:
     """Data cut-off: a fixed time after the last enrolment (one per trial row)."""
-    return arrival[..., -1] + params["accrual.cutoff_after_last_enrolment_days"]
+    return (arrival[..., -1:] + params["accrual.cutoff_after_last_enrolment_days"])[..., 0]
 
 
 def build_records(params: Params, trials, d: dict, p: dict, mfg_start: np.ndarray,

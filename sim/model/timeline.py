@@ -41,7 +41,7 @@ def _late_plan(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray
     (days from the response assessment), and each cause's time without a transplant."""
     factors = late_bands.patient_factors(params, d["response"] == MRD_POS, d["cytopenia_g34"], d["early_infection"])
     before, after = late_bands.rates(params, factors, False), late_bands.rates(params, factors, True)
-    edges = late_bands.band_starts(params) - params["response.assessment_day"]
+    edges = late_bands.band_starts(params) - np.asarray(params["response.assessment_day"])[..., None]
     targets = np.stack([d[f"target_{cause}"] for cause in LATE_CAUSES])
     times = hitting_time(targets, before, after, edges, np.inf)
     responded = d["response"] != NO_CR
@@ -56,7 +56,8 @@ def trial_rows(d: dict[str, np.ndarray], p: dict[str, np.ndarray]):
     """Yield (draws, plan) of each trial of a batch whose arrays hold a row per trial."""
     for r in range(d["arrival"].shape[0]):
         yield ({key: value[r] for key, value in d.items()},
-               {key: value if key == "late_edges" else value[:, r] if value.ndim >= 3 else value[r]
+               {key: (value if value.ndim == 1 else value[r]) if key == "late_edges"
+                else value[:, r] if value.ndim >= 3 else value[r]
                 for key, value in p.items()})
 
 
@@ -165,7 +166,8 @@ def _late_course(params: Params, d, p, t_infusion, transplant, toxic) -> dict[st
     relapse = np.where(responded & (times[0] < times[1:].min(axis=0)), r + times[0], NAN)
     failure = np.where(assessed & (d["response"] == NO_CR), r, relapse)  # disease back or never gone
     hazard = params["late.disease_death_hazard"]
-    disease_death = failure + d["target_disease_death"] / hazard if hazard > 0 else np.full(np.shape(r), NAN)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disease_death = np.where(np.asarray(hazard) > 0, failure + d["target_disease_death"] / hazard, NAN)
     other = 1 + np.argmin(times[1:], axis=0)
     other_death = np.where(assessed, r + np.take_along_axis(times, other[None], 0)[0], NAN)
     other_death = np.where(np.isfinite(other_death), other_death, NAN)
@@ -187,8 +189,10 @@ def _cause_times(p: dict[str, np.ndarray], switch: np.ndarray) -> np.ndarray:
     times = p["times_without_transplant"].copy()
     moved = ~np.isnan(switch)
     if moved.any():
+        edges = p["late_edges"]  # a row per trial in a batch whose band starts differ
+        edges = edges if edges.ndim == 1 else np.broadcast_to(edges, moved.shape + edges.shape[-1:])[moved]
         times[:, moved] = hitting_time(p["late_targets"][:, moved], p["hazards_before"][:, moved],
-                                       p["hazards_after"][:, moved], p["late_edges"], switch[moved])
+                                       p["hazards_after"][:, moved], edges, switch[moved])
     return times
 
 

@@ -16,14 +16,17 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from scipy import special
 
+from sim.inputs.param_batch import ParamBatch
 from sim.inputs.params import Params
-from sim.rng.seed_sequences import first_state_words
+from sim.rng.seed_sequences import first_state_words, state_words
 from sim.rng.streams import stream_key
 from sim.inputs.uncertainty import JEFFREYS, Uncertainty
 
 PARAMETERS_STREAM = "parameters"
+PCG64_WORDS = 4  # uint64 words a PCG64 takes from its seed sequence (state and increment)
 
 
 def _triangular(low: float, mode: float, high: float, q):
@@ -84,8 +87,9 @@ def draw_parameter(uncertainty, seed: int, trial: int, path: str):
     return uncertainty.sample(np.random.Generator(np.random.PCG64(parameter_sequence(seed, trial, path))))
 
 
-def draw_values(params: Params, seed: int, trials) -> list[dict]:
-    """Each trial's drawn value of every uncertain parameter, for a batch of trial indices.
+def draw_columns(params: Params, seed: int, trials) -> dict:
+    """Every uncertain parameter's drawn values for a batch of trial indices, by path: an array of
+    one float per trial, or (category weights) a list of one mapping per trial.
 
     The scalars' uniforms are computed for all trials and parameters at once and mapped through
     their inverse CDFs a column at a time; category weights draw from their Dirichlet per trial.
@@ -94,10 +98,49 @@ def draw_values(params: Params, seed: int, trials) -> list[dict]:
     uncertain = {path: params.entries[path].uncertainty for path in params.uncertain()}
     scalars = [path for path, u in uncertain.items() if isinstance(u, Uncertainty)]
     q = parameter_uniforms(seed, trials, scalars)
-    values = {path: inverse_cdf(uncertain[path], q[:, j]).tolist() for j, path in enumerate(scalars)}
-    values |= {path: [{c: float(w) for c, w in draw_parameter(u, seed, int(k), path).items()} for k in trials]
-               for path, u in uncertain.items() if path not in values}
-    return [{path: values[path][row] for path in uncertain} for row in range(len(trials))]
+    values = {path: np.asarray(inverse_cdf(uncertain[path], q[:, j]), dtype=float).reshape(len(trials))
+              for j, path in enumerate(scalars)}
+    values |= {path: draw_weights(u, seed, trials, path) for path, u in uncertain.items() if path not in values}
+    return {path: values[path] for path in uncertain}
+
+
+class _StateWords(ISeedSequence):
+    """A seed sequence whose state words are already known (:func:`sim.rng.seed_sequences.state_words`)."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words
+
+    def generate_state(self, n_words, dtype=np.uint32):
+        if n_words != len(self.words) or np.dtype(dtype) != np.uint64:
+            raise ValueError("only the state words computed in advance are known")
+        return self.words
+
+
+def draw_weights(uncertainty, seed: int, trials, path: str) -> list[dict]:
+    """Category weights for each trial from their Dirichlet, on the generator of :func:`parameter_sequence`
+    (its PCG64 state words computed for every trial at once)."""
+    trials = np.atleast_1d(np.asarray(trials, dtype=np.uint64))
+    keys = np.stack(np.broadcast_arrays(trials, np.uint64(stream_key(PARAMETERS_STREAM)),
+                                        np.uint64(stream_key(path))), axis=-1)
+    words = state_words(seed, keys, PCG64_WORDS)
+    return [{c: float(w) for c, w in uncertainty.sample(np.random.Generator(np.random.PCG64(_StateWords(row)))).items()}
+            for row in words]
+
+
+def draw_values(params: Params, seed: int, trials) -> list[dict]:
+    """Each trial's drawn value of every uncertain parameter, for a batch of trial indices."""
+    columns = draw_columns(params, seed, trials)
+    lists = {path: c.tolist() if isinstance(c, np.ndarray) else c for path, c in columns.items()}
+    return [{path: column[row] for path, column in lists.items()} for row in range(len(np.atleast_1d(trials)))]
+
+
+def draw_parameter_batch(params: Params, seed: int, trials) -> ParamBatch:
+    """A batch of trials' parameters, every uncertain value drawn from its own stream, as columns
+    (:class:`~sim.inputs.param_batch.ParamBatch`); InputError if a trial's values are not valid."""
+    trials = np.atleast_1d(trials)
+    batch = ParamBatch(params, draw_columns(params, seed, trials), len(trials))
+    batch.check()
+    return batch
 
 
 def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:

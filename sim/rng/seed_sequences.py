@@ -49,7 +49,13 @@ def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def first_state_words(entropy: int, spawn_keys: np.ndarray) -> np.ndarray:
-    """The first uint64 of ``SeedSequence(entropy, spawn_key=row).generate_state(1, np.uint64)`` per row.
+    """The first uint64 of ``SeedSequence(entropy, spawn_key=row).generate_state(1, np.uint64)`` per row
+    (see :func:`state_words`)."""
+    return state_words(entropy, spawn_keys, 1)[:, 0]
+
+
+def state_words(entropy: int, spawn_keys: np.ndarray, count: int) -> np.ndarray:
+    """``SeedSequence(entropy, spawn_key=row).generate_state(count, np.uint64)`` per row: shape (rows, count).
 
     Parameters
     ----------
@@ -57,6 +63,8 @@ def first_state_words(entropy: int, spawn_keys: np.ndarray) -> np.ndarray:
         The run seed (>= 0).
     spawn_keys : ndarray of int, shape (sequences, key length)
         Each sequence's spawn key; every element below 2**32.
+    count : int
+        uint64 words per sequence.
     """
     keys = np.asarray(spawn_keys, dtype=np.uint64)
     if keys.size and int(keys.max()) > MASK32:
@@ -68,9 +76,8 @@ def first_state_words(entropy: int, spawn_keys: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         pool = _mix_entropy(columns)
         hashing = _Hash(INIT_B)
-        low = hashing.mix(pool[0], MULT_B)
-        high = hashing.mix(pool[1], MULT_B)
-    return low.astype(np.uint64) | (high.astype(np.uint64) << np.uint64(32))
+        halves = [hashing.mix(pool[i % POOL_SIZE], MULT_B).astype(np.uint64) for i in range(2 * count)]
+    return np.stack([low | (high << np.uint64(32)) for low, high in zip(halves[::2], halves[1::2])], axis=-1)
 
 
 def _mix_entropy(entropy: list[np.ndarray]) -> list[np.ndarray]:

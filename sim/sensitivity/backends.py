@@ -33,8 +33,9 @@ DASK_CONNECT_SECONDS = 10.0
 
 
 def evaluate_chunk(model: Callable[[Point], Evaluation], chunk: Chunk) -> list[Evaluation]:
-    """Evaluate a chunk of points in order (what each worker runs)."""
-    return [model(point) for point in chunk]
+    """Evaluate a chunk of points in order (what each worker runs); together where the model can."""
+    many = getattr(model, "evaluate_many", None)
+    return many(chunk) if many is not None else [model(point) for point in chunk]
 
 
 def windowed(submit: Callable[[Chunk], Any], chunks: Iterable[Chunk], window: int,

@@ -22,7 +22,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from sim.rng.parameter_draws import draw_values
+from sim.inputs.param_batch import ParamBatch
 from sim.inputs.params import Params
+from sim.model.records import FACILITIES
 from sim.model.records import TrialRecord
 from sim.engines.runner import BATCH, choose_engine, facility_capacities, simulate
 from sim.model.draws import draw_uniforms
@@ -153,10 +155,50 @@ class TrialModel:
     def __call__(self, point: Point) -> Evaluation:
         values = point_values(self.params, self.seed, self.draw_paths, point)
         theta = self.params.with_values(values) if values else self.params
-        trials = np.arange(point.luck * self.inner, (point.luck + 1) * self.inner)
-        records = simulate_trials(theta, self.seed, trials, self.engine)
-        batch = Batch.from_records(records, facility_capacities(theta))
-        outcomes = {name: Moments.of(OUTCOMES[name].compute(batch)) for name in self.outcomes}
+        records = simulate_trials(theta, self.seed, self._trials(point), self.engine)
+        return self._evaluation(point, values, records, facility_capacities(theta))
+
+    def evaluate_many(self, points: Sequence[Point]) -> list[Evaluation]:
+        """The evaluations of several points, the same as one at a time, computed together: the
+        points' trials run as one batch of rows, each row with its point's parameters
+        (:class:`~sim.inputs.param_batch.ParamBatch`), so the cost per evaluation is mostly the trials'."""
+        group = max(1, BATCH // self.inner)
+        if group == 1 or any("accrual.enrolled" in p.values for p in points):
+            return [self(point) for point in points]
+        draws = [p.draw for p in points if p.draw is not None]
+        drawn = dict(zip(draws, draw_values(self.params, self.seed, draws))) if draws else {}
+        values = [({path: drawn[p.draw][path] for path in self.draw_paths} if p.draw is not None else {})
+                  | dict(p.values) for p in points]
+        out = []
+        for start in range(0, len(points), group):
+            out += self._evaluate_group(points[start:start + group], values[start:start + group])
+        return out
+
+    def _evaluate_group(self, points: Sequence[Point], values: list[dict]) -> list[Evaluation]:
+        rows = ParamBatch.of_rows(self.params, values, repeat=self.inner)
+        trials = np.concatenate([self._trials(p) for p in points])
+        engines = [choose_engine(row, self.engine) for row in rows.rows()]
+        u = draw_uniforms(self.seed, trials, int(self.params["accrual.enrolled"]))
+        records = simulate(rows, u, trials, engines[0] if len(set(engines)) == 1 else engines)
+        capacities = {name: np.broadcast_to(np.asarray(rows[f"resources.{name}"], dtype=float), (rows.size, 1))[:, 0]
+                      for name in FACILITIES}
+        per_trial = self._outcomes(Batch.from_records(records, capacities))  # every outcome is one value per trial
+        out = []
+        for k, (point, point_values) in enumerate(zip(points, values)):
+            trial_rows = slice(k * self.inner, (k + 1) * self.inner)
+            outcomes = {name: Moments.of(value[trial_rows]) for name, value in per_trial.items()}
+            patients = Table.concat([Table(r.table()) for r in records[trial_rows]]) if self.keep_patients else None
+            out.append(Evaluation(point.index, flat_inputs(point_values), outcomes, patients))
+        return out
+
+    def _outcomes(self, batch: Batch) -> dict[str, np.ndarray]:
+        return {name: OUTCOMES[name].compute(batch) for name in self.outcomes}
+
+    def _trials(self, point: Point) -> np.ndarray:
+        return np.arange(point.luck * self.inner, (point.luck + 1) * self.inner)
+
+    def _evaluation(self, point: Point, values: dict, records: list[TrialRecord], capacities) -> Evaluation:
+        outcomes = {name: Moments.of(value) for name, value in self._outcomes(Batch.from_records(records, capacities)).items()}
         patients = Table.concat([Table(r.table()) for r in records]) if self.keep_patients else None
         return Evaluation(point.index, flat_inputs(values), outcomes, patients)
 
