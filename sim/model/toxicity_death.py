@@ -28,10 +28,9 @@ def crs_death_chance(params: Params, icu_wait: np.ndarray) -> np.ndarray:
     p = params["crs.p_death_given_grade_4"]
     slope = params["crs.death_log_odds_per_icu_wait_day"]
     wait = np.nan_to_num(np.asarray(icu_wait, dtype=float), nan=0.0, posinf=1e9)
-    if slope == 0 or p in (0.0, 1.0):
-        return np.full(np.shape(wait), float(p))
-    with np.errstate(over="ignore"):
-        return expit(logit(p) + slope * wait)
+    with np.errstate(divide="ignore", over="ignore"):
+        chance = expit(logit(p) + slope * wait)  # elementwise: p and slope may be a batch's columns
+    return np.broadcast_to(chance, np.broadcast_shapes(np.shape(chance), wait.shape))
 
 
 def toxicity_death_day(params: Params, d: dict[str, np.ndarray], crs_grade: np.ndarray, icans_grade: np.ndarray,
