@@ -14,7 +14,7 @@ import heapq
 import numpy as np
 
 from sim.model import timeline as T
-from sim.inputs.param_batch import trial_params
+from sim.engines.rows import queues_by_row
 from sim.inputs.params import Params
 from sim.model.records import FACILITIES
 
@@ -47,8 +47,7 @@ def cohort_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndar
     unlimited (no queue)."""
     limited = [not np.all(np.isinf(params[f"resources.{name}"])) for name in FACILITIES]
     if d["arrival"].ndim == 2 and any(limited):
-        return T.stack_rows([cohort_queues(trial_params(params, r), d_row, p_row)
-                             for r, (d_row, p_row) in enumerate(T.trial_rows(d, p))])
+        return queues_by_row(params, d, p, lambda r: cohort_queues)
     mfg_start = _manufacturing(params, d, p) if limited[0] else T.unlimited_mfg_start(p)
     if not (limited[1] or limited[2]):
         return mfg_start, None, None

@@ -16,11 +16,12 @@ import numpy as np
 
 from sim.engines.cohort_engine import cohort_queues
 from sim.engines.simpy_engine import des_queues
-from sim.inputs.param_batch import ParamBatch, TrialParams, trial_params
+from sim.engines.rows import queues_by_row
+from sim.inputs.param_batch import ParamBatch, TrialParams
 from sim.inputs.params import Params
 from sim.model.draws import draw_patients, draw_uniforms
 from sim.model.records import COLUMNS, FACILITIES, TrialRecord, build_records
-from sim.model.timeline import plan, stack_rows, trial_rows
+from sim.model.timeline import plan
 from sim.output.results import Results
 from sim.output.table import Table
 from sim.rng.parameter_draws import draw_batch_parameters, draw_parameter_batch
@@ -61,10 +62,7 @@ def simulate(params: Params | ParamBatch, u: dict[str, np.ndarray], trials, engi
 
 def _engine_per_row(engines: Sequence[str]):
     """Queues of a batch whose rows each name their engine."""
-    def queues(params, d, p):
-        return stack_rows([ENGINES[name](trial_params(params, r), d_row, p_row)
-                           for r, (name, (d_row, p_row)) in enumerate(zip(engines, trial_rows(d, p)))])
-    return queues
+    return lambda params, d, p: queues_by_row(params, d, p, lambda r: ENGINES[engines[r]])
 
 
 def trial_parameters(params: Params, seed: int, trial: int) -> Params:

@@ -14,7 +14,7 @@ import numpy as np
 import simpy
 
 from sim.model import timeline as T
-from sim.inputs.param_batch import trial_params
+from sim.engines.rows import queues_by_row
 from sim.inputs.params import Params
 from sim.model.records import trial_cutoff
 from sim.model.draws import FAILED
@@ -124,8 +124,7 @@ def des_queues(params: Params, d: dict[str, np.ndarray], p: dict[str, np.ndarray
     if the arrays hold several trials.  ``icu_start`` or ``transplant`` is None where that facility
     is unlimited (no queue)."""
     if d["arrival"].ndim == 2:
-        return T.stack_rows([des_queues(trial_params(params, r), d_row, p_row)
-                             for r, (d_row, p_row) in enumerate(T.trial_rows(d, p))])
+        return queues_by_row(params, d, p, lambda r: des_queues)
     pathway = Pathway(params, d, p)
     pathway.run(until=np.nextafter(trial_cutoff(params, d["arrival"]), np.inf))
     return pathway.mfg_start, pathway.icu_start, pathway.transplant

@@ -72,3 +72,19 @@ def test_a_probability_drawn_out_of_range_fails(cd5):
     incidence[4] = 1.5
     with pytest.raises(InputError, match="crs.incidence"):
         ParamBatch(cd5, good.columns | {"crs.incidence": incidence}, len(TRIALS)).check()
+
+
+def test_rows_whose_engines_differ_run_each_with_its_own(cd5):
+    beds = [np.inf, 1, np.inf, 2]
+    severe = {"crs.incidence": 0.95, "crs.p_grade_at_least_2": 0.95, "crs.p_grade_at_least_3": 0.9}
+    batch = ParamBatch.of_rows(cd5, [severe | {"resources.icu_beds": b} for b in beds])
+    trials = np.arange(len(beds))
+    u = draw_uniforms(6, trials, int(cd5["accrual.enrolled"]))
+    engines = ["cohort" if np.isinf(b) else "des" for b in beds]
+    together = [r.table() for r in simulate(batch, u, trials, engines)]
+    for row, (b, engine) in enumerate(zip(beds, engines)):
+        alone = simulate(cd5.with_values(severe | {"resources.icu_beds": b}),
+                         {name: v[row] for name, v in u.items()}, int(trials[row]), engine)[0].table()
+        for column in alone:
+            np.testing.assert_array_equal(together[row][column], alone[column], err_msg=column)
+    assert np.nanmax(together[1]["icu_wait"]) > 0  # one bed: the queue did form

@@ -21,13 +21,15 @@ def test_points_evaluated_together_equal_points_evaluated_alone(request, name):
     params = request.getfixturevalue(name)
     model = TrialModel(params, tuple(OUTCOMES), inner=6, seed=3, draw_paths=tuple(params.uncertain()))
     points = [Point(i, luck=i % 2, draw=i) for i in range(8)]
-    points += [Point(8, values={"crs.incidence": 0.4}), Point(9, values={"resources.icu_beds": 1}, luck=1),
+    severe = {"crs.incidence": 0.95, "crs.p_grade_at_least_2": 0.95, "crs.p_grade_at_least_3": 0.9}
+    points += [Point(8, values={"crs.incidence": 0.4}), Point(9, values=severe | {"resources.icu_beds": 1}, luck=1),
                Point(10, values={"crs.incidence": 0.9}, draw=2)]
     together = evaluate_chunk(model, points)
     assert [e.index for e in together] == [p.index for p in points]
     for alone, joint in zip([model(p) for p in points], together):
         assert _same(alone, joint), alone.index
     assert not _same(together[0], together[1])
+    assert together[9].outcomes["icu_wait_days"].mean > 0  # one ICU bed among unlimited rows: its queue formed
 
 
 def test_a_point_with_an_invalid_value_fails_as_it_does_alone(cd5):
