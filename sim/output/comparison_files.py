@@ -21,9 +21,10 @@ ROUNDING = 1e-9  # differences smaller than this are floating-point noise in sum
 
 
 def arm_manifest(arm: Arm) -> dict[str, Any]:
-    """What identifies an arm: its label, files and, for a scenario, title and description."""
+    """What identifies an arm: its label, files, trial title and, for a scenario, title and description."""
     p = arm.params
-    entry = {"label": arm.label, "params_file": shown_path(p.path), "params_sha256": p.sha256, "folder": arm.label}
+    entry = {"label": arm.label, "params_file": shown_path(p.path), "params_sha256": p.sha256, "folder": arm.label,
+             "trial_title": p.text.get("trial.title")}
     if p.scenario is not None:
         entry |= {"title": p.scenario.title, "description": p.scenario.description,
                   "base_params_file": shown_path(p.scenario.base_path), "changed": list(p.scenario.changed)}

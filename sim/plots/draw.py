@@ -31,7 +31,7 @@ def draw_comparison(folder: str | Path) -> list[Path]:
             raise InputError(folder, name, "not found: not the output folder of 'cartsim compare'")
     meta = comparison_meta(folder)
     table = read_csv(folder / "comparison.csv", COMPARISON_TEXT)
-    return comparison.draw(table, folder / FIGURES, meta["base"]["label"], meta["trials"])
+    return comparison.draw(table, folder / FIGURES, meta)
 
 
 def comparison_meta(folder: Path) -> dict:

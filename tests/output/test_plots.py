@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from matplotlib import image
+from matplotlib.figure import Figure
 
 import sim
 from conftest import PARAMS, ROOT
@@ -14,7 +15,12 @@ from sim.output.run_files import write_results
 from sim.plots.draw import draw_comparison, is_comparison
 from sim.plots.consort_diagram import boxes, count_text
 from sim.plots.overlay import crude_survival, reported_count
-from sim.output.run_folder import read_run
+from sim.output.run_folder import COMPARISON_TEXT, read_run, read_table
+from sim.plots.differences import HEADLINE, comparison_figure, short_titles
+from sim.plots.draw import comparison_meta
+from sim.plots.forest import is_exact, validation_figure
+from sim.plots.style import house_style
+from sim.stats.key_outcomes import KEY_OUTCOMES
 
 RUN_PICTURES = ("flow", "survival", "cumulative_incidence", "swimmer", "resources")
 CENTRE = ROOT / "params" / "scenarios" / "cll1_centre_50_per_year.toml"
@@ -120,14 +126,89 @@ def test_plot_command_refuses_a_folder_without_a_run(tmp_path, capsys):
     assert len(err) == 1 and "summary.json: not found" in err[0]
 
 
-def test_the_comparison_chart_is_drawn_from_a_compare_folder(tmp_path, capsys):
-    out = tmp_path / "cmp"
+@pytest.fixture(scope="module")
+def dose_comparison(tmp_path_factory):
+    """Dose groups B and C against A: CRS moves, response is the same in every dose arm by construction."""
+    out = tmp_path_factory.mktemp("dose") / "cmp"
     scenarios = ROOT / "params" / "scenarios"
-    assert main(["compare", str(PARAMS["cll1_aml"]), str(scenarios / "cll1_cd4_cd8_adjusted.toml"),
-                 str(scenarios / "cll1_faster_manufacturing.toml"), "--trials", "5", "--draws", "4", "--inner", "2",
-                 "--out", str(out)]) == 0
-    assert is_comparison(out) and not is_comparison(out / "cll1_aml")
+    assert main(["compare", *(str(scenarios / f"cll1_dose_{g}.toml") for g in "abc"), "--trials", "5", "--draws", "4",
+                 "--inner", "2", "--out", str(out)]) == 0
+    return out
+
+
+def test_the_comparison_chart_is_drawn_from_a_compare_folder(dose_comparison):
+    out = dose_comparison
+    assert is_comparison(out) and not is_comparison(out / "cll1_dose_a")
     written = draw_comparison(out)
     for fmt in ("png", "svg"):
         assert out / "figures" / f"comparison.{fmt}" in written
         assert_picture(out / "figures" / f"comparison.{fmt}")
+
+
+def share_axes_above_one(figure) -> list[str]:
+    """The x labels of axes that draw a share (or a percentage) yet run above 100%."""
+    bad = []
+    for ax in figure.axes:
+        label = ax.get_xlabel().lower()
+        share = "share" in label or "\N{DIVISION SIGN}" in label or "proportion" in label
+        if (share and ax.get_xlim()[1] > 1) or ("%" in label and ax.get_xlim()[1] > 100):
+            bad.append(ax.get_xlabel())
+    return bad
+
+
+def panel_labels(figure) -> list[str]:
+    return [t.get_text() for ax in figure.axes for t in ax.get_yticklabels()] + [ax.get_title() for ax in figure.axes]
+
+
+@pytest.mark.parametrize("trial", ["cd5", "cll1"])
+def test_the_validation_plot_has_no_share_above_one_and_no_panel_for_enrolled(trial, request):
+    params = request.getfixturevalue(trial)
+    validation = sim.run_validation(params, trials=30, seed=1)
+    with house_style():
+        figure = validation_figure(validation.table, validation.title)
+    labels = panel_labels(figure)
+    rows = {r["figure"]: r for r in validation.table.rows()}
+    assert share_axes_above_one(figure) == []
+    assert not any(rows["enrolled"]["says"] in label for label in labels)  # a design fact: in the notes only
+    assert rows["enrolled"]["says"] in figure.get_supxlabel().replace("\n", " ")
+    assert not any(key in labels for key in rows)  # labelled by what a figure says, never by its key
+    drawn = [r for r in rows.values() if r["status"] != "not modelled" and not is_exact(r)]
+    assert sum(len(ax.get_yticks()) for ax in figure.axes if ax.axison) == len(drawn)
+
+
+def test_a_share_axis_above_one_is_caught():
+    figure = Figure()
+    ax = figure.add_subplot()
+    ax.set_xlabel("count \N{DIVISION SIGN} reported denominator")
+    ax.set_xlim(0, 1.5)  # what the forest plot once drew: 16 of 16 read as 119%
+    assert share_axes_above_one(figure) == [ax.get_xlabel()]
+
+
+def test_the_comparison_chart_names_arms_by_title_and_gives_no_panel_to_identical_outcomes(dose_comparison):
+    meta = comparison_meta(dose_comparison)
+    table = read_table(dose_comparison / "comparison.csv", COMPARISON_TEXT)
+    with house_style():
+        figure = comparison_figure(table, meta)
+    titles = [ax.get_title().replace("\n", " ") for ax in figure.axes]
+    note = figure.get_supxlabel().replace("\n", " ")
+    differences = ("diff_mean", "diff_low95", "diff_high95", "spread_low95", "spread_high95", "effect_low95",
+                   "effect_high95")
+    same = {name for name in HEADLINE  # no difference anywhere (NaN: an interval one paired trial cannot give)
+            if all(r["trials_paired"] > 0 and (r[c] == 0 or np.isnan(r[c])) for r in table.rows() if r["outcome"] == name
+                   for c in differences)}
+    assert same, "the dose arms share some headline outcome exactly (withdrawal happens before any dose)"
+    for name in HEADLINE:
+        label = KEY_OUTCOMES[name].label
+        assert (label in titles) == (name not in same) and (label in note) == (name in same), name
+    assert KEY_OUTCOMES["crs_g3_rate"].label in titles
+    ticks = [t.get_text().replace("\n", " ") for ax in figure.axes for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and not any("cll1_dose" in t or "CLL-1:" in t for t in ticks)
+    assert any(t.startswith("every patient at dose group B") for t in ticks)
+    assert all(ax.get_xlabel().endswith(")") for ax in figure.axes if ax.get_title())  # every axis has a unit
+    assert share_axes_above_one(figure) == []
+
+
+def test_short_titles_drop_the_shared_trial_prefix_only():
+    assert short_titles(["CLL-1: dose A", "CLL-1: dose B"]) == ["dose A", "dose B"]
+    assert short_titles(["CLL-1: dose A", "CD5: cohort A"]) == ["CLL-1: dose A", "CD5: cohort A"]
+    assert short_titles(["CLL-1 at a centre"]) == ["CLL-1 at a centre"]
