@@ -11,7 +11,8 @@ from sim.analyses.calibration import Calibration, calibrate
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.params_text import number as toml_number
-from sim.output.calibrated_params import write_calibrated
+from sim.analyses.calibration.joint import joint_posterior
+from sim.output.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
 from sim.cli.options import number, whole
 from sim.output.atomic_folder import check_output_place
 
@@ -32,7 +33,12 @@ multinomial.  Uncertainty: a Jeffreys posterior (after transplant: the params fi
 times the likelihood), written as a gamma [events, exposure] with its mean and variance.
 
 the file is rewritten in place (or to --out): only the fitted entries' lines change (value,
-source = "calibration", uncertainty, note); comments and layout are kept.
+source = "calibration", uncertainty, note); comments and layout are kept.  Beside it,
+NAME.posterior.csv holds joint posterior draws of the fitted hazards (importance sampling from
+the Laplace fit of the same likelihood and priors; NAME.posterior.json: provenance, SHA-256 and
+diagnostics).  Runs with parameter uncertainty take those hazards together from one row per
+virtual trial while their entries keep the calibrated values; an entry changed since (by a
+scenario or an edit) keeps its own treatment.
 
 example:
   cartsim calibrate params/cd5_tall.toml"""
@@ -61,11 +67,27 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
           f"{result.draws} posterior draws")
     print(format_calibration(result))
-    if write_calibrated(result, out) is not None:
-        print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
-    else:
+    if write_calibrated(result, out) is None:
         print(f"nothing to calibrate: {out} left as it was")
+        return 0
+    print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
+    _write_joint(result, out, args.draws)
     return 0
+
+
+def _write_joint(result: Calibration, out: Path, draws: int) -> None:
+    """The joint posterior of the fitted hazards, written beside ``out`` when its diagnostics pass."""
+    remove_posterior_draws(out)
+    sample = joint_posterior(result, load_params(out), draws=draws)
+    if sample is None:
+        return
+    if not sample.converged:
+        print("joint posterior not written (each parameter keeps its own distribution): " + "; ".join(sample.problems))
+        return
+    csv_path, _ = write_posterior_draws(out, sample, "cartsim calibrate")
+    print(f"wrote {csv_path.name} beside it: {len(sample.draws)} joint posterior draws of {len(sample.names)} hazards "
+          f"(importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective sample size "
+          f"{sample.ess:.0f}), taken together by runs with parameter uncertainty")
 
 
 def _out_file(out: Path | None, params_path: Path) -> Path:

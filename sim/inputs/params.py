@@ -20,6 +20,7 @@ import numpy as np
 from sim.inputs import schema as S
 from sim.errors import InputError, printable
 from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
+from sim.inputs.posterior_draws import load_draws
 from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
@@ -54,6 +55,7 @@ class Params:
     entries: dict[str, Entry]
     families: dict[str, str]
     scenario: Any = None  # a sim.inputs.scenarios.Scenario when the params come from a scenario file
+    posterior: Any = None  # a sim.inputs.posterior_draws.PosteriorDraws when calibrate wrote joint draws
 
     def __getitem__(self, path: str) -> Any:
         return self.entries[path].value
@@ -116,7 +118,8 @@ def load_params(path: str | Path) -> Params:
     for section in S.SCHEMA:
         if section != "trial" and section in table:
             reader.section(section, table[section])
-    params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families)
+    params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families,
+                    posterior=load_draws(path))
     check_params(params)
     return params
 

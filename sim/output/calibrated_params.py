@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sim.analyses.calibration import Calibration, Fit
 from sim.inputs.params import load_params
+from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
 from sim.output.run_files import write_atomic
 
@@ -62,3 +63,25 @@ def write_calibrated(result: Calibration, out: str | Path) -> Path | None:
     check_loads(text, out)
     write_atomic(out, text)
     return out
+
+
+def write_posterior_draws(out: str | Path, sample, command: str) -> tuple[Path, Path]:
+    """Write the joint posterior draws beside the params file ``out`` (as written by
+    :func:`write_calibrated`): the draws CSV, then its provenance JSON naming the CSV's SHA-256 and the
+    value each parameter holds in ``out``, so the draws apply only while those entries are unchanged."""
+    out = Path(out)
+    written = load_params(out)
+    csv_path, json_path = draws_paths(out)
+    text = draws_csv_text(sample.names, sample.draws)
+    fitted = {name: float(written[name]) for name in sample.names}
+    record = provenance_text(text, csv_path.name, fitted, sample.diagnostics(),
+                             {"params_file": out.name, "command": command})
+    write_atomic(csv_path, text)
+    write_atomic(json_path, record)
+    return csv_path, json_path
+
+
+def remove_posterior_draws(out: str | Path) -> None:
+    """Remove joint draws beside ``out`` (stale once the fits they rest on are rewritten)."""
+    for path in draws_paths(Path(out)):
+        path.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.inputs.posterior_draws import joint_paths
 from sim.output.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.report import render_report, report_path
@@ -95,7 +96,15 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count()},
         "scenario": _scenario(params),
+        "posterior_draws": _posterior(params) if results.parameter_uncertainty else None,
     } | results.extra
+
+
+def _posterior(params) -> dict | None:
+    """The joint posterior draws a run with parameter uncertainty took, and which parameters it took from them."""
+    if params.posterior is None:
+        return None
+    return params.posterior.manifest() | {"taken_jointly": list(joint_paths(params, params.posterior))}
 
 
 def _scenario(params) -> dict | None:

@@ -21,6 +21,7 @@ from scipy import special
 
 from sim.inputs.param_batch import ParamBatch
 from sim.inputs.params import Params
+from sim.inputs.posterior_draws import joint_values
 from sim.rng.seed_sequences import first_state_words, state_words
 from sim.rng.streams import stream_key
 from sim.inputs.uncertainty import JEFFREYS, Uncertainty
@@ -89,19 +90,22 @@ def draw_parameter(uncertainty, seed: int, trial: int, path: str):
 
 def draw_columns(params: Params, seed: int, trials) -> dict:
     """Every uncertain parameter's drawn values for a batch of trial indices, by path: an array of
-    one float per trial, or (category weights) a list of one mapping per trial.
+    one float per trial, or (category weights) a list of one mapping per trial.  Calibrated
+    parameters come together from one row of their joint posterior draws per trial
+    (:mod:`sim.inputs.posterior_draws`), every other one from its own stream.
 
     The scalars' uniforms are computed for all trials and parameters at once and mapped through
     their inverse CDFs a column at a time; category weights draw from their Dirichlet per trial.
     """
     trials = np.atleast_1d(trials)
-    uncertain = {path: params.entries[path].uncertainty for path in params.uncertain()}
+    joint = joint_values(params, params.posterior, seed, trials)
+    uncertain = {path: params.entries[path].uncertainty for path in params.uncertain() if path not in joint}
     scalars = [path for path, u in uncertain.items() if isinstance(u, Uncertainty)]
     q = parameter_uniforms(seed, trials, scalars)
     values = {path: np.asarray(inverse_cdf(uncertain[path], q[:, j]), dtype=float).reshape(len(trials))
               for j, path in enumerate(scalars)}
     values |= {path: draw_weights(u, seed, trials, path) for path, u in uncertain.items() if path not in values}
-    return {path: values[path] for path in uncertain}
+    return {path: values[path] for path in uncertain} | joint
 
 
 class _StateWords(ISeedSequence):
@@ -144,10 +148,10 @@ def draw_parameter_batch(params: Params, seed: int, trials) -> ParamBatch:
 
 
 def draw_batch_parameters(params: Params, seed: int, trials) -> list[Params]:
-    """Each trial's parameters for a batch of trial indices, every uncertain value drawn from its own stream."""
+    """Each trial's parameters for a batch of trial indices (see :func:`draw_values`)."""
     return [params.with_values(values) for values in draw_values(params, seed, trials)]
 
 
 def draw_trial_parameters(params: Params, seed: int, trial: int) -> Params:
-    """A copy of ``params`` with every uncertain value drawn from its own stream for (seed, trial)."""
+    """A copy of ``params`` with every uncertain value drawn for (seed, trial)."""
     return draw_batch_parameters(params, seed, [trial])[0]

@@ -219,7 +219,9 @@ def test_an_edited_value_survives_parameter_draws(cd5):
     assert path not in edited.uncertain() and len(edited.uncertain()) == len(cd5.uncertain()) - 1
     draws = [draw_trial_parameters(edited, seed=0, trial=k) for k in range(20)]
     assert all(d[path] == 3 * base for d in draws)
-    assert len({d["late.relapse_hazard"] for d in draws}) == 20
+    # the relapse level is still drawn: with joint posterior draws, from one of their 1000 rows per trial, so
+    # 20 trials share a row now and then (about 0.2 repeats expected; fewer than 15 distinct is all but impossible)
+    assert len({d["late.relapse_hazard"] for d in draws}) >= 15
     original = sim.run_trials(cd5, trials=300, seed=0, parameter_uncertainty=True).patients
     tripled = sim.run_trials(edited, trials=300, seed=0, parameter_uncertainty=True).patients
     deaths = [np.count_nonzero(t["final_state"] == "died_infection") for t in (original, tripled)]

@@ -1,0 +1,140 @@
+"""Joint posterior sampling: the sampler against exact posteriors, and the draws file beside a params file."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import PARAMS
+from sim.analyses.calibration.cutoff import LateWindows
+from sim.analyses.calibration.late import LateGroup, LateModel
+from sim.analyses.posterior import gamma_log_prior, pareto_k, sample_posterior
+from sim.model import late_bands
+from sim.errors import InputError
+from sim.inputs.params import load_params
+from sim.inputs.posterior_draws import (draw_rows, draws_csv_text, draws_paths, joint_paths, joint_values,
+                                        load_draws, provenance_text)
+from sim.rng.parameter_draws import draw_trial_parameters
+
+
+def poisson_log_density(counts: dict[str, tuple[float, float]]):
+    """Log posterior of independent rates, each with k events over exposure x and a Gamma(1/2, 0) prior:
+    exactly Gamma(k + 1/2, scale 1/x)."""
+    prior = gamma_log_prior(0.0, 0.0)
+
+    def log_density(values: dict[str, np.ndarray]) -> np.ndarray:
+        return sum(k * np.log(values[n]) - x * values[n] + prior(values[n]) for n, (k, x) in counts.items())
+
+    return log_density
+
+
+def test_sampler_matches_an_exact_gamma_posterior():
+    counts = {"a": (5.0, 1000.0), "b": (0.0, 800.0)}  # a rate with no event seen keeps a proper posterior
+    sample = sample_posterior(poisson_log_density(counts), {"a": 0.005, "b": 0.001}, proposals=40000, seed=3)
+    assert sample.converged, sample.problems
+    for column, (k, x) in zip(sample.draws.T, counts.values()):
+        # 1000 rows resampled from 40,000 weighted proposals with an effective sample in the thousands
+        # repeat rarely, so a Kolmogorov-Smirnov test at the 0.1% level applies
+        assert stats.kstest(column, stats.gamma(k + 0.5, scale=1 / x).cdf).pvalue > 1e-3
+        assert column.min() > 0
+
+
+def test_pareto_k_tells_bounded_weights_from_heavy_tailed_ones():
+    rng = np.random.default_rng(0)
+    assert pareto_k(rng.uniform(0.5, 1.0, 20000)) < 0.2  # bounded weights: a negative or small shape
+    assert pareto_k(stats.pareto(1.0).rvs(20000, random_state=rng)) > 0.7  # infinite-mean weights: shape 1
+
+
+@pytest.mark.slow
+def test_joint_posterior_of_late_levels_covers_the_known_levels(cd5):
+    """Outcomes of 12 untransplanted patients simulated 40 times from known late levels (the calibration's
+    exact multinomial chances over simulated windows); the joint posterior's 95% interval of each of the 3
+    levels holds the truth.  Of 120 intervals about 6 miss; 15 or more misses has probability below 0.5%
+    under Binomial(120, 0.05), so the test fails only if the intervals are too narrow."""
+    windows = LateWindows.simulate(cd5, trials=200, seed=5).at_cutoff(cd5["accrual.cutoff_after_last_enrolment_days"])
+    model = LateModel(windows, cd5)
+    model = model.subset(np.arange(min(len(model.length), 800)))
+    causes = ["relapse", "infection", "tma"]
+    states = ["relapsed", "died_infection", "died_tma", "in_remission"]
+    truth = {c: late_bands.level(cd5, c, False) for c in causes}
+    after = {c: late_bands.level(cd5, c, True) for c in late_bands.LATE_CAUSES}
+    template = LateGroup(False, 12.0, dict.fromkeys(states, 1.0), {})
+    chance = model.conditional(template, truth, after)
+    rng = np.random.default_rng(7)
+    misses = 0
+    for i in range(40):
+        counts = dict(zip(states, rng.multinomial(12, [float(chance[s]) for s in states]).astype(float)))
+        group = LateGroup(False, 12.0, counts, {})
+
+        def log_density(values, group=group):
+            before = {c: values[c] for c in causes}
+            return model.log_likelihood(group, before, after) - 0.5 * sum(np.log(values[c]) for c in causes)
+
+        start = {c: (counts[s] + 0.5) / 5000.0 for c, s in zip(causes, states)}
+        sample = sample_posterior(log_density, start, proposals=4000, seed=i)
+        for j, c in enumerate(causes):
+            low, high = np.percentile(sample.draws[:, j], [2.5, 97.5])
+            misses += not low <= truth[c] <= high
+    assert misses < 15
+
+
+# -- the draws file ---------------------------------------------------------------------------
+
+@pytest.fixture
+def calibrated_copy(tmp_path):
+    """A copy of the CD5 params file with joint draws for two of its calibrated entries."""
+    for name in ("cd5_tall",):
+        shutil.copy(PARAMS[name], tmp_path / f"{name}.toml")
+    seeds = PARAMS["cd5_tall"].parent.parent / "seeds"
+    shutil.copytree(seeds, tmp_path.parent / "seeds", dirs_exist_ok=True)
+    path = tmp_path / "cd5_tall.toml"
+    params = load_params(path)
+    names = tuple(p for p in params.uncertain() if params.entries[p].source == "calibration")[:2]
+    assert len(names) == 2
+    values = np.column_stack([np.linspace(1, 2, 50) * params[n] for n in names])
+    csv_path, json_path = draws_paths(path)
+    text = draws_csv_text(names, values)
+    csv_path.write_text(text)
+    json_path.write_text(provenance_text(text, csv_path.name, {n: float(params[n]) for n in names},
+                                         {"converged": True}, {}))
+    return path, names, values
+
+
+def test_draws_load_beside_the_params_file_and_rows_are_shared(calibrated_copy):
+    path, names, values = calibrated_copy
+    params = load_params(path)
+    assert params.posterior is not None and params.posterior.names == names
+    assert joint_paths(params, params.posterior) == names
+    rows = draw_rows(params.posterior, seed=4, trials=np.arange(200))
+    assert np.array_equal(rows, draw_rows(params.posterior, seed=4, trials=np.arange(200)))
+    assert len(set(rows.tolist())) > 30  # rows spread over the 50 draws
+    drawn = draw_trial_parameters(params, seed=4, trial=7)
+    row = rows[7]
+    for j, name in enumerate(names):
+        assert drawn[name] == values[row, j]  # taken together from one row
+
+
+def test_an_edited_calibrated_entry_leaves_the_joint_draws(calibrated_copy):
+    path, names, _ = calibrated_copy
+    params = load_params(path)
+    edited = params.with_values({names[0]: params[names[0]] * 3})
+    assert joint_paths(edited, edited.posterior) == names[1:]
+    joint = joint_values(edited, edited.posterior, 0, np.arange(5))
+    assert set(joint) == {names[1]}
+
+
+def test_draws_that_differ_from_their_record_are_refused(calibrated_copy):
+    path, _, _ = calibrated_copy
+    csv_path, _ = draws_paths(path)
+    csv_path.write_text(csv_path.read_text().replace("\n1,", "\n1,9", 1))
+    with pytest.raises(InputError, match="sha256"):
+        load_draws(path)
+
+
+def test_without_draws_nothing_is_joint(cd5):
+    bare = dataclasses.replace(cd5, posterior=None)
+    assert joint_values(bare, bare.posterior, 0, np.arange(3)) == {}
