@@ -5,7 +5,8 @@ follows from the model's dose-dependent CRS grade model (:func:`sim.samplers.gra
 ``crs.dose_log_odds`` per 10^6 cells/kg, :func:`sim.samplers.crs_shift`), so the same patient
 given a higher dose has a CRS grade at least as high, and every design meets the same patients
 (common random numbers).  ICANS does not depend on dose in the model; death within the window
-comes from the model's late course (response assessment, then late deaths and death from disease
+comes from grade 4 CRS (at the dose's grade) or ICANS (:mod:`sim.model.toxicity_death`, with no
+wait for an ICU bed), or from the model's late course (response assessment, then late deaths and death from disease
 without a transplant, which starts after the window).
 
 With fixed true DLT rates (the standard operating-characteristics scenario) patient i has a DLT
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.draws import NO_CR, crs_shift, grades
+from sim.model.toxicity_death import toxicity_death_day
 from sim.design.settings import DLTDefinition
 
 NEVER = np.inf
@@ -46,7 +48,8 @@ def model_toxicity(params, d: dict, p: dict, u: dict, doses: np.ndarray, dlt: DL
         Dose of each level, in escalation order, 10^6 cells/kg.
     dlt : DLTDefinition
     """
-    times = [np.broadcast_to(_crs_onset(params, d, u, dose, dlt), np.shape(d["arrival"])) for dose in doses]
+    times = [np.broadcast_to(np.fmin(_crs_onset(params, d, u, dose, dlt), _toxicity_death(params, d, u, dose, dlt)),
+                             np.shape(d["arrival"])) for dose in doses]
     onset = np.stack(times, axis=-1)
     other = np.fmin(_icans_onset(d, dlt), _death_day(params, d, p, dlt))[..., None]
     onset = np.fmin(onset, other)
@@ -63,9 +66,22 @@ def fixed_toxicity(d: dict, u: dict, rates: np.ndarray, dlt: DLTDefinition) -> T
 def _crs_onset(params, d, u, dose: float, dlt: DLTDefinition) -> np.ndarray:
     if dlt.crs_min_grade is None:
         return np.full(np.shape(d["arrival"]), NEVER)
-    crs = u["crs"] < params["crs.incidence"]
-    grade = np.where(crs, grades(params, "crs", u["crs_grade"], crs_shift(params, np.asarray(dose))), 0)
+    grade = _crs_grade(params, d, u, dose)
     return np.where(grade >= dlt.crs_min_grade, d["crs_onset_days"], NEVER)
+
+
+def _crs_grade(params, d, u, dose: float) -> np.ndarray:
+    crs = u["crs"] < params["crs.incidence"]
+    return np.where(crs, grades(params, "crs", u["crs_grade"], crs_shift(params, np.asarray(dose))), 0)
+
+
+def _toxicity_death(params, d, u, dose: float, dlt: DLTDefinition) -> np.ndarray:
+    """Day after infusion of death from grade 4 CRS (at this dose's grade) or ICANS; no ICU wait."""
+    if not dlt.death:
+        return np.full(np.shape(d["arrival"]), NEVER)
+    day, _ = toxicity_death_day(params, d, _crs_grade(params, d, u, dose), d["icans_grade"],
+                                d["crs_onset_days"], np.zeros(np.shape(d["arrival"])))
+    return day
 
 
 def _icans_onset(d, dlt: DLTDefinition) -> np.ndarray:

@@ -54,6 +54,7 @@ def final_state(c: dict[str, np.ndarray]) -> np.ndarray:
         (c["death_cause"] == "infection", "died_infection"),
         (c["death_cause"] == "tma", "died_tma"),
         (c["death_cause"] == "transplant", "died_transplant"),
+        (c["death_cause"] == "toxicity", "died_toxicity"),
         (c["relapsed"], "alive_relapsed"),
         (c["response"] == "no_cr", "alive_no_remission"),
         (c["response"] != "", "alive_in_remission"),

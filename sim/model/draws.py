@@ -25,6 +25,7 @@ STREAMS = (
     "progression", "dose_allocation", "expansion", "crs", "crs_grade", "crs_onset", "crs_duration",
     "icans", "icans_grade", "icans_onset", "cytopenia", "early_infection", "response", "transplant",
     "transplant_delay", "late_relapse", "late_infection", "late_tma", "late_disease_death", "late_transplant",
+    "toxicity_death",
 )
 
 
@@ -156,6 +157,7 @@ def _toxicity(params: Params, dose: np.ndarray, u: dict) -> dict[str, np.ndarray
         "icans_onset_days": duration(params, "icans.onset_day", u["icans_onset"]),
         "cytopenia_g34": u["cytopenia"] < params["early.p_cytopenia_g34"],
         "early_infection": u["early_infection"] < params["early.p_infection"],
+        "toxicity_death_u": u["toxicity_death"],  # decided in the timeline, after the ICU queue
     }
 
 

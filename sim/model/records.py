@@ -30,7 +30,7 @@ COLUMNS = (
 FINAL_STATES = (
     "withdrawn", "not_infused", "pending_at_cutoff",
     "alive_before_response", "alive_in_remission", "alive_no_remission", "alive_relapsed",
-    "died_disease", "died_infection", "died_tma", "died_transplant",
+    "died_disease", "died_infection", "died_tma", "died_transplant", "died_toxicity",
 )
 FACILITIES = ("manufacturing_slots", "icu_beds", "transplant_beds")
 

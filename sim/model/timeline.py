@@ -13,10 +13,12 @@ import numpy as np
 from sim.model import late_bands
 from sim.model.late_bands import LATE_CAUSES
 from sim.model.late_hazards import hitting_time
+from sim.model.toxicity_death import toxicity_death_day
 from sim.inputs.params import Params
 from sim.model.draws import FAILED, MRD_POS, NO_CR, PRODUCT, dose_level_names
 from sim.inputs.schema import RESPONSE_CATEGORIES
 
+TOXICITY = "toxicity"  # the death cause of grade 4 CRS or ICANS (:mod:`sim.model.toxicity_death`)
 ICU_MIN_GRADE = 3  # ASTCT grade 3: vasopressor or high-flow oxygen, managed in intensive care
 NAN = np.nan
 
@@ -129,16 +131,35 @@ def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> di
          "t_icans_onset": np.where(d["icans_grade"] > 0, t_infusion + d["icans_onset_days"], NAN),
          "cytopenia_g34": infused & d["cytopenia_g34"], "early_infection": infused & d["early_infection"]}
     c["icu_wait"] = c["t_icu_start"] - onset
-    c.update(_late_course(params, d, p, t_infusion, transplant))
+    toxic = _toxicity_death(params, d, t_infusion, c)
+    c.update(_late_course(params, d, p, t_infusion, transplant, toxic))
+    _blank_after_death(c, toxic)
     return c
 
 
-def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.ndarray]:
+def _toxicity_death(params: Params, d, t_infusion, c) -> np.ndarray:
+    """Time of death from grade 4 CRS or ICANS (NaN: none), from the ICU wait the engine resolved."""
+    entry = np.where(np.isnan(c["t_icu_start"]), d["crs_onset_days"], c["t_icu_start"] - t_infusion)
+    day, _ = toxicity_death_day(params, d, c["crs_grade"], c["icans_grade"], entry, c["icu_wait"])
+    return np.where(np.isfinite(day), t_infusion + day, NAN)
+
+
+def _blank_after_death(c: dict[str, np.ndarray], toxic: np.ndarray) -> None:
+    """Events of the acute course that a death from toxicity comes before never happen."""
+    for column in ("t_peak", "t_crs_end", "t_icans_onset"):
+        c[column] = np.where(toxic <= c[column], NAN, c[column])
+    c["icans_grade"] = np.where(np.isnan(c["t_icans_onset"]), 0, c["icans_grade"])
+
+
+def _late_course(params: Params, d, p, t_infusion, transplant, toxic) -> dict[str, np.ndarray]:
     """Relapse (the first event of a responder, if it is relapse), then death: the first of the
     causes other than relapse, which go on after a relapse and act without remission too, and of
-    death from the disease once it is back (or never gone)."""
+    death from the disease once it is back (or never gone).  A death from toxicity (``toxic``, NaN:
+    none) before the response assessment or the transplant means neither happens, and it is the
+    death if it comes first."""
     r = response_time(params, t_infusion)
-    transplant = np.where(np.isfinite(transplant), transplant, NAN)
+    r = np.where(toxic <= r, NAN, r)
+    transplant = np.where(np.isfinite(transplant) & ~(toxic <= transplant), transplant, NAN)
     times = _cause_times(p, transplant - r)
     responded = ~np.isnan(r) & (d["response"] != NO_CR)
     assessed = ~np.isnan(r)
@@ -152,11 +173,14 @@ def _late_course(params: Params, d, p, t_infusion, transplant) -> dict[str, np.n
     other_death = np.where(np.isfinite(other_death), other_death, NAN)
     by_other = ~np.isnan(other_death) & ~(disease_death <= other_death)
     causes = np.array(LATE_CAUSES, dtype=object)
+    death = np.where(by_other, other_death, disease_death)
+    cause = np.where(by_other, causes[other], np.where(np.isnan(disease_death), "", "disease"))
+    by_toxicity = ~np.isnan(toxic) & ~(death < toxic)
     return {"t_response": r, "response": np.where(np.isnan(r), "", np.array(RESPONSE_CATEGORIES, dtype=object)[d["response"]]),
             "t_transplant": transplant, "transplant_wait": transplant - (r + p["transplant_planned"]),
-            "t_relapse": relapse,
-            "t_death": np.where(by_other, other_death, disease_death),
-            "death_cause": np.where(by_other, causes[other], np.where(np.isnan(disease_death), "", "disease"))}
+            "t_relapse": np.where(toxic <= relapse, NAN, relapse),
+            "t_death": np.where(by_toxicity, toxic, death),
+            "death_cause": np.where(by_toxicity, TOXICITY, cause)}
 
 
 def _cause_times(p: dict[str, np.ndarray], switch: np.ndarray) -> np.ndarray:

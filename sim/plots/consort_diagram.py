@@ -17,7 +17,7 @@ from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
 NAME = "flow"
 STATE_LABELS = {"in_remission": "in remission", "relapsed": "relapsed", "no_remission": "no remission",
                 "died_infection": "died of infection", "died_tma": "died of TMA",
-                "died_transplant": "died of transplant"}
+                "died_transplant": "died of transplant", "died_toxicity": "died of CRS/ICANS"}
 BOX_COLOUR, SIDE_COLOUR = "#eaf2fb", "#f4f4f4"
 
 
@@ -67,16 +67,17 @@ def _all_boxes(run: RunData) -> list[Box]:
                             Line("awaiting infusion at cut-off", "awaiting_infusion"),
                             Line("reported: not infused, any reason", "", r("not_infused"))), 0.78, 0.755, 0.42, True),
         Box("Infused", (Line("patients", "infused", r("infused")),), 0.30, 0.62, 0.36),
-        Box("Not yet assessed at cut-off", (Line("patients", "not_yet_assessed"),), 0.78, 0.525, 0.42, True),
+        Box("Not assessed", (Line("died of CRS/ICANS before assessment", "died_before_assessment"),
+                             Line("not yet assessed at cut-off", "not_yet_assessed")), 0.78, 0.525, 0.42, True),
         Box("Response at the day 28-30 assessment",
             (Line("CR, MRD-negative", "mrd_neg_cr", r("response", category="mrd_neg_cr")),
              Line("CR, MRD-positive", "mrd_pos_cr", r("response", category="mrd_pos_cr")),
              Line("no CR", "no_cr", r("response", category="no_cr")),
-             Line("reported: CR, MRD-negative or positive", "", r("complete_remission"))), 0.30, 0.40, 0.50),
+             Line("reported: CR, MRD-negative or positive", "", r("complete_remission"))), 0.30, 0.43, 0.50),
         Box("Consolidative transplant",
-            (Line("patients", "transplanted", r("transplanted")),) + outcome("transplanted", True), 0.22, 0.13, 0.40),
+            (Line("patients", "transplanted", r("transplanted")),) + outcome("transplanted", True), 0.22, 0.168, 0.40),
         Box("No transplant", (Line("patients", "not_transplanted"),) + outcome("not_transplanted", False),
-            0.70, 0.13, 0.40),
+            0.70, 0.168, 0.40),
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sim.inputs.paper import Seeds
 
 ALIVE_STATES = ("in_remission",)
-DEAD_STATES = ("died_infection", "died_tma", "died_transplant")
+DEAD_STATES = ("died_infection", "died_tma", "died_transplant", "died_toxicity")
 
 
 def reported_label(scenario: bool) -> str:

@@ -17,7 +17,8 @@ NAME = "swimmer"
 RESPONSE_COLOURS = {"mrd_neg_cr": "#27ae60", "mrd_pos_cr": "#a9dfbf", "no_cr": "#f0b27a", "": "#d5d8dc"}
 RESPONSE_LABELS = {"mrd_neg_cr": "after infusion: CR, MRD-negative", "mrd_pos_cr": "after infusion: CR, MRD-positive",
                    "no_cr": "after infusion: no CR", "": "after infusion: not yet assessed"}
-DEATH_COLOURS = {"disease": "#17202a", "infection": "#7d3c98", "tma": "#935116", "transplant": "#1f618d"}
+DEATH_COLOURS = {"disease": "#17202a", "infection": "#7d3c98", "tma": "#935116", "transplant": "#1f618d",
+                 "toxicity": "#c0392b"}
 BEFORE_COLOUR = "#aab7b8"
 RELAPSED_COLOUR = "#f1948a"
 MARKERS = {  # event: (marker, colour, size, label)

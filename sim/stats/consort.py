@@ -1,9 +1,9 @@
 """Patient flow per virtual trial, CONSORT style: every box's count, in boxes that add up.
 
 Per trial: enrolled = withdrawn + product failed + awaiting infusion + infused;
-infused = not yet assessed + CR MRD-negative + CR MRD-positive + no CR;
+infused = died of CRS/ICANS before assessment + not yet assessed + CR MRD-negative + CR MRD-positive + no CR;
 assessed = transplanted + not transplanted; and each of those two splits into its outcomes at the
-cut-off (the papers' terms: in remission, relapsed, no remission, died of infection, died of TMA).
+cut-off (the papers' terms: in remission, relapsed, no remission, died of infection, died of TMA; and died of transplant or of CRS/ICANS).
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def batch_flow(b: Batch) -> dict[str, np.ndarray]:
             "withdrawn": count(b["final_state"] == "withdrawn"),
             "product_failed": count(b["final_state"] == "not_infused"),
             "awaiting_infusion": count(b["final_state"] == "pending_at_cutoff"),
-            "infused": count(given), "not_yet_assessed": count(given & ~assessed)}
+            "infused": count(given),
+            "died_before_assessment": count(given & ~assessed & (b["death_cause"] == "toxicity")),
+            "not_yet_assessed": count(given & ~assessed & (b["death_cause"] != "toxicity"))}
     flow |= {response: count(assessed & (b["response"] == response)) for response in RESPONSES}
     flow |= {"transplanted": count(transplanted), "not_transplanted": count(assessed & ~transplanted)}
     for branch, mask in (("transplanted", transplanted), ("not_transplanted", assessed & ~transplanted)):
@@ -55,7 +57,7 @@ def flow_identities(flow: Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         return np.sum([flow[name] for name in names], axis=0)
     return {
         "enrolled": (flow["enrolled"], total("withdrawn", "product_failed", "awaiting_infusion", "infused")),
-        "infused": (flow["infused"], total("not_yet_assessed", *RESPONSES)),
+        "infused": (flow["infused"], total("died_before_assessment", "not_yet_assessed", *RESPONSES)),
         "assessed": (total(*RESPONSES), total("transplanted", "not_transplanted")),
         "transplanted": (flow["transplanted"], total(*(f"transplanted.{s}" for s in OUTCOME_STATES))),
         "not_transplanted": (flow["not_transplanted"], total(*(f"not_transplanted.{s}" for s in OUTCOME_STATES))),

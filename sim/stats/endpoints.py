@@ -18,7 +18,7 @@ Columns = Mapping[str, np.ndarray]
 CENSORED = 0
 RELAPSE, NON_RELAPSE_DEATH = 1, 2
 TRANSPLANT, EVENT_BEFORE_TRANSPLANT = 1, 2
-NON_RELAPSE_DEATH_CAUSES = ("infection", "tma", "transplant")
+NON_RELAPSE_DEATH_CAUSES = ("infection", "tma", "transplant", "toxicity")
 
 
 def infused(t: Columns) -> np.ndarray:
@@ -56,7 +56,7 @@ def relapse_and_nrm(t: Columns) -> tuple[np.ndarray, np.ndarray]:
     """Days from infusion to relapse (or no remission) or to a non-relapse death, and which.
 
     Causes: :data:`RELAPSE` (relapse, or no remission at the assessment), :data:`NON_RELAPSE_DEATH`
-    (infection or TMA death in remission), 0 censored at the end of follow-up.
+    (death from infection, TMA, transplant or CRS/ICANS toxicity before any relapse), 0 censored at the end of follow-up.
     """
     failure = disease_failure(t)
     nrm = np.where(np.isin(t["death_cause"], NON_RELAPSE_DEATH_CAUSES) & np.isnan(failure), t["t_death"], np.nan)

@@ -2,9 +2,10 @@
 
 A seeds figure names a ``metric`` and its qualifiers; :func:`compute_batch` evaluates it on every
 trial of a :class:`~sim.stats.batch.Batch` at once (and :func:`compute` on one trial's patient
-table, a batch of one).  Two filters apply to every metric: ``first_infused = n`` (the first n
-patients infused, as in an interim report) and ``transplanted = true|false``; they narrow each
-trial's analysis set (a mask) rather than copying its rows.
+table, a batch of one).  Three filters apply to every metric: ``first_infused = n`` (the first n
+patients infused, as in an interim report), ``transplanted = true|false`` and ``responded =
+true|false`` (a complete remission at the assessment); they narrow each trial's analysis set (a
+mask) rather than copying its rows.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import numpy as np
 
 from sim.inputs.schema import RESPONSE_CATEGORIES
 from sim.stats.batch import Batch
-from sim.stats.endpoints import in_remission, infused, leukaemia_free_survival, no_remission, overall_survival
-from sim.stats.kaplan_meier import DAYS_PER_MONTH, reverse_median_followup, survival_at
+from sim.stats.endpoints import (NON_RELAPSE_DEATH, in_remission, infused, leukaemia_free_survival, no_remission,
+                                 overall_survival, relapse_and_nrm)
+from sim.stats.kaplan_meier import DAYS_PER_MONTH, median_time, reverse_median_followup, survival_at
 
 NOT_MODELLED = "not_modelled"
-FILTERS = ("first_infused", "transplanted")
-LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma", "died_transplant")
+FILTERS = ("first_infused", "transplanted", "responded")
+LATE_STATES = ("in_remission", "relapsed", "no_remission", "died_infection", "died_tma", "died_transplant",
+               "died_toxicity")
 Columns = Mapping[str, np.ndarray]
 
 
@@ -54,6 +57,7 @@ def late_state(t: Columns) -> np.ndarray:
     state[given & (t["death_cause"] == "infection")] = "died_infection"
     state[given & (t["death_cause"] == "tma")] = "died_tma"
     state[given & (t["death_cause"] == "transplant")] = "died_transplant"
+    state[given & (t["death_cause"] == "toxicity")] = "died_toxicity"
     state[given & t["relapsed"]] = "relapsed"
     state[given & no_remission(t)] = "no_remission"
     return state
@@ -77,6 +81,45 @@ def median_followup_months(b: Batch, m: np.ndarray, q: dict | None = None) -> np
     return reverse_median_followup(*overall_survival(b), m & b.infused) / DAYS_PER_MONTH
 
 
+# event-free survival: relapse, no remission at the assessment, or death (the model's EFS is its LFS)
+KM_ENDPOINTS = {"os": overall_survival, "efs": leukaemia_free_survival, "lfs": leukaemia_free_survival}
+
+
+def km_median_months(b: Batch, m: np.ndarray, q: dict) -> np.ndarray:
+    """Kaplan-Meier median of an endpoint ('os', 'efs' or 'lfs') from infusion, months, per trial
+    (NaN where survival never falls to one half)."""
+    return median_time(*KM_ENDPOINTS[q["endpoint"]](b), m & b.infused) / DAYS_PER_MONTH
+
+
+def non_relapse_death(b: Batch, q: dict) -> np.ndarray:
+    """Infused patients who died before any relapse (or no remission), of a cause other than the
+    disease, later than ``after_day`` days after infusion if given."""
+    days, cause = relapse_and_nrm(b)
+    return b.infused & (cause == NON_RELAPSE_DEATH) & (days > q.get("after_day", -np.inf))
+
+
+def death_by_day(b: Batch, q: dict) -> np.ndarray:
+    """Infused patients who died within ``day`` days of infusion, of any cause."""
+    return b.infused & (b["t_death"] - b["t_infusion"] <= q["day"])
+
+
+SHARE_OUTCOMES: dict[str, Callable[[Batch], np.ndarray]] = {
+    "non_relapse_death": lambda b: non_relapse_death(b, {}),
+    "death": lambda b: ~np.isnan(b["t_death"]),
+    "relapse": lambda b: b["relapsed"],
+    "in_remission": lambda b: _late_states(b) == "in_remission",
+}
+
+
+def share(b: Batch, m: np.ndarray, q: dict) -> np.ndarray:
+    """Share of the infused patients in the analysis set (the subgroup the filters pick) with an
+    outcome, per trial (NaN for an empty subgroup)."""
+    group = m & b.infused
+    size = _count(group)
+    hits = _count(group & SHARE_OUTCOMES[q["outcome"]](b))
+    return np.divide(hits, size, out=np.full(size.shape, np.nan), where=size > 0)
+
+
 METRICS: dict[str, Metric] = {
     "enrolled": Metric(lambda b, m, q: _count(m), (), "patients enrolled"),
     "withdrawn": Metric(_counting(lambda b, q: b["final_state"] == "withdrawn"), (), "withdrew before infusion"),
@@ -98,6 +141,11 @@ METRICS: dict[str, Metric] = {
                            "outcome at cut-off"),
     "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion"),
     "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier"),
+    "km_median_months": Metric(km_median_months, ("endpoint",) + FILTERS, "Kaplan-Meier median of OS, EFS or LFS"),
+    "non_relapse_mortality": Metric(_counting(non_relapse_death), ("after_day",) + FILTERS,
+                                    "non-relapse deaths (after a day, if given)"),
+    "deaths_by_day": Metric(_counting(death_by_day), ("day",) + FILTERS, "deaths of any cause by a day"),
+    "share": Metric(share, ("outcome",) + FILTERS, "share of a subgroup with an outcome"),
     NOT_MODELLED: Metric(lambda b, m, q: np.full(b.n_trials, np.nan), (), "a figure the model does not produce"),
 }
 
@@ -110,9 +158,19 @@ QUALIFIER_VALUES: dict[str, Callable[[Any], bool]] = {
     "stat": lambda v: v in ("median", "min", "max"),
     "first_infused": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
     "transplanted": lambda v: isinstance(v, bool),
+    "responded": lambda v: isinstance(v, bool),
+    "endpoint": lambda v: v in KM_ENDPOINTS,
+    "after_day": lambda v: _number(v) and v >= 0,
+    "day": lambda v: _number(v) and v > 0,
+    "outcome": lambda v: v in SHARE_OUTCOMES,
 }
 REQUIRED_QUALIFIERS = {"infused_at_level": ("level",), "response": ("category",),
-                       "late_outcome": ("state",), "peak_day": ("stat",)}
+                       "late_outcome": ("state",), "peak_day": ("stat",), "km_median_months": ("endpoint",),
+                       "deaths_by_day": ("day",), "share": ("outcome",)}
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
 
 
 def qualifier_problem(metric: str, qualifiers: dict[str, Any]) -> str | None:
@@ -131,6 +189,8 @@ def analysis_set(b: Batch, q: dict[str, Any]) -> np.ndarray:
     keep = b.present
     if "transplanted" in q:
         keep = keep & b.infused & (~np.isnan(b["t_transplant"]) == q["transplanted"])
+    if "responded" in q:
+        keep = keep & b.infused & (in_remission(b) == q["responded"])
     if "first_infused" in q:
         order = np.argsort(np.where(b.infused, b["t_infusion"], np.inf), axis=-1, kind="stable")
         rank = np.empty_like(order)

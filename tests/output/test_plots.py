@@ -86,7 +86,8 @@ def test_flow_boxes_carry_the_reported_counts(cd5_run):
     assert enrolled.column == "enrolled" and enrolled.reported == 19
     outcomes = {line.label: line.reported for line in by_title["No transplant"].lines}
     assert outcomes == {"patients": None, "in remission": 2, "relapsed": 3, "no remission": None,
-                        "died of infection": 5, "died of TMA": 2, "died of transplant": None}
+                        "died of infection": 5, "died of TMA": 2, "died of transplant": None,
+                        "died of CRS/ICANS": None}
 
 
 def test_count_text_shows_median_and_interval_of_values_that_occurred():
