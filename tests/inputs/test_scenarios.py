@@ -36,10 +36,15 @@ def test_every_shipped_scenario_loads_and_changes_something():
         assert len(params.scenario.description) > 100, "a shipped scenario says what it asks"
 
 
-def test_dose_scenarios_say_that_response_does_not_depend_on_dose():
+def test_dose_scenarios_say_what_cr_by_dose_rests_on():
+    # the description names the lever by which CR depends on dose, and it is what the params file holds:
+    # an assumption with no effect at its base value
     for level in "abc":
-        text = load_scenario(ROOT / "params" / "scenarios" / f"cll1_dose_{level}.toml").scenario.description
-        assert "response does not" in text and "by construction" in text
+        params = load_scenario(ROOT / "params" / "scenarios" / f"cll1_dose_{level}.toml")
+        text = params.scenario.description
+        assert "response.dose_log_odds" in text and "assumed range" in text
+        entry = params.entries["response.dose_log_odds"]
+        assert entry.source == "assumption" and entry.value == 0 and entry.uncertainty is not None
 
 
 def test_a_scenario_replaces_whole_entries_and_leaves_the_rest(cll1):
