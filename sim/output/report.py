@@ -299,7 +299,7 @@ def _figures(run: RunData) -> str:
              for name, link in links if link]
     # the pictures a meeting needs first; the rest follow in the same order
     if not shown:
-        return "\n\nNo pictures were drawn for this run: `cartsim plot " + shown_path(run.folder) + "` draws them."
+        return "\n\nNo pictures were drawn for this run: `cartsim plot FOLDER`, with this report's folder, draws them."
     return "\n\n### Pictures\n\n" + "\n\n".join(shown)
 
 
