@@ -39,7 +39,6 @@ from sim.engines.runner import choose_engine, facility_capacities, simulate
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
 from sim.model.draws import draw_uniforms
-from sim.output.table import Table
 from sim.rng.parameter_draws import draw_trial_parameters
 from sim.stats.batch import Batch
 from sim.stats.key_outcomes import batch_outcomes

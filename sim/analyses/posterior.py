@@ -199,21 +199,3 @@ def pareto_k(weight: np.ndarray) -> float:
         return 0.0
     shape, _, _ = stats.genpareto.fit(excess, floc=0.0)
     return float(shape)
-
-
-def gamma_log_prior(events: float, exposure: float) -> Callable[[np.ndarray], np.ndarray]:
-    """Log density (up to a constant) of a rate with prior Gamma(events + 1/2, scale 1/exposure)."""
-    shape = events + 0.5
-
-    def log_prior(rate: np.ndarray) -> np.ndarray:
-        return (shape - 1) * np.log(rate) - exposure * rate
-
-    return log_prior
-
-
-def summarise(sample: PosteriorSample, level: float = 0.95) -> list[dict]:
-    """Median and central interval of each coordinate."""
-    tail = (1 - level) / 2 * 100
-    return [{"parameter": name, "median": float(np.median(col)),
-             "low": float(np.percentile(col, tail)), "high": float(np.percentile(col, 100 - tail))}
-            for name, col in zip(sample.names, sample.draws.T)]

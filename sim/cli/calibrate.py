@@ -85,8 +85,9 @@ def _write_joint(result: Calibration, out: Path, draws: int) -> None:
         print("joint posterior not written (each parameter keeps its own distribution): " + "; ".join(sample.problems))
         return
     csv_path, _ = write_posterior_draws(out, sample, "cartsim calibrate")
-    print(f"wrote {csv_path.name} beside it: {len(sample.draws)} joint posterior draws of {len(sample.names)} hazards "
-          f"(importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective sample size "
+    hazards = f"{len(sample.names)} hazard{'s' if len(sample.names) > 1 else ''}"
+    print(f"wrote {csv_path.name} beside it: {len(sample.draws)} joint posterior draws of {hazards} "
+          f"(adaptive importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective sample size "
           f"{sample.ess:.0f}), taken together by runs with parameter uncertainty")
 
 

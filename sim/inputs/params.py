@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 
 from sim.inputs import schema as S
 from sim.errors import InputError, printable

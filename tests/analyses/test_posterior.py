@@ -12,7 +12,8 @@ from scipy import stats
 from conftest import PARAMS
 from sim.analyses.calibration.cutoff import LateWindows
 from sim.analyses.calibration.late import LateGroup, LateModel
-from sim.analyses.posterior import gamma_log_prior, pareto_k, sample_posterior
+from sim.analyses.calibration.late import jeffreys_log_prior
+from sim.analyses.posterior import pareto_k, sample_posterior
 from sim.model import late_bands
 from sim.errors import InputError
 from sim.inputs.params import load_params
@@ -22,9 +23,9 @@ from sim.rng.parameter_draws import draw_trial_parameters
 
 
 def poisson_log_density(counts: dict[str, tuple[float, float]]):
-    """Log posterior of independent rates, each with k events over exposure x and a Gamma(1/2, 0) prior:
+    """Log posterior of independent rates, each with k events over exposure x and the Jeffreys prior (rate^-1/2):
     exactly Gamma(k + 1/2, scale 1/x)."""
-    prior = gamma_log_prior(0.0, 0.0)
+    prior = jeffreys_log_prior
 
     def log_density(values: dict[str, np.ndarray]) -> np.ndarray:
         return sum(k * np.log(values[n]) - x * values[n] + prior(values[n]) for n, (k, x) in counts.items())

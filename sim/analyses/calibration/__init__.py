@@ -74,14 +74,17 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
         raise ValueError(f"exclude names figures the seeds file does not have: {unknown}")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key("calibration"),)))
     skipped: dict[str, str] = {}
-    progression = _progression_step(params, trials, seed, draws, rng, skipped, exclude)
+    pre_infusion = PreInfusionWindows.simulate(params, trials, seed) if progression_figure(params, exclude) else None
+    progression = _progression_step(pre_infusion, params, draws, rng, skipped, exclude)
     current = _with_fits(params, progression)
     late_needed = followup_figure(params, exclude) is not None or bool(late_groups(params, exclude))
     windows = LateWindows.simulate(current, trials, seed) if late_needed else None
     cutoff = _cutoff_step(current, windows, skipped, exclude)
     current = _with_fits(current, cutoff)
-    late = _late_step(current, windows, draws, rng, skipped, exclude)
-    return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped)
+    late_windows = windows.at_cutoff(current[CUTOFF]) if windows is not None else None
+    late = _late_step(current, late_windows, draws, rng, skipped, exclude)
+    return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped, exclude,
+                       pre_infusion if progression else None, late_windows if late else None)
 
 
 def target_keys(params: Params, exclude=()) -> list[str]:
@@ -96,12 +99,12 @@ def _with_fits(params: Params, fits: list[Fit]) -> Params:
     return params.with_values({fit.path: fit.value for fit in fits}, source="calibration")
 
 
-def _progression_step(params, trials, seed, draws, rng, skipped, exclude) -> list[Fit]:
+def _progression_step(windows, params, draws, rng, skipped, exclude) -> list[Fit]:
     figure = progression_figure(params, exclude)
     if figure is None:
         skipped[PROGRESSION] = "the seeds file reports no count of patients withdrawn or not infused"
         return []
-    return [fit_progression(PreInfusionWindows.simulate(params, trials, seed), figure, draws, rng)]
+    return [fit_progression(windows, figure, draws, rng)]
 
 
 def _cutoff_step(params, windows, skipped, exclude) -> list[Fit]:
@@ -114,7 +117,7 @@ def _cutoff_step(params, windows, skipped, exclude) -> list[Fit]:
 
 def _late_step(params, windows, draws, rng, skipped, exclude) -> list[Fit]:
     groups = late_groups(params, exclude)
-    fits = fit_late(windows.at_cutoff(params[CUTOFF]), groups, params, draws, rng) if groups else []
+    fits = fit_late(windows, groups, params, draws, rng) if groups else []
     why = ("the seeds file reports no outcome at cut-off that this hazard acts on" if groups
            else "the seeds file reports no outcome at cut-off by transplant status")
     done = {fit.path for fit in fits}

@@ -4,6 +4,7 @@ as a params file writes it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -73,6 +74,9 @@ class Calibration:
     seed: int
     draws: int
     skipped: dict[str, str] = field(default_factory=dict)
+    exclude: frozenset = frozenset()
+    pre_infusion: Any = None  # the PreInfusionWindows the progression hazard was fitted on (None if not fitted)
+    late: Any = None  # the LateWindows, cut at the fitted cut-off, the late levels were fitted on (None if not fitted)
 
 
 

@@ -21,24 +21,18 @@ transplant depends on the levels before it.  This module samples them together:
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from sim.analyses.calibration.cutoff import LateWindows
-from sim.analyses.calibration.fits import CUTOFF, JEFFREYS, PROGRESSION, Calibration
-from sim.analyses.calibration.late import DRAW_WINDOWS, LateModel, hazard_path, late_groups
+from sim.analyses.calibration.fits import PROGRESSION, Calibration
+from sim.analyses.calibration.late import (DRAW_WINDOWS, LateModel, hazard_path, jeffreys_log_prior, late_groups,
+                                           level_log_prior)
 from sim.analyses.calibration.progression import PreInfusionWindows, progression_figure
 from sim.analyses.posterior import PosteriorSample, sample_posterior
 from sim.inputs.params import Params
-from sim.inputs.schema import LATE_HAZARD_NAMES
 from sim.model import late_bands
 from sim.model.late_bands import LATE_CAUSES
 from sim.rng.streams import stream_key
 
 TINY = 1e-300
-
-
-def jeffreys_log_prior(values: np.ndarray) -> np.ndarray:
-    return -JEFFREYS * np.log(values)
 
 
 def progression_term(windows: PreInfusionWindows, metric: str, k: float, n: float):
@@ -53,46 +47,34 @@ def progression_term(windows: PreInfusionWindows, metric: str, k: float, n: floa
     return log_likelihood
 
 
-def late_prior(params: Params, cause: str, transplanted: bool):
-    """Log prior density of a late level: the params file's gamma after transplant, else Jeffreys."""
-    if not transplanted:
-        return jeffreys_log_prior
-    name = LATE_HAZARD_NAMES[cause]
-    events = params[f"late.{name}_prior_events_after_transplant"]
-    days = params[f"late.{name}_prior_days_after_transplant"]
-    return stats.gamma(events, scale=1.0 / days).logpdf
-
-
 class JointLikelihood:
-    """Log posterior density of the fitted hazards, vectorised over candidate points."""
+    """Log posterior density of the fitted hazards, vectorised over candidate points, on the exposure the
+    calibration simulated (its windows) and the figures it was fitted to (its exclusions)."""
 
-    def __init__(self, calibration: Calibration, fitted: Params, exclude=()) -> None:
+    def __init__(self, calibration: Calibration, fitted: Params) -> None:
         self.terms, self.priors, self.start = [], {}, {}
         fits = {fit.path: fit.value for fit in calibration.fits}
-        if PROGRESSION in fits:
-            self._add_progression(calibration, fitted, fits, exclude)
-        late = [p for p in fits if p.startswith("late.")]
-        if late:
-            self._add_late(calibration, fitted, fits, exclude)
+        if calibration.pre_infusion is not None:
+            self._add_progression(calibration, fits)
+        if calibration.late is not None:
+            self._add_late(calibration, fitted, fits)
 
-    def _add_progression(self, calibration, fitted, fits, exclude) -> None:
-        figure = progression_figure(calibration.params, exclude)
-        windows = PreInfusionWindows.simulate(fitted, calibration.trials, calibration.seed)
-        term = progression_term(windows, figure.metric, float(figure.value), float(figure.of))
+    def _add_progression(self, calibration, fits) -> None:
+        figure = progression_figure(calibration.params, calibration.exclude)
+        term = progression_term(calibration.pre_infusion, figure.metric, float(figure.value), float(figure.of))
         self.terms.append(lambda v: term(v[PROGRESSION]))
         self.priors[PROGRESSION] = jeffreys_log_prior
         self.start[PROGRESSION] = max(fits[PROGRESSION], 1e-6)
 
-    def _add_late(self, calibration, fitted, fits, exclude) -> None:
-        windows = LateWindows.simulate(fitted, calibration.trials, calibration.seed).at_cutoff(fitted[CUTOFF])
-        model = LateModel(windows, fitted)
+    def _add_late(self, calibration, fitted, fits) -> None:
+        model = LateModel(calibration.late, fitted)
         rng = np.random.default_rng(np.random.SeedSequence(calibration.seed, spawn_key=(stream_key("joint"),)))
         light = model.subset(rng.choice(len(model.length), size=min(len(model.length), DRAW_WINDOWS), replace=False))
-        groups = late_groups(calibration.params, exclude)
+        groups = late_groups(calibration.params, calibration.exclude)
         base = {regime: {c: late_bands.level(fitted, c, regime) for c in LATE_CAUSES} for regime in (False, True)}
         free = {(c, g.transplanted): hazard_path(c, g.transplanted) for g in groups for c in g.causes}
         for (cause, transplanted), path in free.items():
-            self.priors[path] = late_prior(fitted, cause, transplanted)
+            self.priors[path] = level_log_prior(fitted, cause, transplanted)
             self.start[path] = max(fits.get(path, fitted[path]), 1e-7)
 
         def log_likelihood(values: dict[str, np.ndarray]) -> np.ndarray:
@@ -108,8 +90,8 @@ class JointLikelihood:
         return total + sum(term(values) for term in self.terms)
 
 
-def joint_posterior(calibration: Calibration, fitted: Params, draws: int = 1000, proposals: int = 10000,
-                    exclude=()) -> PosteriorSample | None:
+def joint_posterior(calibration: Calibration, fitted: Params, draws: int = 1000,
+                    proposals: int = 10000) -> PosteriorSample | None:
     """Joint posterior draws of the calibration's fitted hazards (None if it fitted none).
 
     Parameters
@@ -123,7 +105,7 @@ def joint_posterior(calibration: Calibration, fitted: Params, draws: int = 1000,
     proposals : int
         Importance-sampling proposals behind them.
     """
-    density = JointLikelihood(calibration, fitted, exclude)
+    density = JointLikelihood(calibration, fitted)
     if not density.start:
         return None
     return sample_posterior(density, density.start, draws=draws, proposals=proposals, seed=calibration.seed)

@@ -7,7 +7,7 @@ assessment to the cut-off, with a switch at the planned transplant day), average
 windows, and the reported counts are a multinomial draw from it.
 
 - Not transplanted: maximum likelihood; uncertainty from the posterior under a Jeffreys prior
-  (level^-1/2 per cause), sampled by importance sampling.
+  (level^-1/2 per cause), sampled by adaptive importance sampling from the Laplace fit (:mod:`sim.analyses.posterior`).
 - Transplanted: the posterior is the prior stated in the params file (a gamma on each level,
   ``late.<cause>_prior_events_after_transplant`` pseudo-events over
   ``late.<cause>_prior_days_after_transplant`` pseudo-exposure, from published outcomes of
@@ -24,6 +24,7 @@ from scipy import optimize, stats
 
 from sim.analyses.calibration.cutoff import LateWindows
 from sim.analyses.calibration.fits import JEFFREYS, Fit, Target, gamma_by_moments
+from sim.analyses.posterior import sample_posterior
 from sim.errors import InputError
 from sim.inputs.paper import Figure
 from sim.inputs.params import Params
@@ -37,9 +38,8 @@ CAUSE_STATES = {"relapse": "relapsed", "infection": "died_infection", "tma": "di
 OTHER = "other"
 TINY = 1e-300  # floor of a chance under a logarithm
 DRAW_WINDOWS = 2000  # windows behind the posterior: their error is small beside the posterior's spread
-PROPOSALS_PER_DRAW = 20  # importance-sampling proposals per posterior draw written (at least MIN_PROPOSALS)
+PROPOSALS_PER_DRAW = 10  # importance-sampling proposals per posterior draw written (at least MIN_PROPOSALS)
 MIN_PROPOSALS = 4000
-CHUNK = 500
 LOG_BOUNDS = (-12.0, 0.0)  # log10 of a level per day while maximising
 
 
@@ -232,24 +232,6 @@ def _candidates(levels: dict, group: LateGroup, proposal: dict[str, np.ndarray])
     return (levels[False], free) if group.transplanted else (free, levels[True])
 
 
-def _log_likelihoods(model: LateModel, group: LateGroup, levels: dict, proposal: dict[str, np.ndarray]) -> np.ndarray:
-    size = len(next(iter(proposal.values())))
-    out = np.empty(size)
-    for lo in range(0, size, CHUNK):
-        part = {c: v[lo:lo + CHUNK] for c, v in proposal.items()}
-        out[lo:lo + CHUNK] = model.log_likelihood(group, *_candidates(levels, group, part))
-    return out
-
-
-def _resample(log_weight: np.ndarray, proposal: dict, draws: int, rng) -> tuple[dict, dict, float]:
-    """Posterior draws and mean from weighted proposals, and the effective sample size."""
-    weight = np.exp(log_weight - log_weight.max())
-    weight /= weight.sum()
-    pick = rng.choice(weight.size, size=draws, p=weight)
-    mean = {c: float(np.sum(weight * v)) for c, v in proposal.items()}
-    return mean, {c: v[pick] for c, v in proposal.items()}, float(1.0 / np.sum(weight**2))
-
-
 def _mle(model: LateModel, group: LateGroup, levels: dict) -> tuple[dict, dict]:
     """Maximum-likelihood levels of the group's causes, and whether each is inside its bounds."""
     causes = group.causes
@@ -268,10 +250,6 @@ def _centre(mle: dict, model: LateModel, group: LateGroup, levels: dict) -> dict
     return {c: (v if v > 10.0 ** (LOG_BOUNDS[0] + 1) else crude[c]) for c, v in mle.items()}
 
 
-def _size(draws: int) -> int:
-    return max(PROPOSALS_PER_DRAW * draws, MIN_PROPOSALS)
-
-
 def _crude(model: LateModel, group: LateGroup, levels: dict) -> dict[str, float]:
     """Events (plus half) over the group's longest possible exposure: a start and a proposal centre
     that depend on the counts alone, not on the values being replaced."""
@@ -280,59 +258,69 @@ def _crude(model: LateModel, group: LateGroup, levels: dict) -> dict[str, float]
             for c in group.causes}
 
 
-def _proposal(group: LateGroup, centre: dict, log_prior: dict, prior, rng, size: int):
-    """Importance-sampling proposals and each one's log prior minus log proposal density.
+def jeffreys_log_prior(level: np.ndarray) -> np.ndarray:
+    """Log density (up to a constant) of the Jeffreys prior of a level, level^-1/2: where the counts speak alone."""
+    return -JEFFREYS * np.log(level)
 
-    The proposal is a gamma around ``centre`` with twice the variance the counts give; with a proper ``prior``
-    (frozen distributions by cause) it is a defensive mixture, half from the prior, so that the
-    sample covers both where the data and where the prior put the level."""
-    shapes = {c: (group.counts[CAUSE_STATES[c]] + JEFFREYS) / 2 for c in group.causes}
-    around = {c: stats.gamma(shapes[c], scale=centre[c] / shapes[c]) for c in group.causes}
-    from_prior = rng.random(size) < (0.5 if prior is not None else 0.0)
-    proposal = {c: np.where(from_prior, prior[c].rvs(size, random_state=rng) if prior is not None else 0.0,
-                            around[c].rvs(size, random_state=rng)) for c in group.causes}
-    proposal = {c: np.maximum(v, 1e-300) for c, v in proposal.items()}
-    log_around = sum(around[c].logpdf(proposal[c]) for c in group.causes)
-    if prior is None:
-        log_q = log_around
-    else:
-        log_p = sum(prior[c].logpdf(proposal[c]) for c in group.causes)
-        log_q = np.logaddexp(np.log(0.5) + log_p, np.log(0.5) + log_around)
-    return proposal, sum(log_prior[c](proposal[c]) for c in group.causes) - log_q
+
+def transplant_prior(params: Params, cause: str):
+    """The params file's gamma prior of a cause's level after transplant: ``prior_events`` pseudo-events over
+    ``prior_days`` pseudo-exposure (a frozen scipy distribution)."""
+    name = LATE_HAZARD_NAMES[cause]
+    events, days = params[f"late.{name}_prior_events_after_transplant"], params[f"late.{name}_prior_days_after_transplant"]
+    return stats.gamma(events, scale=1.0 / days)
+
+
+def level_log_prior(params: Params, cause: str, transplanted: bool):
+    """The log prior density of a level: the params file's gamma after transplant, else Jeffreys."""
+    return transplant_prior(params, cause).logpdf if transplanted else jeffreys_log_prior
+
+
+def _posterior(light, group, levels, params, centre: dict, draws: int, rng):
+    """The group's levels drawn from their posterior (the likelihood of its counts times each level's prior),
+    by :func:`sim.analyses.posterior.sample_posterior`: each level's draws, and the sample with its diagnostics."""
+    priors = {c: level_log_prior(params, c, group.transplanted) for c in group.causes}
+
+    def log_density(values: dict[str, np.ndarray]) -> np.ndarray:
+        return (light.log_likelihood(group, *_candidates(levels, group, values))
+                + sum(prior(values[c]) for c, prior in priors.items()))
+
+    sample = sample_posterior(log_density, centre, draws=draws, proposals=max(PROPOSALS_PER_DRAW * draws, MIN_PROPOSALS),
+                              seed=int(rng.integers(2**32)))
+    return dict(zip(sample.names, sample.draws.T)), sample
+
+
+def _sampling(sample) -> str:
+    return (f"adaptive importance sampling from the Laplace fit (Pareto k-hat {sample.pareto_k:.2f}, effective sample "
+            f"{sample.ess:.0f})")
 
 
 def _fit_before(model, light, group, levels, params, draws, rng):
-    """Maximum likelihood, and the posterior under a Jeffreys prior by importance sampling from
-    gammas around the counts (twice their variance)."""
+    """Maximum likelihood, and the posterior under a Jeffreys prior."""
     causes = group.causes
     mle, interior = _mle(model, group, levels)
-    jeffreys = {c: (lambda x: -JEFFREYS * np.log(x)) for c in causes}
-    proposal, log_prior = _proposal(group, _centre(mle, model, group, levels), jeffreys, None, rng, _size(draws))
-    mean, sample, ess = _resample(_log_likelihoods(light, group, levels, proposal) + log_prior, proposal, draws, rng)
-    value = {c: (mle[c] if interior[c] else mean[c]) for c in causes}
+    sample, drawn = _posterior(light, group, levels, params, _centre(mle, model, group, levels), draws, rng)
+    value = {c: (mle[c] if interior[c] else float(np.mean(sample[c]))) for c in causes}
     days = model.exposure(group, "infection", *_candidates(levels, group, value))
     method = (f"maximum likelihood, the multinomial chances of the {group.size:g} not transplanted exact for piecewise-"
               f"constant competing hazards (each cause's band shape fixed, its level fitted) over the simulated windows "
               f"from response to cut-off (about {days:.0f} patient-days at risk); uncertainty: posterior under a Jeffreys "
-              f"prior (level^-1/2) by importance sampling (effective sample {ess:.0f}), as a gamma with its mean and variance")
+              f"prior (level^-1/2) by {_sampling(drawn)}, as a gamma with its mean and variance")
     return value, sample, method
 
 
 def _fit_after(model, light, group, levels, params, draws, rng):
-    """Posterior mean under the params file's gamma priors, by importance sampling from the priors."""
+    """Posterior mean under the params file's gamma priors."""
     causes = group.causes
-    prior = {c: (params[f"late.{LATE_HAZARD_NAMES[c]}_prior_events_after_transplant"],
-                 params[f"late.{LATE_HAZARD_NAMES[c]}_prior_days_after_transplant"]) for c in causes}
-    density = {c: stats.gamma(events, scale=1.0 / days) for c, (events, days) in prior.items()}
-    logpdf = {c: d.logpdf for c, d in density.items()}
-    centre = _centre(_mle(model, group, levels)[0], model, group, levels)
-    proposal, log_prior = _proposal(group, centre, logpdf, density, rng, _size(draws))
-    mean, sample, ess = _resample(_log_likelihoods(light, group, levels, proposal) + log_prior, proposal, draws, rng)
-    stated = ", ".join(f"{c} Gamma({e:g}, {d:g} days)" for c, (e, d) in prior.items())
+    density = {c: transplant_prior(params, c) for c in causes}
+    centre = {c: float(density[c].mean()) for c in causes}  # the prior's mean: where the density is surely finite
+    sample, drawn = _posterior(light, group, levels, params, centre, draws, rng)
+    mean = {c: float(np.mean(sample[c])) for c in causes}
+    stated = ", ".join(f"{c} Gamma({d.args[0]:g}, {1 / d.kwds['scale']:g} days)" for c, d in density.items())
     method = (f"posterior mean: the prior of the params file ({stated}; pseudo-events over pseudo-exposure, from published "
               f"outcomes of transplant after CAR-T remission) times the multinomial likelihood of the {group.size:g} "
-              f"transplanted, exact for piecewise-constant competing hazards over the simulated windows; importance "
-              f"sampling (effective sample {ess:.0f} of {_size(draws)}); as a gamma with its mean and variance")
+              f"transplanted, exact for piecewise-constant competing hazards over the simulated windows; "
+              f"{_sampling(drawn)}; as a gamma with its mean and variance")
     return mean, sample, method
 
 
