@@ -101,11 +101,25 @@ def build_records(params: Params, trials, d: dict, p: dict, mfg_start: np.ndarra
 
 
 def event_log_rows(table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The event log's order: for each event, the index of its column in EVENT_TIMES and its patient row."""
+    """The event log's order: for each event, the index of its column in EVENT_TIMES and its patient row.
+
+    Events go by trial, patient and time; events at the same time keep EVENT_TIMES' order.
+    """
     times = np.stack([table[column] for column in EVENT_TIMES])
+    trial, patient = np.asarray(table["trial"]), np.asarray(table["patient"])
+    if _in_patient_order(trial, patient):  # a run's table: only each patient's events need sorting
+        order = np.argsort(times.T, axis=1, kind="stable")  # NaN (no event) last
+        defined = ~np.isnan(np.take_along_axis(times.T, order, axis=1))
+        return order[defined], np.broadcast_to(np.arange(times.shape[1])[:, None], order.shape)[defined]
     which, rows = np.nonzero(~np.isnan(times))
-    order = np.lexsort((times[which, rows], table["patient"][rows], table["trial"][rows]))
+    order = np.lexsort((times[which, rows], patient[rows], trial[rows]))
     return which[order], rows[order]
+
+
+def _in_patient_order(trial: np.ndarray, patient: np.ndarray) -> bool:
+    """Whether rows go by trial, then patient, each (trial, patient) once."""
+    step_trial, step_patient = np.diff(trial), np.diff(patient)
+    return bool(np.all((step_trial > 0) | ((step_trial == 0) & (step_patient > 0))))
 
 
 def event_log(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -26,7 +26,8 @@ from sim.output.report import render_report, report_path
 from sim.output.results import Results
 from sim.model.records import EVENT_TIMES, event_log, event_log_rows
 from sim.output.run_folder import PATIENT_TEXT, read_run
-from sim.output.table import Table, column_cells, read_csv, read_parquet, to_arrow
+from sim.output.cell_text import float_cells, merged, text_cells
+from sim.output.table import Table, column_cells, read_csv, read_parquet, to_arrow, write_cells
 
 FORMATS = ("csv", "parquet")
 STREAMED = ("patients", "events")
@@ -147,15 +148,16 @@ class PatientStream:
             self._add_parquet("patients", patients)
             self._add_parquet("events", Table(event_log(patients.columns)))
             return
-        cells = {name: column_cells(column) for name, column in patients.columns.items()}
         which, rows = event_log_rows(patients.columns)
-        times = np.stack([cells[column] for column in EVENT_TIMES])
+        times = float_cells(np.stack([patients[column] for column in EVENT_TIMES])[which, rows])  # once each
+        cells = {name: column_cells(column) for name, column in patients.columns.items() if name not in EVENT_TIMES}
+        for k, name in enumerate(EVENT_TIMES):  # a patient's event times, from the same cells
+            cells[name] = merged(len(patients), [(times[which == k], rows[which == k])])
         events = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
-                  "event": np.array([column[2:] for column in EVENT_TIMES], dtype=object)[which],
-                  "time": times[which, rows]}
+                  "event": text_cells([column[2:] for column in EVENT_TIMES])[which], "time": times}
         first = not self.writers
         patients.write_csv(self.files["patients"].stream, header=first, cells=cells)
-        Table(events).write_csv(self.files["events"].stream, header=first, cells=events)
+        write_cells(self.files["events"].stream, events, header=first)
         self.writers = {name: True for name in STREAMED}
 
     def _add_parquet(self, name: str, table: Table) -> None:

@@ -1,8 +1,9 @@
 """A small column table (a dict of equal-length numpy arrays) that writes CSV a spreadsheet opens.
 
-CSV is written a column at a time: each column is formatted in one pass (``float.__repr__`` over
-the column, so a number reads back exactly), then the rows are joined.  The cells are those of
-:mod:`csv` with minimal quoting: missing numbers are empty cells and booleans are true/false.
+CSV is written a column at a time: each column's cells are formatted in one pass as bytes
+(:mod:`sim.output.cell_text`: the text ``repr`` gives a float, so a number reads back exactly), then
+the rows are read out of the columns side by side.  The cells are those of :mod:`csv` with minimal
+quoting: missing numbers are empty cells and booleans are true/false.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import IO, Iterable, Mapping
 
 import numpy as np
 
-ROWS_PER_CHUNK = 65_536  # rows formatted and written at a time
+from sim.output.cell_text import Cells, csv_bytes, float_cells, integer_cells, text_cells
+
+ROWS_PER_CHUNK = 16_384  # rows formatted and written at a time
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
 
 
@@ -60,7 +63,7 @@ class Table:
         self.write_csv(out)
         return out.getvalue()
 
-    def write_csv(self, stream: IO[str], header: bool = True, cells: Mapping[str, np.ndarray] | None = None) -> None:
+    def write_csv(self, stream: IO[str], header: bool = True, cells: Mapping[str, Cells] | None = None) -> None:
         """Write the table as CSV to a text stream, column-wise, a chunk of rows at a time.
 
         ``cells`` may give some columns already formatted (:func:`column_cells`), e.g. shared with another table.
@@ -73,11 +76,8 @@ class Table:
         cells = dict(cells or {})
         for start in range(0, len(self), ROWS_PER_CHUNK):
             chunk = slice(start, start + ROWS_PER_CHUNK)
-            grid = np.empty((len(self[self.names[0]][chunk]), 2 * len(self.columns)), dtype=object)
-            for i, (name, column) in enumerate(self.columns.items()):
-                grid[:, 2 * i] = cells[name][chunk] if name in cells else column_cells(column[chunk])
-            grid[:, 1:-1:2], grid[:, -1] = ",", "\n"
-            stream.write("".join(grid.ravel().tolist()))
+            write_cells(stream, {name: cells[name][chunk] if name in cells else column_cells(column[chunk])
+                                 for name, column in self.columns.items()}, header=False)
 
     def to_parquet(self, path) -> None:
         """Write the table as a Parquet file (needs the ``parquet`` extra: pyarrow)."""
@@ -100,34 +100,34 @@ def to_arrow(table: Table):
                      for name, column in table.columns.items()})
 
 
-def column_cells(column: np.ndarray) -> np.ndarray:
-    """The CSV cells of one column (an object array of str), as :func:`_cell` would give them one by one.
+def write_cells(stream: IO[str], columns: Mapping[str, Cells], header: bool = True) -> None:
+    """Write already formatted columns (two or more) as CSV rows, with a header line if asked."""
+    if header:
+        csv.writer(stream, lineterminator="\n").writerow(columns)
+    stream.write(csv_bytes(list(columns.values())).decode("utf-8"))
 
-    Each distinct text, whole number or boolean is formatted once; each defined float with
-    ``float.__repr__`` (the shortest text that reads back to the same number).
+
+def column_cells(column: np.ndarray) -> Cells:
+    """The CSV cells of one column, as :func:`_cell` would give them one by one.
+
+    Floats, whole numbers and booleans are formatted as whole arrays; text and other objects once
+    per distinct value.
     """
     column = np.asarray(column)
     kind = column.dtype.kind
     if kind == "f":
-        cells = np.full(column.shape, "", dtype=object)
-        defined = ~np.isnan(column)
-        values = column[defined].astype(float)
-        distinct, inverse = np.unique(values, return_inverse=True)
-        negative_zero = np.any((values == 0) & np.signbit(values))  # equal to 0.0 for np.unique, not for repr
-        if len(distinct) <= len(values) // 2 and not negative_zero:  # many repeats (waits of 0, cut-offs): once each
-            cells[defined] = np.array(list(map(float.__repr__, distinct.tolist())), dtype=object)[inverse]
-        else:
-            cells[defined] = list(map(float.__repr__, values.tolist()))
-        return cells
+        return float_cells(column)
+    if kind == "b":
+        return text_cells(["false", "true"])[column.astype(np.intp)]
+    if kind in "iu" and (kind == "i" or len(column) == 0 or column.max() < 2**63):
+        return integer_cells(column)
     if len(column) == 0:
-        return np.empty(0, dtype=object)
-    values, inverse = np.unique(column if kind != "O" else column.astype(str), return_inverse=True)
+        return text_cells([])
     if kind == "O":  # mixed objects: format each distinct one as it is
-        values, first = np.unique(column.astype(str), return_index=True)
-        formatted = [_quoted(_cell(column[i])) for i in first]
-    else:
-        formatted = [_quoted(_cell(v)) for v in values.tolist()]
-    return np.array(formatted, dtype=object)[inverse.ravel()]
+        _, first, inverse = np.unique(column.astype(str), return_index=True, return_inverse=True)
+        return text_cells([_quoted(_cell(column[i])) for i in first])[inverse.ravel()]
+    values, inverse = np.unique(column, return_inverse=True)
+    return text_cells([_quoted(_cell(v)) for v in values.tolist()])[inverse.ravel()]
 
 
 def _quoted(cell: str) -> str:

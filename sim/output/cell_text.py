@@ -1,0 +1,306 @@
+"""The CSV text of whole columns at once, as bytes: the text ``repr`` and ``str`` give, cell by cell.
+
+A column becomes :class:`Cells`: one or more matrices of UTF-8 bytes (pieces), a row per cell, with
+NUL bytes where a cell has nothing.  A cell's text is its row of the pieces side by side, NULs left
+out; a float is four pieces (sign, whole digits, point, fraction digits), so nothing is shifted
+row by row.  A table's CSV is its columns' pieces side by side with commas between, the NULs
+removed in one :func:`numpy.compress` (:func:`csv_bytes`).  Digits are made eight at a time in a
+``uint64`` word whose bytes are their ASCII codes (SWAR: two 4-digit halves, then 2-digit pairs,
+then digits, each split by a multiply and shift that equals integer division in its range).
+
+Floats take numpy integer arithmetic instead of a Python call per number:
+
+* ``x = M * 2**(e - 53)`` exactly (:func:`numpy.frexp`), so ``x * 10**d = M * 5**d / 2**k`` is an
+  exact integer division, carried out on 27-bit limbs in ``uint64``;
+* from that exact value come the nearest integers at 17, 16, ... significant digits, each with its
+  exact rounding (up, down, or an exact tie);
+* whether a candidate ``m * 10**-d`` reads back as ``x`` is one correctly rounded division when
+  ``m < 2**53`` and ``|d| <= 22`` (the exact fast path of decimal reading), so the test is exact;
+* the fewest digits that read back give the shortest text, which is what ``repr`` writes (among
+  texts of that length, the nearest to ``x``: the rounded one).
+
+A number the arithmetic cannot settle exactly (a tie, a 16-digit candidate of 2**53 or more, a power
+of two, zero, a magnitude outside 1e-4..1e15, an infinity) is formatted by ``repr`` itself.  The
+tests compare every path with ``repr`` on random and awkward numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_LOW, _HIGH = 1e-4, 1e15  # repr writes these magnitudes without an exponent; outside them, repr itself
+_POW10_FLOAT = np.array([10.0**i for i in range(23)])  # each exact as a double
+_POW10 = np.array([10**i for i in range(20)], dtype=np.uint64)
+_POW5 = np.array([5**i for i in range(23)], dtype=np.uint64)
+_LIMB, _MASK27 = np.uint64(27), np.uint64(2**27 - 1)
+_TEN, _EIGHT_DIGITS = np.uint64(10), np.uint64(10**8)
+# the bytes of a word a right-aligned text of 0..8 characters keeps (little-endian: the high bytes)
+_KEPT_BYTES = np.array([(2**64 - 1) ^ (2**(8 * (8 - k)) - 1) if k < 8 else 2**64 - 1 for k in range(9)], dtype=np.uint64)
+
+
+@dataclass
+class Cells:
+    """The text of a column's cells: row ``i`` of every piece in turn, NUL bytes left out (UTF-8)."""
+
+    pieces: list[np.ndarray]  # each uint8, (n, width)
+
+    def __getitem__(self, rows) -> "Cells":
+        return Cells([piece[rows] for piece in self.pieces])
+
+    def __len__(self) -> int:
+        return len(self.pieces[0])
+
+    def texts(self) -> list[str]:
+        """The cells as Python strings."""
+        joined = np.concatenate(self.pieces, axis=1) if self.pieces else np.zeros((0, 0), np.uint8)
+        return [row.tobytes().replace(b"\0", b"").decode("utf-8") for row in joined]
+
+
+def constant_cells(n: int, text: str) -> Cells:
+    """``n`` cells that all read ``text``."""
+    return Cells([np.broadcast_to(np.frombuffer(text.encode("utf-8"), dtype=np.uint8), (n, len(text.encode())))])
+
+
+def text_cells(texts: list[str]) -> Cells:
+    """Cells of already formatted strings (none may hold a NUL character)."""
+    encoded = [t.encode("utf-8") for t in texts]
+    if any(b"\0" in e for e in encoded):
+        raise ValueError("a text cell holds a NUL character")
+    width = max((len(e) for e in encoded), default=0)
+    data = np.frombuffer(b"".join(e.ljust(width, b"\0") for e in encoded), dtype=np.uint8)
+    return Cells([data.reshape(len(encoded), width)])
+
+
+def csv_bytes(columns: list[Cells]) -> bytes:
+    """Rows of the columns' cells, separated by commas, each row ended by a line feed."""
+    n = len(columns[0]) if columns else 0
+    widths = [sum(piece.shape[1] for piece in cells.pieces) + 1 for cells in columns]
+    out = np.empty((n, sum(widths)), dtype=np.uint8)
+    start = 0
+    for cells, width in zip(columns, widths):
+        for piece in cells.pieces:
+            out[:, start:start + piece.shape[1]] = piece
+            start += piece.shape[1]
+        out[:, start] = ord(",")
+        start += 1
+    out[:, -1] = ord("\n")
+    flat = out.ravel()
+    return np.compress(flat != 0, flat).tobytes()
+
+
+def merged(n: int, parts: list[tuple[Cells, np.ndarray]]) -> Cells:
+    """``n`` cells, empty but for each part's cells in its rows."""
+    if len(parts) == 1 and len(parts[0][1]) == n:  # every row: put each cell in its row
+        cells, rows = parts[0]
+        if np.all(rows[1:] > rows[:-1]):
+            return cells
+        where = np.empty(n, dtype=np.intp)
+        where[rows] = np.arange(n)
+        return cells[where]
+    pieces = []
+    for cells, rows in parts:
+        for piece in cells.pieces:
+            spread = np.zeros((n, piece.shape[1]), dtype=np.uint8)
+            spread[rows] = piece
+            pieces.append(spread)
+    return Cells(pieces)
+
+
+def integer_cells(values: np.ndarray) -> Cells:
+    """``str(int(v))`` of each integer."""
+    values = np.asarray(values, dtype=np.int64)
+    magnitude = np.abs(values).view(np.uint64)  # -2**63 keeps its bits, which read as 2**63
+    return Cells(_sign(values < 0) + [_digit_bytes(magnitude, digit_count(magnitude))])
+
+
+def float_cells(values: np.ndarray) -> Cells:
+    """``repr(float(v))`` of each number, and an empty cell for NaN."""
+    values = np.asarray(values, dtype=float)
+    magnitude = np.abs(values)
+    fast = np.flatnonzero((magnitude >= _LOW) & (magnitude < _HIGH))
+    m, decimals, settled = _shortest(magnitude[fast])
+    m, decimals, rows = m[settled], decimals[settled], fast[settled]
+    written = np.isnan(values)
+    written[rows] = True
+    rest = np.flatnonzero(~written)
+    if not len(rest):
+        return _fixed(m, decimals, np.signbit(values[rows]), len(values), rows)
+    texts, inverse = _distinct_reprs(values[rest])
+    parsed = [_parsed(t) for t in texts]
+    plain = np.array([p is not None for p in parsed])[inverse]  # not 1e-05, inf
+    parsed = [p or (0, 0) for p in parsed]
+    m = np.concatenate([m, np.array([p[0] for p in parsed], dtype=np.uint64)[inverse][plain]])
+    decimals = np.concatenate([decimals, np.array([p[1] for p in parsed], dtype=np.int64)[inverse][plain]])
+    rows = np.concatenate([rows, rest[plain]])
+    cells = _fixed(m, decimals, np.signbit(values[rows]), len(values), rows)
+    if plain.all():
+        return cells
+    other = text_cells(texts)[inverse[~plain]]
+    return Cells(cells.pieces + merged(len(values), [(other, rest[~plain])]).pieces)
+
+
+def _distinct_reprs(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``repr`` of each distinct number (zeros, whole days and powers of two repeat), and which each value is."""
+    _, first, inverse = np.unique(values.view(np.int64), return_index=True, return_inverse=True)
+    return [repr(v) for v in values[first].tolist()], inverse.ravel()
+
+
+def _parsed(text: str) -> tuple[int, int] | None:
+    """The digits (as one integer) and the number of decimals of a fixed-notation repr, or None."""
+    if "e" in text or "n" in text:  # 1e-05, inf
+        return None
+    digits = text.lstrip("-")
+    return int(digits.replace(".", "")), len(digits) - digits.index(".") - 1
+
+
+def digit_count(values: np.ndarray) -> np.ndarray:
+    """How many decimal digits each non-negative integer has (0 has one)."""
+    count = np.ones(len(values), dtype=np.int64)
+    for power in _POW10[1:]:
+        count += values >= power
+    return count
+
+
+def _divmod(values: np.ndarray, divisor) -> tuple[np.ndarray, np.ndarray]:
+    quotient = values // divisor  # a scalar divisor takes numpy's fast integer division; divmod does not
+    return quotient, values - quotient * divisor
+
+
+def _ascii8(values: np.ndarray) -> np.ndarray:
+    """Words whose bytes (little-endian) are the 8 zero-padded ASCII digits of each value below 10**8."""
+    high, low = _divmod(values, np.uint64(10_000))
+    x = high | (low << np.uint64(32))  # two 4-digit numbers, one per 32-bit lane, the first digits first
+    hundreds = ((x * np.uint64(10486)) >> np.uint64(20)) & np.uint64(0x0000007F0000007F)  # lane // 100
+    x = hundreds | ((x - hundreds * np.uint64(100)) << np.uint64(16))  # 2-digit numbers in 16-bit lanes
+    tens = ((x * np.uint64(103)) >> np.uint64(10)) & np.uint64(0x000F000F000F000F)  # lane // 10
+    x = tens | ((x - tens * _TEN) << np.uint64(8))  # one digit per byte
+    return x + np.uint64(0x3030303030303030)
+
+
+def _digit_bytes(values: np.ndarray, shown: np.ndarray, suffix: str = "") -> np.ndarray:
+    """The last ``shown`` decimal digits of each value (zero-padded), right-aligned with NUL before,
+    then ``suffix`` (one ASCII character or none)."""
+    width = int(shown.max(initial=1))
+    words = -(-width // 8)
+    out = np.empty((len(values), words + bool(suffix)), dtype=np.uint64)
+    rest = np.asarray(values, dtype=np.uint64)
+    for j in range(words - 1, -1, -1):
+        rest, chunk = _divmod(rest, _EIGHT_DIGITS) if j else (rest, rest)
+        kept = np.clip(shown - 8 * (words - 1 - j), 0, 8)
+        out[:, j] = _ascii8(chunk) & _KEPT_BYTES[kept]
+    if suffix:
+        out[:, words] = ord(suffix)  # its first byte, little-endian
+    return out.astype("<u8", copy=False).view(np.uint8)[:, 8 * words - width:8 * words + len(suffix)]
+
+
+def _sign(negative: np.ndarray) -> list[np.ndarray]:
+    """A piece with the minus signs, or none when no value is negative."""
+    if not negative.any():
+        return []
+    return [np.where(negative, np.uint8(ord("-")), np.uint8(0))[:, None]]
+
+
+def _fixed(m: np.ndarray, decimals: np.ndarray, negative: np.ndarray, n: int, rows: np.ndarray) -> Cells:
+    """``m / 10**decimals`` with its sign, in repr's fixed notation (at least one digit on each side
+    of the point: 120 is written 120.0), in ``rows`` of ``n`` cells."""
+    scale = _POW10[np.clip(np.abs(decimals), 0, 19)]
+    whole = np.where(decimals <= 0, m * scale, m // scale)
+    fraction = np.where(decimals <= 0, 0, m - whole * scale)
+    cells = Cells(_sign(negative) + [_digit_bytes(whole, digit_count(whole), suffix="."),
+                                     _digit_bytes(fraction, np.maximum(decimals, 1))])
+    return merged(n, [(cells, rows)])
+
+
+def _shortest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For positive doubles in [1e-4, 1e15): the shortest ``m`` and ``decimals`` with
+    ``m / 10**decimals`` reading back as ``x``, and whether that was settled exactly.
+
+    The nearest candidates of 17, 16 and 15 significant digits are found for every number; those
+    whose 15 digits read back go on dropping a digit at a time.  Once the nearest candidate of some
+    length fails, every shorter one fails too (a shorter text that read back would, padded with a
+    zero, be a candidate of that length at least as near), so a number leaves the search there.
+    """
+    fraction, exponent = np.frexp(x)
+    mantissa = (fraction * 2.0**53).astype(np.uint64)  # x = mantissa * 2**(exponent - 53), exactly
+    top = 17 - np.floor(np.log10(x)).astype(np.int64)  # decimals giving 18 (or 17) significant digits
+    head, versus = _scaled(mantissa, top, 53 - exponent - top)  # x * 10**top = head + a fraction
+    in_reach = (head >= _POW10[16]) & (head < _POW10[18])  # 17 or 18 digits, as log10 promised
+    up, exact_half, below = versus > 0, versus == 0, versus != -2  # the fraction against one half
+    eighteen = head >= _POW10[17]
+    dropped = _drop(head, below)
+    head, up, exact_half, below = (np.where(eighteen, new, old) for new, old in zip(dropped, (head, up, exact_half, below)))
+    decimals = top - eighteen
+    m17, tie17 = head + up, exact_half
+    head, up, exact_half, below = _drop(head, below)
+    m16, tie16 = head + up, exact_half
+    # 2**53 and below: one exact division says; above, the candidate is within half a unit of the
+    # scaled x, less than half its scaled spacing (x * 10**d / (2 * mantissa) > 1/2): it reads back
+    checked16 = m16 <= np.uint64(2**53)
+    reads16 = (checked16 & (_read_back(m16, decimals - 1) == x)) | ~checked16
+    head, up, exact_half, below = _drop(head, below)
+    m15 = head + up
+    reads15 = _read_back(m15, decimals - 2) == x
+    fewer = np.flatnonzero(reads15)
+    m_few, decimals_few, tie_few = _fewest(x[fewer], head[fewer], up[fewer], exact_half[fewer], below[fewer], decimals[fewer] - 2)
+    m = np.where(reads16, m16, m17)
+    tie = np.where(reads16, tie16, tie17 | (m17 >= _POW10[17]))
+    decimals = np.where(reads16, decimals - 1, decimals)
+    m[fewer], decimals[fewer], tie[fewer] = m_few, decimals_few, tie_few
+    # at a power of two the reading interval is lopsided, so the nearest candidate may fail where a
+    # farther one of the same length reads back: those are left to repr
+    settled = ~tie & (mantissa != np.uint64(2**52)) & in_reach
+    return m, decimals, settled
+
+
+def _drop(head, below):
+    """One digit fewer: the new head, whether it rounds up, whether the dropped part is exactly one
+    half, and whether anything non-zero lies beyond the new head."""
+    head, digit = _divmod(head, _TEN)
+    return head, (digit > 5) | ((digit == 5) & below), (digit == 5) & ~below, below | (digit != 0)
+
+
+def _fewest(x, head, up, exact_half, below, decimals):
+    """The shortest reading-back candidates of numbers whose candidate at ``decimals`` reads back."""
+    m, tie = head + up, exact_half.copy()
+    best_decimals = decimals.copy()
+    rows = np.arange(len(x))
+    while len(rows):
+        head, up, exact_half, below = _drop(head, below)
+        decimals = decimals - 1
+        shorter = head + up
+        reads = _read_back(shorter, decimals) == x[rows]
+        rows, head, up, exact_half, below, decimals, shorter = (
+            a[reads] for a in (rows, head, up, exact_half, below, decimals, shorter))
+        m[rows], best_decimals[rows], tie[rows] = shorter, decimals, exact_half
+    return m, best_decimals, tie
+
+
+def _read_back(m: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+    """``m * 10**-decimals`` correctly rounded (one IEEE operation on exact operands)."""
+    power = _POW10_FLOAT[np.clip(np.abs(decimals), 0, 22)]
+    value = m.astype(float)
+    return np.where(decimals >= 0, value / power, value * power)
+
+
+def _scaled(mantissa: np.ndarray, top: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``floor(mantissa * 5**top / 2**shift)`` (``0 <= shift < 64``), and its remainder against one
+    half: -2 none, -1 below, 0 exactly one half, +1 above."""
+    five = _POW5[top]
+    low_m, high_m = mantissa & _MASK27, mantissa >> _LIMB
+    low_f, high_f = five & _MASK27, five >> _LIMB
+    product_low = low_m * low_f
+    carry = (product_low >> _LIMB) + high_m * low_f + low_m * high_f
+    limb1 = carry & _MASK27
+    carry = (carry >> _LIMB) + high_m * high_f
+    limb2, limb3 = carry & _MASK27, carry >> _LIMB
+    low = (product_low & _MASK27) | (limb1 << _LIMB) | ((limb2 & np.uint64(2**10 - 1)) << np.uint64(54))
+    high = (limb2 >> np.uint64(10)) | (limb3 << np.uint64(17))
+    safe = np.clip(shift, 1, 63).astype(np.uint64)
+    shifted = (low >> safe) | (high << (np.uint64(64) - safe))
+    remainder = low & ((np.uint64(1) << safe) - np.uint64(1))
+    half = np.uint64(1) << (safe - np.uint64(1))
+    versus = np.where(remainder == 0, -2, np.sign(remainder.astype(np.int64) - half.astype(np.int64)))
+    whole = shift == 0
+    return np.where(whole, low, shifted), np.where(whole, -2, versus)
