@@ -52,6 +52,10 @@ class Cells:
     def __len__(self) -> int:
         return len(self.pieces[0])
 
+    def with_empty_row(self) -> "Cells":
+        """The same cells and one empty cell after them."""
+        return Cells([np.concatenate([piece, np.zeros((1, piece.shape[1]), dtype=np.uint8)]) for piece in self.pieces])
+
     def texts(self) -> list[str]:
         """The cells as Python strings."""
         joined = np.concatenate(self.pieces, axis=1) if self.pieces else np.zeros((0, 0), np.uint8)
@@ -118,27 +122,30 @@ def integer_cells(values: np.ndarray) -> Cells:
 def float_cells(values: np.ndarray) -> Cells:
     """``repr(float(v))`` of each number, and an empty cell for NaN."""
     values = np.asarray(values, dtype=float)
+    n = len(values)
     magnitude = np.abs(values)
     fast = np.flatnonzero((magnitude >= _LOW) & (magnitude < _HIGH))
     m, decimals, settled = _shortest(magnitude[fast])
-    m, decimals, rows = m[settled], decimals[settled], fast[settled]
-    written = np.isnan(values)
-    written[rows] = True
-    rest = np.flatnonzero(~written)
-    if not len(rest):
-        return _fixed(m, decimals, np.signbit(values[rows]), len(values), rows)
+    plain = np.zeros(n, dtype=bool)  # written in fixed notation from m and decimals
+    plain[fast[settled]] = True
+    rest = np.flatnonzero(~plain & ~np.isnan(values))
+    if not len(rest) and len(fast) == n:
+        return _fixed(m, decimals, np.signbit(values), n, fast)
+    all_m, all_decimals = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64)
+    all_m[fast], all_decimals[fast] = m, decimals
     texts, inverse = _distinct_reprs(values[rest])
-    parsed = [_parsed(t) for t in texts]
-    plain = np.array([p is not None for p in parsed])[inverse]  # not 1e-05, inf
+    parsed = [_parsed(t) for t in texts]  # zeros, powers of two, ties: from repr itself
+    fixed = np.array([p is not None for p in parsed], dtype=bool)[inverse]  # not 1e-05, inf
     parsed = [p or (0, 0) for p in parsed]
-    m = np.concatenate([m, np.array([p[0] for p in parsed], dtype=np.uint64)[inverse][plain]])
-    decimals = np.concatenate([decimals, np.array([p[1] for p in parsed], dtype=np.int64)[inverse][plain]])
-    rows = np.concatenate([rows, rest[plain]])
-    cells = _fixed(m, decimals, np.signbit(values[rows]), len(values), rows)
-    if plain.all():
+    all_m[rest] = np.array([p[0] for p in parsed], dtype=np.uint64)[inverse]
+    all_decimals[rest] = np.array([p[1] for p in parsed], dtype=np.int64)[inverse]
+    plain[rest[fixed]] = True
+    rows = np.flatnonzero(plain)
+    cells = _fixed(all_m[rows], all_decimals[rows], np.signbit(values[rows]), n, rows)
+    if fixed.all():
         return cells
-    other = text_cells(texts)[inverse[~plain]]
-    return Cells(cells.pieces + merged(len(values), [(other, rest[~plain])]).pieces)
+    other = text_cells(texts)[inverse[~fixed]]
+    return Cells(cells.pieces + merged(n, [(other, rest[~fixed])]).pieces)
 
 
 def _distinct_reprs(values: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -169,14 +176,28 @@ def _divmod(values: np.ndarray, divisor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ascii8(values: np.ndarray) -> np.ndarray:
-    """Words whose bytes (little-endian) are the 8 zero-padded ASCII digits of each value below 10**8."""
-    high, low = _divmod(values, np.uint64(10_000))
-    x = high | (low << np.uint64(32))  # two 4-digit numbers, one per 32-bit lane, the first digits first
-    hundreds = ((x * np.uint64(10486)) >> np.uint64(20)) & np.uint64(0x0000007F0000007F)  # lane // 100
-    x = hundreds | ((x - hundreds * np.uint64(100)) << np.uint64(16))  # 2-digit numbers in 16-bit lanes
-    tens = ((x * np.uint64(103)) >> np.uint64(10)) & np.uint64(0x000F000F000F000F)  # lane // 10
-    x = tens | ((x - tens * _TEN) << np.uint64(8))  # one digit per byte
-    return x + np.uint64(0x3030303030303030)
+    """Words whose bytes (little-endian) are the 8 zero-padded ASCII digits of each value below 10**8.
+
+    Worked in place: the temporaries of a batch do not fit the cache, so each one saved counts.
+    """
+    high = values // np.uint64(10_000)
+    x = values - high * np.uint64(10_000)
+    x <<= np.uint64(32)
+    x |= high  # two 4-digit numbers, one per 32-bit lane, the first digits in the low lane
+    hundreds = x * np.uint64(10486)  # lane * 10486 >> 20 is lane // 100 below 43,699
+    hundreds >>= np.uint64(20)
+    hundreds &= np.uint64(0x0000007F0000007F)
+    x -= hundreds * np.uint64(100)
+    x <<= np.uint64(16)
+    x |= hundreds  # 2-digit numbers in 16-bit lanes
+    tens = x * np.uint64(103)  # lane * 103 >> 10 is lane // 10 below 100
+    tens >>= np.uint64(10)
+    tens &= np.uint64(0x000F000F000F000F)
+    x -= tens * _TEN
+    x <<= np.uint64(8)
+    x |= tens  # one digit per byte
+    x += np.uint64(0x3030303030303030)
+    return x
 
 
 def _digit_bytes(values: np.ndarray, shown: np.ndarray, suffix: str = "") -> np.ndarray:

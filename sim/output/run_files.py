@@ -26,7 +26,7 @@ from sim.output.report import render_report, report_path
 from sim.output.results import Results
 from sim.model.records import EVENT_TIMES, event_log, event_log_rows
 from sim.output.run_folder import PATIENT_TEXT, read_run
-from sim.output.cell_text import float_cells, merged, text_cells
+from sim.output.cell_text import float_cells, text_cells
 from sim.output.table import Table, column_cells, read_csv, read_parquet, to_arrow, write_cells
 
 FORMATS = ("csv", "parquet")
@@ -151,8 +151,11 @@ class PatientStream:
         which, rows = event_log_rows(patients.columns)
         times = float_cells(np.stack([patients[column] for column in EVENT_TIMES])[which, rows])  # once each
         cells = {name: column_cells(column) for name, column in patients.columns.items() if name not in EVENT_TIMES}
+        event_of = np.full((len(EVENT_TIMES), len(patients)), len(rows))  # past the last: no event, an empty cell
+        event_of[which, rows] = np.arange(len(rows))
+        with_empty = times.with_empty_row()
         for k, name in enumerate(EVENT_TIMES):  # a patient's event times, from the same cells
-            cells[name] = merged(len(patients), [(times[which == k], rows[which == k])])
+            cells[name] = with_empty[event_of[k]]
         events = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
                   "event": text_cells([column[2:] for column in EVENT_TIMES])[which], "time": times}
         first = not self.writers
