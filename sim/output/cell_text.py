@@ -2,7 +2,7 @@
 
 A column becomes :class:`Cells`: one or more matrices of UTF-8 bytes (pieces), a row per cell, with
 NUL bytes where a cell has nothing.  A cell's text is its row of the pieces side by side, NULs left
-out; a float is four pieces (sign, whole digits, point, fraction digits), so nothing is shifted
+out; a float is up to three pieces (sign, whole digits with the point, fraction digits), so nothing is shifted
 row by row.  A table's CSV is its columns' pieces side by side with commas between, the NULs
 removed in one :func:`numpy.compress` (:func:`csv_bytes`).  Digits are made eight at a time in a
 ``uint64`` word whose bytes are their ASCII codes (SWAR: two 4-digit halves, then 2-digit pairs,
@@ -15,13 +15,16 @@ Floats take numpy integer arithmetic instead of a Python call per number:
 * from that exact value come the nearest integers at 17, 16, ... significant digits, each with its
   exact rounding (up, down, or an exact tie);
 * whether a candidate ``m * 10**-d`` reads back as ``x`` is one correctly rounded division when
-  ``m < 2**53`` and ``|d| <= 22`` (the exact fast path of decimal reading), so the test is exact;
+  ``m <= 2**53`` and ``|d| <= 22`` (the exact fast path of decimal reading), so the test is exact;
+  a 16-digit candidate above 2**53 always reads back, being within half a unit of ``x * 10**d``
+  while half the spacing of doubles there, scaled, is ``x * 10**d / (2 * M)`` > 1/2;
 * the fewest digits that read back give the shortest text, which is what ``repr`` writes (among
   texts of that length, the nearest to ``x``: the rounded one).
 
-A number the arithmetic cannot settle exactly (a tie, a 16-digit candidate of 2**53 or more, a power
-of two, zero, a magnitude outside 1e-4..1e15, an infinity) is formatted by ``repr`` itself.  The
-tests compare every path with ``repr`` on random and awkward numbers.
+A number the arithmetic cannot settle exactly (a tie between two nearest candidates, a magnitude
+outside 1e-4..1e15, an infinity) is formatted by ``repr`` itself, once per distinct number.  The tests
+compare every path with ``repr`` on random and awkward numbers, every power of two in range among
+them (where the interval of numbers reading back is lopsided).
 """
 
 from __future__ import annotations
@@ -125,7 +128,14 @@ def float_cells(values: np.ndarray) -> Cells:
     n = len(values)
     magnitude = np.abs(values)
     fast = np.flatnonzero((magnitude >= _LOW) & (magnitude < _HIGH))
+    zero = np.flatnonzero(magnitude == 0)  # 0.0 (or -0.0): one digit each side
     m, decimals, settled = _shortest(magnitude[fast])
+    if len(zero):
+        order = np.argsort(np.concatenate([fast, zero]), kind="stable")
+        fast = np.concatenate([fast, zero])[order]
+        m = np.concatenate([m, np.zeros(len(zero), dtype=np.uint64)])[order]
+        decimals = np.concatenate([decimals, np.ones(len(zero), dtype=np.int64)])[order]
+        settled = np.concatenate([settled, np.ones(len(zero), dtype=bool)])[order]
     plain = np.zeros(n, dtype=bool)  # written in fixed notation from m and decimals
     plain[fast[settled]] = True
     rest = np.flatnonzero(~plain & ~np.isnan(values))
@@ -134,7 +144,7 @@ def float_cells(values: np.ndarray) -> Cells:
     all_m, all_decimals = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64)
     all_m[fast], all_decimals[fast] = m, decimals
     texts, inverse = _distinct_reprs(values[rest])
-    parsed = [_parsed(t) for t in texts]  # zeros, powers of two, ties: from repr itself
+    parsed = [_parsed(t) for t in texts]  # ties and exotic magnitudes: from repr itself
     fixed = np.array([p is not None for p in parsed], dtype=bool)[inverse]  # not 1e-05, inf
     parsed = [p or (0, 0) for p in parsed]
     all_m[rest] = np.array([p[0] for p in parsed], dtype=np.uint64)[inverse]
@@ -149,7 +159,7 @@ def float_cells(values: np.ndarray) -> Cells:
 
 
 def _distinct_reprs(values: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """``repr`` of each distinct number (zeros, whole days and powers of two repeat), and which each value is."""
+    """``repr`` of each distinct number, and which each value is."""
     _, first, inverse = np.unique(values.view(np.int64), return_index=True, return_inverse=True)
     return [repr(v) for v in values[first].tolist()], inverse.ravel()
 
@@ -246,9 +256,9 @@ def _shortest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     fraction, exponent = np.frexp(x)
     mantissa = (fraction * 2.0**53).astype(np.uint64)  # x = mantissa * 2**(exponent - 53), exactly
     top = 17 - np.floor(np.log10(x)).astype(np.int64)  # decimals giving 18 (or 17) significant digits
-    head, versus = _scaled(mantissa, top, 53 - exponent - top)  # x * 10**top = head + a fraction
+    # x * 10**top = head + a fraction: above one half, exactly one half, not zero
+    head, up, exact_half, below = _scaled(mantissa, top, 53 - exponent - top)
     in_reach = (head >= _POW10[16]) & (head < _POW10[18])  # 17 or 18 digits, as log10 promised
-    up, exact_half, below = versus > 0, versus == 0, versus != -2  # the fraction against one half
     eighteen = head >= _POW10[17]
     dropped = _drop(head, below)
     head, up, exact_half, below = (np.where(eighteen, new, old) for new, old in zip(dropped, (head, up, exact_half, below)))
@@ -269,10 +279,9 @@ def _shortest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tie = np.where(reads16, tie16, tie17 | (m17 >= _POW10[17]))
     decimals = np.where(reads16, decimals - 1, decimals)
     m[fewer], decimals[fewer], tie[fewer] = m_few, decimals_few, tie_few
-    # at a power of two the reading interval is lopsided, so the nearest candidate may fail where a
-    # farther one of the same length reads back: those are left to repr
-    settled = ~tie & (mantissa != np.uint64(2**52)) & in_reach
-    return m, decimals, settled
+    # At a power of two the reading interval is lopsided, so the nearest candidate could fail where a
+    # farther one of the same length reads back; the tests check every power of two in range.
+    return m, decimals, ~tie & in_reach
 
 
 def _drop(head, below):
@@ -305,23 +314,47 @@ def _read_back(m: np.ndarray, decimals: np.ndarray) -> np.ndarray:
     return np.where(decimals >= 0, value / power, value * power)
 
 
-def _scaled(mantissa: np.ndarray, top: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``floor(mantissa * 5**top / 2**shift)`` (``0 <= shift < 64``), and its remainder against one
-    half: -2 none, -1 below, 0 exactly one half, +1 above."""
-    five = _POW5[top]
-    low_m, high_m = mantissa & _MASK27, mantissa >> _LIMB
-    low_f, high_f = five & _MASK27, five >> _LIMB
-    product_low = low_m * low_f
-    carry = (product_low >> _LIMB) + high_m * low_f + low_m * high_f
+def _scaled(mantissa: np.ndarray, top: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``floor(mantissa * 5**top / 2**shift)`` (``0 <= shift < 63``), exactly, and whether the
+    fraction left is above one half, exactly one half, and not zero.
+
+    The product (up to 106 bits) is formed on 27-bit limbs and kept doubled as two words, so the
+    shift is never 0; worked in place, as the temporaries of a batch do not fit the cache.
+    """
+    low_f = _POW5[top]  # a fresh array: free to change
+    high_f = low_f >> _LIMB
+    low_f &= _MASK27
+    high_m, low_m = mantissa >> _LIMB, mantissa & _MASK27
+    limb0 = low_m * low_f
+    carry = limb0 >> _LIMB
+    limb0 &= _MASK27
+    term = high_m * low_f
+    carry += term
+    np.multiply(low_m, high_f, out=term)
+    carry += term
     limb1 = carry & _MASK27
-    carry = (carry >> _LIMB) + high_m * high_f
-    limb2, limb3 = carry & _MASK27, carry >> _LIMB
-    low = (product_low & _MASK27) | (limb1 << _LIMB) | ((limb2 & np.uint64(2**10 - 1)) << np.uint64(54))
-    high = (limb2 >> np.uint64(10)) | (limb3 << np.uint64(17))
-    safe = np.clip(shift, 1, 63).astype(np.uint64)
-    shifted = (low >> safe) | (high << (np.uint64(64) - safe))
-    remainder = low & ((np.uint64(1) << safe) - np.uint64(1))
-    half = np.uint64(1) << (safe - np.uint64(1))
-    versus = np.where(remainder == 0, -2, np.sign(remainder.astype(np.int64) - half.astype(np.int64)))
-    whole = shift == 0
-    return np.where(whole, low, shifted), np.where(whole, -2, versus)
+    carry >>= _LIMB
+    np.multiply(high_m, high_f, out=term)
+    carry += term
+    limb2 = carry & _MASK27
+    carry >>= _LIMB  # the top limb
+    low = limb1 << _LIMB
+    low |= limb0
+    np.bitwise_and(limb2, np.uint64(2**10 - 1), out=term)
+    term <<= np.uint64(54)
+    low |= term
+    high = limb2 >> np.uint64(10)
+    carry <<= np.uint64(17)
+    high |= carry  # the product is high * 2**64 + low
+    high <<= np.uint64(1)
+    high |= low >> np.uint64(63)
+    low <<= np.uint64(1)  # doubled
+    doubled_shift = (shift + 1).astype(np.uint64)
+    quotient = low >> doubled_shift
+    np.left_shift(high, np.uint64(64) - doubled_shift, out=term)
+    quotient |= term
+    np.left_shift(np.uint64(1), doubled_shift, out=term)
+    term -= np.uint64(1)
+    remainder = low & term
+    np.left_shift(np.uint64(1), doubled_shift - np.uint64(1), out=term)  # one half
+    return quotient, remainder > term, remainder == term, remainder != 0

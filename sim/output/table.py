@@ -123,11 +123,22 @@ def column_cells(column: np.ndarray) -> Cells:
         return integer_cells(column)
     if len(column) == 0:
         return text_cells([])
-    if kind == "O":  # mixed objects: format each distinct one as it is
-        _, first, inverse = np.unique(column.astype(str), return_index=True, return_inverse=True)
-        return text_cells([_quoted(_cell(column[i])) for i in first])[inverse.ravel()]
+    if kind == "O":  # text or mixed objects: format each distinct one (of its own type) as it is
+        distinct, inverse = _distinct_objects(column)
+        return text_cells([_quoted(_cell(v)) for v in distinct])[inverse]
     values, inverse = np.unique(column, return_inverse=True)
     return text_cells([_quoted(_cell(v)) for v in values.tolist()])[inverse.ravel()]
+
+
+def _distinct_objects(column: np.ndarray) -> tuple[list, np.ndarray]:
+    """Each distinct object of a column (1 and True, say, are different) and which each row holds."""
+    codes: dict = {}
+    try:
+        inverse = np.fromiter((codes.setdefault((v.__class__, v), len(codes)) for v in column.tolist()),
+                              dtype=np.intp, count=len(column))
+    except TypeError:  # something unhashable: one cell each
+        return column.tolist(), np.arange(len(column))
+    return [value for _, value in codes], inverse
 
 
 def _quoted(cell: str) -> str:

@@ -59,3 +59,13 @@ def test_integer_cells_match_str(values):
 def test_csv_rows_join_cells_with_commas():
     columns = [integer_cells(np.array([1, -20])), float_cells(np.array([np.nan, 2.5])), text_cells(["a", "bc"])]
     assert csv_bytes(columns) == b"1,,a\n-20,2.5,bc\n"
+
+
+def test_every_power_of_two_in_range_is_settled_by_the_arithmetic():
+    from sim.output.cell_text import _shortest
+
+    powers = 2.0 ** np.arange(-13, 50)  # all of them from 1e-4 to 1e15
+    m, decimals, settled = _shortest(powers)
+    assert settled.all()
+    values = np.concatenate([powers, [0.0, -0.0, 3.5, 0.0]])
+    assert float_cells(values).texts() == reprs(values)
