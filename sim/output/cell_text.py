@@ -39,6 +39,9 @@ _POW10 = np.array([10**i for i in range(20)], dtype=np.uint64)
 _POW5 = np.array([5**i for i in range(23)], dtype=np.uint64)
 _LIMB, _MASK27 = np.uint64(27), np.uint64(2**27 - 1)
 _TEN, _EIGHT_DIGITS = np.uint64(10), np.uint64(10**8)
+# Numbers are worked a chunk at a time: a chunk's temporaries (64 KiB each) are reused from the
+# heap, where a whole batch's would be fresh memory, faulted in page by page at every step.
+CHUNK = 8192
 # the bytes of a word a right-aligned text of 0..8 characters keeps (little-endian: the high bytes)
 _KEPT_BYTES = np.array([(2**64 - 1) ^ (2**(8 * (8 - k)) - 1) if k < 8 else 2**64 - 1 for k in range(9)], dtype=np.uint64)
 
@@ -129,7 +132,7 @@ def float_cells(values: np.ndarray) -> Cells:
     magnitude = np.abs(values)
     fast = np.flatnonzero((magnitude >= _LOW) & (magnitude < _HIGH))
     zero = np.flatnonzero(magnitude == 0)  # 0.0 (or -0.0): one digit each side
-    m, decimals, settled = _shortest(magnitude[fast])
+    m, decimals, settled = _in_chunks(_shortest, magnitude[fast])
     if len(zero):
         order = np.argsort(np.concatenate([fast, zero]), kind="stable")
         fast = np.concatenate([fast, zero])[order]
@@ -216,14 +219,24 @@ def _digit_bytes(values: np.ndarray, shown: np.ndarray, suffix: str = "") -> np.
     width = int(shown.max(initial=1))
     words = -(-width // 8)
     out = np.empty((len(values), words + bool(suffix)), dtype=np.uint64)
-    rest = np.asarray(values, dtype=np.uint64)
-    for j in range(words - 1, -1, -1):
-        rest, chunk = _divmod(rest, _EIGHT_DIGITS) if j else (rest, rest)
-        kept = np.clip(shown - 8 * (words - 1 - j), 0, 8)
-        out[:, j] = _ascii8(chunk) & _KEPT_BYTES[kept]
+    for start in range(0, len(values), CHUNK):
+        chunk = slice(start, start + CHUNK)
+        rest = np.asarray(values[chunk], dtype=np.uint64)
+        for j in range(words - 1, -1, -1):
+            rest, eight = _divmod(rest, _EIGHT_DIGITS) if j else (rest, rest)
+            kept = np.clip(shown[chunk] - 8 * (words - 1 - j), 0, 8)
+            out[chunk, j] = _ascii8(eight) & _KEPT_BYTES[kept]
     if suffix:
         out[:, words] = ord(suffix)  # its first byte, little-endian
     return out.astype("<u8", copy=False).view(np.uint8)[:, 8 * words - width:8 * words + len(suffix)]
+
+
+def _in_chunks(work, values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``work(values)`` (a tuple of arrays, one entry per value) done a chunk of values at a time."""
+    if len(values) <= CHUNK:
+        return work(values)
+    parts = [work(values[start:start + CHUNK]) for start in range(0, len(values), CHUNK)]
+    return tuple(np.concatenate(part) for part in zip(*parts))
 
 
 def _sign(negative: np.ndarray) -> list[np.ndarray]:
@@ -255,24 +268,21 @@ def _shortest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     fraction, exponent = np.frexp(x)
     mantissa = (fraction * 2.0**53).astype(np.uint64)  # x = mantissa * 2**(exponent - 53), exactly
-    top = 17 - np.floor(np.log10(x)).astype(np.int64)  # decimals giving 18 (or 17) significant digits
+    top = 16 - np.floor(np.log10(x)).astype(np.int64)  # decimals giving 17 significant digits
     # x * 10**top = head + a fraction: above one half, exactly one half, not zero
     head, up, exact_half, below = _scaled(mantissa, top, 53 - exponent - top)
-    in_reach = (head >= _POW10[16]) & (head < _POW10[18])  # 17 or 18 digits, as log10 promised
-    eighteen = head >= _POW10[17]
-    dropped = _drop(head, below)
-    head, up, exact_half, below = (np.where(eighteen, new, old) for new, old in zip(dropped, (head, up, exact_half, below)))
-    decimals = top - eighteen
+    in_reach = (head >= _POW10[16]) & (head < _POW10[17])  # 17 digits, as log10 promised (else repr)
+    decimals = top
     m17, tie17 = head + up, exact_half
     head, up, exact_half, below = _drop(head, below)
     m16, tie16 = head + up, exact_half
     # 2**53 and below: one exact division says; above, the candidate is within half a unit of the
     # scaled x, less than half its scaled spacing (x * 10**d / (2 * mantissa) > 1/2): it reads back
     checked16 = m16 <= np.uint64(2**53)
-    reads16 = (checked16 & (_read_back(m16, decimals - 1) == x)) | ~checked16
+    reads16 = ~checked16 | (m16.astype(float) / _POW10_FLOAT[np.clip(top - 1, 0, 22)] == x)
     head, up, exact_half, below = _drop(head, below)
     m15 = head + up
-    reads15 = _read_back(m15, decimals - 2) == x
+    reads15 = m15.astype(float) / _POW10_FLOAT[np.clip(top - 2, 0, 22)] == x
     fewer = np.flatnonzero(reads15)
     m_few, decimals_few, tie_few = _fewest(x[fewer], head[fewer], up[fewer], exact_half[fewer], below[fewer], decimals[fewer] - 2)
     m = np.where(reads16, m16, m17)

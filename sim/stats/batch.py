@@ -77,8 +77,12 @@ class Batch(Mapping):
         if name not in self._columns:
             if self.records is None:
                 raise KeyError(name)
-            self._columns[name] = _stack_rows(self.records, name)
+            self._columns[name] = _stack_rows(self._record_groups, name)
         return self._columns[name]
+
+    @cached_property
+    def _record_groups(self) -> list[tuple[dict, list | None]]:
+        return _group_records(self.records)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.records[0].batch_columns if self.records is not None else self._columns)
@@ -129,16 +133,22 @@ def _padded(column: np.ndarray, present: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stack_rows(records: Sequence, name: str) -> np.ndarray:
-    """One column of several trials as a 2-D array, read from the engine's batches without slicing each trial."""
-    parts, start = [], 0
+def _group_records(records: Sequence) -> list[tuple[dict, list | None]]:
+    """The engine's batches behind the records, in order: each batch's columns and the rows the records
+    take from it (None for a record that is the whole of its columns)."""
+    groups, start = [], 0
     while start < len(records):
         shared = records[start].batch_columns
         end = start
         while end < len(records) and records[end].batch_columns is shared:
             end += 1
-        column = shared[name]
         rows = [r.row for r in records[start:end]]
-        parts.append(column[None, :] if rows[0] is None else column[rows])
+        groups.append((shared, None if rows[0] is None else rows))
         start = end
+    return groups
+
+
+def _stack_rows(groups: list[tuple[dict, list | None]], name: str) -> np.ndarray:
+    """One column of several trials as a 2-D array, read from the engine's batches without slicing each trial."""
+    parts = [shared[name][None, :] if rows is None else shared[name][rows] for shared, rows in groups]
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
