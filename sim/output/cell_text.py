@@ -42,8 +42,10 @@ _TEN, _EIGHT_DIGITS = np.uint64(10), np.uint64(10**8)
 # Numbers are worked a chunk at a time: a chunk's temporaries (64 KiB each) are reused from the
 # heap, where a whole batch's would be fresh memory, faulted in page by page at every step.
 CHUNK = 8192
-# the bytes of a word a right-aligned text of 0..8 characters keeps (little-endian: the high bytes)
-_KEPT_BYTES = np.array([(2**64 - 1) ^ (2**(8 * (8 - k)) - 1) if k < 8 else 2**64 - 1 for k in range(9)], dtype=np.uint64)
+# the bytes of a word that a right-aligned text keeps when k of its characters reach into the word
+# (little-endian: the high bytes), for k from -24 to 24 at index k + 24: none below 0, all from 8
+_KEPT_BYTES = np.array([0 if k <= 0 else (2**64 - 1) ^ (2**(8 * (8 - k)) - 1) if k < 8 else 2**64 - 1
+                        for k in range(-24, 25)], dtype=np.uint64)
 
 
 @dataclass
@@ -85,6 +87,11 @@ def text_cells(texts: list[str]) -> Cells:
 
 def csv_bytes(columns: list[Cells]) -> bytes:
     """Rows of the columns' cells, separated by commas, each row ended by a line feed."""
+    return csv_array(columns).tobytes()
+
+
+def csv_array(columns: list[Cells]) -> np.ndarray:
+    """:func:`csv_bytes` as a 1-D array of bytes (uint8), to write without a copy."""
     n = len(columns[0]) if columns else 0
     widths = [sum(piece.shape[1] for piece in cells.pieces) + 1 for cells in columns]
     out = np.empty((n, sum(widths)), dtype=np.uint8)
@@ -97,7 +104,7 @@ def csv_bytes(columns: list[Cells]) -> bytes:
         start += 1
     out[:, -1] = ord("\n")
     flat = out.ravel()
-    return np.compress(flat != 0, flat).tobytes()
+    return np.compress(flat != 0, flat)
 
 
 def merged(n: int, parts: list[tuple[Cells, np.ndarray]]) -> Cells:
@@ -224,8 +231,7 @@ def _digit_bytes(values: np.ndarray, shown: np.ndarray, suffix: str = "") -> np.
         rest = np.asarray(values[chunk], dtype=np.uint64)
         for j in range(words - 1, -1, -1):
             rest, eight = _divmod(rest, _EIGHT_DIGITS) if j else (rest, rest)
-            kept = np.clip(shown[chunk] - 8 * (words - 1 - j), 0, 8)
-            out[chunk, j] = _ascii8(eight) & _KEPT_BYTES[kept]
+            out[chunk, j] = _ascii8(eight) & _KEPT_BYTES[shown[chunk] + (24 - 8 * (words - 1 - j))]
     if suffix:
         out[:, words] = ord(suffix)  # its first byte, little-endian
     return out.astype("<u8", copy=False).view(np.uint8)[:, 8 * words - width:8 * words + len(suffix)]
@@ -302,19 +308,28 @@ def _drop(head, below):
 
 
 def _fewest(x, head, up, exact_half, below, decimals):
-    """The shortest reading-back candidates of numbers whose candidate at ``decimals`` reads back."""
-    m, tie = head + up, exact_half.copy()
-    best_decimals = decimals.copy()
-    rows = np.arange(len(x))
-    while len(rows):
-        head, up, exact_half, below = _drop(head, below)
-        decimals = decimals - 1
-        shorter = head + up
-        reads = _read_back(shorter, decimals) == x[rows]
-        rows, head, up, exact_half, below, decimals, shorter = (
-            a[reads] for a in (rows, head, up, exact_half, below, decimals, shorter))
-        m[rows], best_decimals[rows], tie[rows] = shorter, decimals, exact_half
-    return m, best_decimals, tie
+    """The shortest reading-back candidates of numbers whose candidate at ``decimals`` (``head``
+    rounded by ``up``) reads back: a binary search over the digits dropped from ``head``, as a
+    shorter candidate reading back means every longer one does."""
+    lo, hi = np.zeros(len(x), dtype=np.int64), digit_count(head) - 1  # keep one digit at least
+    while np.any(lo < hi):
+        mid = (lo + hi + 1) // 2
+        reads = _read_back(_rounded(head, below, mid)[0], decimals - mid) == x
+        lo, hi = np.where(reads, mid, lo), np.where(reads, hi, mid - 1)
+    m, tie = _rounded(head, below, lo)
+    m, tie = np.where(lo == 0, head + up, m), np.where(lo == 0, exact_half, tie)
+    return m, decimals - lo, tie
+
+
+def _rounded(head: np.ndarray, below: np.ndarray, dropped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``head`` with ``dropped`` digits rounded off (``below``: anything non-zero beyond ``head``),
+    and whether that was an exact tie."""
+    power = _POW10[dropped]
+    kept = head // power
+    rest = head - kept * power
+    half = power // np.uint64(2)
+    exact_half = (rest == half) & ~below & (dropped > 0)
+    return kept + ((rest > half) | ((rest == half) & below)), exact_half
 
 
 def _read_back(m: np.ndarray, decimals: np.ndarray) -> np.ndarray:

@@ -26,8 +26,8 @@ from sim.output.report import render_report, report_path
 from sim.output.results import Results
 from sim.model.records import EVENT_TIMES, event_log, event_log_rows
 from sim.output.run_folder import PATIENT_TEXT, read_run
-from sim.output.cell_text import float_cells, text_cells
-from sim.output.table import Table, column_cells, read_csv, read_parquet, to_arrow, write_cells
+from sim.output.cell_text import Cells, float_cells, text_cells
+from sim.output.table import Table, read_csv, read_parquet, table_cells, to_arrow, write_cells
 
 FORMATS = ("csv", "parquet")
 STREAMED = ("patients", "events")
@@ -148,23 +148,7 @@ class PatientStream:
             self._add_parquet("patients", patients)
             self._add_parquet("events", Table(event_log(patients.columns)))
             return
-        which, rows = event_log_rows(patients.columns)
-        n, events = len(patients), len(rows)
-        others = [name for name, column in patients.columns.items() if column.dtype.kind == "f" and name not in EVENT_TIMES]
-        # every number of the batch formatted in one pass: the event times once each, in the event log's order
-        numbers = float_cells(np.concatenate([np.stack([patients[name] for name in EVENT_TIMES])[which, rows],
-                                              *(patients[name] for name in others)]))
-        times = numbers[:events]
-        cells = {name: numbers[events + k * n:events + (k + 1) * n] for k, name in enumerate(others)}
-        cells |= {name: column_cells(column) for name, column in patients.columns.items()
-                  if name not in cells and name not in EVENT_TIMES}
-        event_of = np.full((len(EVENT_TIMES), n), events)  # past the last: no event, an empty cell
-        event_of[which, rows] = np.arange(events)
-        with_empty = times.with_empty_row()
-        for k, name in enumerate(EVENT_TIMES):  # a patient's event times, from the same cells
-            cells[name] = with_empty[event_of[k]]
-        log = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
-               "event": text_cells([column[2:] for column in EVENT_TIMES])[which], "time": times}
+        cells, log = shared_cells(patients)
         first = not self.writers
         patients.write_csv(self.files["patients"].stream, header=first, cells=cells)
         write_cells(self.files["events"].stream, log, header=first)
@@ -194,6 +178,24 @@ class PatientStream:
     def read_back(self, name: str) -> Table:
         """A streamed table read back from its file."""
         return read_table(self.path(name), PATIENT_TEXT if name == "patients" else EVENT_TEXT)
+
+
+def shared_cells(patients: Table) -> tuple[dict[str, Cells], dict[str, Cells]]:
+    """The patients' event times and ids as cells, and the event log's columns made of the same cells.
+
+    Each event time is formatted once, in the event log's order; a patient's time columns gather
+    those cells (an empty one where the patient has no such event).
+    """
+    which, rows = event_log_rows(patients.columns)
+    times = float_cells(np.stack([patients[name] for name in EVENT_TIMES])[which, rows])
+    cells = table_cells({name: patients[name] for name in ("trial", "patient")})
+    event_of = np.full((len(EVENT_TIMES), len(patients)), len(rows))  # past the last: the empty cell
+    event_of[which, rows] = np.arange(len(rows))
+    with_empty = times.with_empty_row()
+    cells |= {name: with_empty[event_of[k]] for k, name in enumerate(EVENT_TIMES)}
+    log = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
+           "event": text_cells([column[2:] for column in EVENT_TIMES])[which], "time": times}
+    return cells, log
 
 
 def read_table(path: Path, text: tuple[str, ...] = ()) -> Table:

@@ -15,7 +15,7 @@ from typing import IO, Iterable, Mapping
 
 import numpy as np
 
-from sim.output.cell_text import Cells, csv_bytes, float_cells, integer_cells, text_cells
+from sim.output.cell_text import Cells, csv_array, float_cells, integer_cells, text_cells
 
 ROWS_PER_CHUNK = 16_384  # rows formatted and written at a time
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
@@ -73,11 +73,11 @@ class Table:
         if len(self.columns) == 1:  # a lone empty cell must be quoted: leave that to the csv module
             csv.writer(stream, lineterminator="\n").writerows([_cell(v)] for v in self.columns[self.names[0]])
             return
-        cells = dict(cells or {})
         for start in range(0, len(self), ROWS_PER_CHUNK):
             chunk = slice(start, start + ROWS_PER_CHUNK)
-            write_cells(stream, {name: cells[name][chunk] if name in cells else column_cells(column[chunk])
-                                 for name, column in self.columns.items()}, header=False)
+            given = {name: given[chunk] for name, given in (cells or {}).items()}
+            rest = table_cells({name: column[chunk] for name, column in self.columns.items() if name not in given})
+            write_cells(stream, {name: given[name] if name in given else rest[name] for name in self.columns}, header=False)
 
     def to_parquet(self, path) -> None:
         """Write the table as a Parquet file (needs the ``parquet`` extra: pyarrow)."""
@@ -104,7 +104,25 @@ def write_cells(stream: IO[str], columns: Mapping[str, Cells], header: bool = Tr
     """Write already formatted columns (two or more) as CSV rows, with a header line if asked."""
     if header:
         csv.writer(stream, lineterminator="\n").writerow(columns)
-    stream.write(csv_bytes(list(columns.values())).decode("utf-8"))
+    text = csv_array(list(columns.values()))
+    binary = getattr(stream, "buffer", None)  # a file: its bytes go straight to the binary layer below
+    if binary is not None and getattr(stream, "encoding", "").lower().replace("-", "") == "utf8":
+        stream.flush()
+        binary.write(text)
+    else:
+        stream.write(text.tobytes().decode("utf-8"))
+
+
+def table_cells(columns: Mapping[str, np.ndarray]) -> dict[str, Cells]:
+    """The CSV cells of equal-length columns; every float column formatted in one pass."""
+    columns = {name: np.asarray(column) for name, column in columns.items()}
+    floats = [name for name, column in columns.items() if column.dtype.kind == "f"]
+    cells = {name: column_cells(column) for name, column in columns.items() if name not in floats}
+    if floats:
+        n = len(columns[floats[0]])
+        numbers = float_cells(np.concatenate([columns[name] for name in floats]))
+        cells |= {name: numbers[k * n:(k + 1) * n] for k, name in enumerate(floats)}
+    return cells
 
 
 def column_cells(column: np.ndarray) -> Cells:
