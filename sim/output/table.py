@@ -15,7 +15,7 @@ from typing import IO, Iterable, Mapping
 
 import numpy as np
 
-from sim.output.cell_text import Cells, csv_array, float_cells, integer_cells, text_cells
+from sim.output.cell_text import Cells, NulInText, csv_array, float_cells, integer_cells, text_cells
 
 ROWS_PER_CHUNK = 16_384  # rows formatted and written at a time
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
@@ -71,13 +71,22 @@ class Table:
         if header:
             csv.writer(stream, lineterminator="\n").writerow(self.columns)
         if len(self.columns) == 1:  # a lone empty cell must be quoted: leave that to the csv module
-            csv.writer(stream, lineterminator="\n").writerows([_cell(v)] for v in self.columns[self.names[0]])
+            self._write_csv_rows(stream, slice(None))
             return
         for start in range(0, len(self), ROWS_PER_CHUNK):
             chunk = slice(start, start + ROWS_PER_CHUNK)
             given = {name: given[chunk] for name, given in (cells or {}).items()}
-            rest = table_cells({name: column[chunk] for name, column in self.columns.items() if name not in given})
+            try:
+                rest = table_cells({name: column[chunk] for name, column in self.columns.items() if name not in given})
+            except NulInText:  # a NUL in some text: these rows a cell at a time
+                self._write_csv_rows(stream, chunk)
+                continue
             write_cells(stream, {name: given[name] if name in given else rest[name] for name in self.columns}, header=False)
+
+    def _write_csv_rows(self, stream: IO[str], rows: slice) -> None:
+        """Rows written by the csv module, a cell at a time."""
+        cells = [[_cell(v) for v in column[rows].tolist()] for column in self.columns.values()]
+        csv.writer(stream, lineterminator="\n").writerows(zip(*cells))
 
     def to_parquet(self, path) -> None:
         """Write the table as a Parquet file (needs the ``parquet`` extra: pyarrow)."""

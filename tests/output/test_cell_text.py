@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.output.cell_text import csv_bytes, float_cells, integer_cells, text_cells
+from sim.output.shortest_digits import shortest_digits
 
 
 def reprs(values: np.ndarray) -> list[str]:
@@ -62,10 +63,8 @@ def test_csv_rows_join_cells_with_commas():
 
 
 def test_every_power_of_two_in_range_is_settled_by_the_arithmetic():
-    from sim.output.cell_text import _shortest
-
     powers = 2.0 ** np.arange(-13, 50)  # all of them from 1e-4 to 1e15
-    m, decimals, settled = _shortest(powers)
+    m, decimals, settled = shortest_digits(powers)
     assert settled.all()
     values = np.concatenate([powers, [0.0, -0.0, 3.5, 0.0]])
     assert float_cells(values).texts() == reprs(values)

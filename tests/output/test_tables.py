@@ -44,6 +44,8 @@ def test_csv_cells_equal_the_csv_module_on_awkward_values():
     assert repeated.to_csv_text() == csv_module_text(repeated)
     one = Table({"only": np.array(["", "a"])})
     assert one.to_csv_text() == csv_module_text(one)
+    nul = Table({"text": np.array(["a\0b", "c"], dtype=object), "x": np.array([1.5, np.nan])})
+    assert nul.to_csv_text() == csv_module_text(nul)
 
 
 def test_a_streamed_run_writes_what_a_run_in_memory_writes(cd5, tmp_path):
