@@ -82,13 +82,12 @@ def csv_array(columns: list[Cells]) -> np.ndarray:
     """:func:`csv_bytes` as a 1-D array of bytes (uint8), to write without a copy."""
     n = len(columns[0]) if columns else 0
     widths = [sum(piece.shape[1] for piece in cells.pieces) + 1 for cells in columns]
-    out = np.empty((n, sum(widths)), dtype=np.uint8)
+    out = np.full((n, sum(widths)), ord(","), dtype=np.uint8)  # the column after each cell stays a comma
     start = 0
     for cells, width in zip(columns, widths):
         for piece in cells.pieces:
             out[:, start:start + piece.shape[1]] = piece
             start += piece.shape[1]
-        out[:, start] = ord(",")
         start += 1
     out[:, -1] = ord("\n")
     flat = out.ravel()
