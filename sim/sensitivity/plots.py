@@ -45,7 +45,7 @@ def _note(figure, text: str, width: int = NOTE_WIDTH) -> None:
 
 def _legend_above(ax) -> None:
     """The legend in a row above the axes, clear of the bars."""
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # two columns fit narrow axes
 
 
 def _outcome_rows(table, name: str) -> dict[str, np.ndarray]:
