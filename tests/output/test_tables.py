@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.engines.runner import run_trials
@@ -105,3 +107,16 @@ def test_results_read_back_what_was_written(cd5, tmp_path):
     results.write(tmp_path, command=["x"])
     back = read_csv(tmp_path / "trials.csv")
     np.testing.assert_array_equal(back["os_12m"], results.trials["os_12m"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=1, max_value=12).flatmap(lambda n: st.tuples(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n, max_size=n),
+    st.lists(st.integers(min_value=-2**63, max_value=2**63 - 1), min_size=n, max_size=n),
+    st.lists(st.booleans(), min_size=n, max_size=n),
+    st.lists(st.text(max_size=6), min_size=n, max_size=n))))
+def test_any_table_is_written_as_the_csv_module_writes_it(columns):
+    floats, integers, booleans, texts = columns
+    table = Table({"x": np.array(floats, dtype=float), "n": np.array(integers, dtype=np.int64),
+                   "ok": np.array(booleans), "text": np.array(texts, dtype=object)})
+    assert table.to_csv_text() == csv_module_text(table)
