@@ -169,7 +169,9 @@ def _distinct_objects(column: np.ndarray) -> tuple[list, np.ndarray]:
 
 
 def _quoted(cell: str) -> str:
-    """A cell as the csv module writes it with minimal quoting."""
+    """A cell as the csv module writes it with minimal quoting, but for a carriage return, which is
+    always quoted (with line feeds as line ends the csv module leaves it bare, and some readers
+    take it for a line end)."""
     return '"' + cell.replace('"', '""') + '"' if any(q in cell for q in _NEEDS_QUOTES) else cell
 
 

@@ -109,14 +109,29 @@ def test_results_read_back_what_was_written(cd5, tmp_path):
     np.testing.assert_array_equal(back["os_12m"], results.trials["os_12m"])
 
 
-@settings(max_examples=150, deadline=None)
+TEXT = st.text(st.characters(exclude_characters="\r"), max_size=6)  # a carriage return: see below
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.integers(min_value=1, max_value=12).flatmap(lambda n: st.tuples(
     st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n, max_size=n),
     st.lists(st.integers(min_value=-2**63, max_value=2**63 - 1), min_size=n, max_size=n),
     st.lists(st.booleans(), min_size=n, max_size=n),
-    st.lists(st.text(max_size=6), min_size=n, max_size=n))))
+    st.lists(TEXT, min_size=n, max_size=n))))
 def test_any_table_is_written_as_the_csv_module_writes_it(columns):
     floats, integers, booleans, texts = columns
     table = Table({"x": np.array(floats, dtype=float), "n": np.array(integers, dtype=np.int64),
                    "ok": np.array(booleans), "text": np.array(texts, dtype=object)})
     assert table.to_csv_text() == csv_module_text(table)
+
+
+def test_a_carriage_return_is_quoted_unlike_the_csv_module():
+    """With line feeds as line ends the csv module leaves a lone carriage return bare, which some
+    readers take for a line end; these tables quote it."""
+    table = Table({"text": np.array(["a\rb", "c"], dtype=object), "n": np.array([1, 2])})
+    assert table.to_csv_text() == 'text,n\n"a\rb",1\nc,2\n'
+    assert read_csv_text(table.to_csv_text()) == [["text", "n"], ["a\rb", "1"], ["c", "2"]]
+
+
+def read_csv_text(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
