@@ -50,15 +50,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"  SimPy engine / floor      {m['des'].rate / m['floor'].rate:6.2f}   (target >= 0.60)")
     print(f"  SimPy engine / reference  {m['des'].rate / m['reference'].rate:6.2f}   (target >= 2)")
     print(f"  cohort / SimPy engine     {m['cohort'].rate / m['des'].rate:6.2f}   (target >= 30)")
-    whole = [run_path_benchmark(params, args.patients, repeat=args.repeat),
+    runs = [run_path_benchmark(params, args.patients, repeat=args.repeat),
              uncertainty_benchmark(params, args.patients, args.repeat),
              sensitivity_benchmark(params, args.patients, repeat=args.repeat)]
-    for measure in whole:
+    for measure in runs:
         print(f"  {measure.name:48} {measure.rate:12,.0f} patients/s  {measure.seconds:7.2f} s")
     cohort = m["cohort"].rate
-    print(f"  run end to end / cohort engine            {whole[0].rate / cohort:6.3f}   (target >= 0.3)")
-    print(f"  parameter uncertainty / base              {whole[1].rate / cohort:6.3f}   (target >= 0.5)")
-    print(f"  sensitivity evaluations / cohort engine   {whole[2].rate / cohort:6.3f}   (target >= 0.5)")
+    print(f"  run end to end / cohort engine            {runs[0].rate / cohort:6.3f}   (target >= 0.3)")
+    print(f"  parameter uncertainty / base              {runs[1].rate / cohort:6.3f}   (target >= 0.5)")
+    print(f"  sensitivity evaluations / cohort engine   {runs[2].rate / cohort:6.3f}   (target >= 0.5)")
     psa = psa_benchmark(params, args.psa_draws, args.psa_patients)
     print(f"  {psa.name}: {psa.seconds:.2f} s ({psa.rate:,.0f} patients/s), {psa.peak_mib:.1f} MiB peak "
           f"for a tenth of the draws (target <= 10 s, < 1 GiB)")

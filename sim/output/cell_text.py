@@ -81,10 +81,10 @@ def csv_bytes(columns: list[Cells]) -> bytes:
 def csv_array(columns: list[Cells]) -> np.ndarray:
     """:func:`csv_bytes` as a 1-D array of bytes (uint8), to write without a copy."""
     n = len(columns[0]) if columns else 0
-    widths = [sum(piece.shape[1] for piece in cells.pieces) + 1 for cells in columns]
-    out = np.full((n, sum(widths)), ord(","), dtype=np.uint8)  # the column after each cell stays a comma
+    width = sum(piece.shape[1] for cells in columns for piece in cells.pieces) + len(columns)
+    out = np.full((n, width), ord(","), dtype=np.uint8)  # the column after each cell stays a comma
     start = 0
-    for cells, width in zip(columns, widths):
+    for cells in columns:
         for piece in cells.pieces:
             out[:, start:start + piece.shape[1]] = piece
             start += piece.shape[1]
@@ -95,14 +95,9 @@ def csv_array(columns: list[Cells]) -> np.ndarray:
 
 
 def merged(n: int, parts: list[tuple[Cells, np.ndarray]]) -> Cells:
-    """``n`` cells, empty but for each part's cells in its rows."""
-    if len(parts) == 1 and len(parts[0][1]) == n:  # every row: put each cell in its row
-        cells, rows = parts[0]
-        if np.all(rows[1:] > rows[:-1]):
-            return cells
-        where = np.empty(n, dtype=np.intp)
-        where[rows] = np.arange(n)
-        return cells[where]
+    """``n`` cells, empty but for each part's cells in its rows (ascending row numbers)."""
+    if len(parts) == 1 and len(parts[0][1]) == n:  # every row, in order
+        return parts[0][0]
     pieces = []
     for cells, rows in parts:
         for piece in cells.pieces:
@@ -122,33 +117,20 @@ def integer_cells(values: np.ndarray) -> Cells:
 def float_cells(values: np.ndarray) -> Cells:
     """``repr(float(v))`` of each number, and an empty cell for NaN."""
     values = np.asarray(values, dtype=float)
-    n = len(values)
-    magnitude = np.abs(values)
+    n, magnitude = len(values), np.abs(values)
+    m, decimals = np.zeros(n, dtype=np.uint64), np.ones(n, dtype=np.int64)  # 0.0 (or -0.0) as it stands
+    plain = magnitude == 0  # written in fixed notation from m and decimals
     fast = np.flatnonzero((magnitude >= LOW) & (magnitude < HIGH))
-    zero = np.flatnonzero(magnitude == 0)  # 0.0 (or -0.0): one digit each side
-    m, decimals, settled = _in_chunks(shortest_digits, magnitude[fast])
-    if len(zero):
-        order = np.argsort(np.concatenate([fast, zero]), kind="stable")
-        fast = np.concatenate([fast, zero])[order]
-        m = np.concatenate([m, np.zeros(len(zero), dtype=np.uint64)])[order]
-        decimals = np.concatenate([decimals, np.ones(len(zero), dtype=np.int64)])[order]
-        settled = np.concatenate([settled, np.ones(len(zero), dtype=bool)])[order]
-    plain = np.zeros(n, dtype=bool)  # written in fixed notation from m and decimals
-    plain[fast[settled]] = True
-    rest = np.flatnonzero(~plain & ~np.isnan(values))
-    if not len(rest) and len(fast) == n:
-        return _fixed(m, decimals, np.signbit(values), n, fast)
-    all_m, all_decimals = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64)
-    all_m[fast], all_decimals[fast] = m, decimals
+    m[fast], decimals[fast], plain[fast] = _in_chunks(shortest_digits, magnitude[fast])
+    rest = np.flatnonzero(~plain & ~np.isnan(values))  # ties and exotic magnitudes: from repr itself
     texts, inverse = _distinct_reprs(values[rest])
-    parsed = [_parsed(t) for t in texts]  # ties and exotic magnitudes: from repr itself
-    fixed = np.array([p is not None for p in parsed], dtype=bool)[inverse]  # not 1e-05, inf
-    parsed = [p or (0, 0) for p in parsed]
-    all_m[rest] = np.array([p[0] for p in parsed], dtype=np.uint64)[inverse]
-    all_decimals[rest] = np.array([p[1] for p in parsed], dtype=np.int64)[inverse]
-    plain[rest[fixed]] = True
+    parsed = [_parsed(t) for t in texts]  # None for 1e-05, inf: written as repr writes them
+    m[rest] = np.array([p[0] if p else 0 for p in parsed], dtype=np.uint64)[inverse]
+    decimals[rest] = np.array([p[1] if p else 0 for p in parsed], dtype=np.int64)[inverse]
+    fixed = np.array([p is not None for p in parsed], dtype=bool)[inverse]
+    plain[rest] = fixed
     rows = np.flatnonzero(plain)
-    cells = _fixed(all_m[rows], all_decimals[rows], np.signbit(values[rows]), n, rows)
+    cells = merged(n, [(_fixed(m[rows], decimals[rows], np.signbit(values[rows])), rows)])
     if fixed.all():
         return cells
     other = text_cells(texts)[inverse[~fixed]]
@@ -226,12 +208,11 @@ def _sign(negative: np.ndarray) -> list[np.ndarray]:
     return [np.where(negative, np.uint8(ord("-")), np.uint8(0))[:, None]]
 
 
-def _fixed(m: np.ndarray, decimals: np.ndarray, negative: np.ndarray, n: int, rows: np.ndarray) -> Cells:
+def _fixed(m: np.ndarray, decimals: np.ndarray, negative: np.ndarray) -> Cells:
     """``m / 10**decimals`` with its sign, in repr's fixed notation (at least one digit on each side
-    of the point: 120 is written 120.0), in ``rows`` of ``n`` cells."""
+    of the point: 120 is written 120.0)."""
     scale = POW10[np.clip(np.abs(decimals), 0, 19)]
     whole = np.where(decimals <= 0, m * scale, m // scale)
     fraction = np.where(decimals <= 0, 0, m - whole * scale)
-    cells = Cells(_sign(negative) + [_digit_bytes(whole, digit_count(whole), suffix="."),
-                                     _digit_bytes(fraction, np.maximum(decimals, 1))])
-    return merged(n, [(cells, rows)])
+    return Cells(_sign(negative) + [_digit_bytes(whole, digit_count(whole), suffix="."),
+                                    _digit_bytes(fraction, np.maximum(decimals, 1))])

@@ -42,6 +42,7 @@ def digit_count(values: np.ndarray) -> np.ndarray:
 
 
 def quotient_remainder(values: np.ndarray, divisor) -> tuple[np.ndarray, np.ndarray]:
+    """``values // divisor`` and ``values % divisor``."""
     quotient = values // divisor  # a scalar divisor takes numpy's fast integer division; divmod does not
     return quotient, values - quotient * divisor
 
@@ -50,10 +51,11 @@ def shortest_digits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For positive doubles in [1e-4, 1e15): the shortest ``m`` and ``decimals`` with
     ``m / 10**decimals`` reading back as ``x``, and whether that was settled exactly.
 
-    The nearest candidates of 17, 16 and 15 significant digits are found for every number; those
-    whose 15 digits read back go on dropping a digit at a time.  Once the nearest candidate of some
-    length fails, every shorter one fails too (a shorter text that read back would, padded with a
-    zero, be a candidate of that length at least as near), so a number leaves the search there.
+    The nearest candidates of 17, 16 and 15 significant digits are found for every number; for
+    those whose 15 digits read back, a binary search finds the fewest digits that still do.  That
+    is sound because once the nearest candidate of some length fails, every shorter one fails too
+    (a shorter text that read back would, padded with a zero, be a candidate of that length at
+    least as near).
     """
     fraction, exponent = np.frexp(x)
     mantissa = (fraction * 2.0**53).astype(np.uint64)  # x = mantissa * 2**(exponent - 53), exactly
@@ -61,7 +63,6 @@ def shortest_digits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # x * 10**top = head + a fraction: above one half, exactly one half, not zero
     head, up, exact_half, below = _scaled(mantissa, top, 53 - exponent - top)
     in_reach = (head >= POW10[16]) & (head < POW10[17])  # 17 digits, as log10 promised (else repr)
-    decimals = top
     m17, tie17 = head + up, exact_half
     head, up, exact_half, below = _drop(head, below)
     m16, tie16 = head + up, exact_half
@@ -73,10 +74,10 @@ def shortest_digits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m15 = head + up
     reads15 = m15.astype(float) / _POW10_FLOAT[np.clip(top - 2, 0, 22)] == x
     fewer = np.flatnonzero(reads15)
-    m_few, decimals_few, tie_few = _fewest(x[fewer], head[fewer], up[fewer], exact_half[fewer], below[fewer], decimals[fewer] - 2)
+    m_few, decimals_few, tie_few = _fewest(x[fewer], head[fewer], up[fewer], exact_half[fewer], below[fewer], top[fewer] - 2)
     m = np.where(reads16, m16, m17)
     tie = np.where(reads16, tie16, tie17 | (m17 >= POW10[17]))
-    decimals = np.where(reads16, decimals - 1, decimals)
+    decimals = np.where(reads16, top - 1, top)
     m[fewer], decimals[fewer], tie[fewer] = m_few, decimals_few, tie_few
     return m, decimals, ~tie & in_reach
 
