@@ -80,7 +80,7 @@ def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
     seeds = template.seeds
     facts = {}
     for entry in template.entries.values():
-        key = entry.source[len("seeds:"):] if entry.source.startswith("seeds:") else None
+        key = entry.seeds_keys[0] if len(entry.seeds_keys) == 1 else None
         if key in seeds.design and isinstance(seeds.design[key].get("value"), (int, float)):
             fact = seeds.design[key]
             facts[key] = (fact["value"], fact.get("unit", ""), fact["says"])

@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
+from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, TOO_FEW, failed, independent_count, passes_by_role
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.output.table import Table
@@ -37,7 +37,9 @@ outputs (in --out, default results/<trial name>):
 
 percentile: mid-rank, 100 x (P(X < r) + P(X = r)/2), so a count that ties with many virtual trials
 sits in the middle of its own probability mass.  pass: inside the central 95% interval.
-roles: input (the figure sets a parameter), calibrated (a calibration target), independent (neither).
+roles: input (an entry cites the figure, or the cited figures determine it), calibrated (a calibration
+target, or determined by targets and inputs), independent (neither).  A count 'k of n' is compared
+with the virtual trials whose denominator is n (the predictive of k given n), so no bound exceeds n.
 exit status: 0 if every modelled figure passes, 1 if any fails, 2 on bad input.
 
 example:
@@ -136,6 +138,10 @@ def format_validation(table: Table) -> str:
         if row["status"] == NOT_MODELLED:
             lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  not modelled: {row['why']}")
             continue
+        if row["status"] == TOO_FEW:
+            lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  {TOO_FEW} "
+                         f"({int(row['trials_defined'])})")
+            continue
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
         lines.append(f"{row['figure']:32} {reported:>9} {number(row['sim_median']):>7}  {interval:<15} "
                      f"{row['percentile']:>5.1f}%  {row['status']}")
@@ -144,6 +150,9 @@ def format_validation(table: Table) -> str:
     roles = "; ".join(f"{role} {n} of {m} pass" for role, (n, m) in passes_by_role(table).items())
     lines.append(f"by role: {roles}.  Only independent figures test the model: an input is reproduced by "
                  "construction, a calibration target by the fit.")
+    lines.append(f"genuinely independent figures: {independent_count(table)} (a figure is {INDEPENDENT} only when no "
+                 "entry cites it and the figures entries use do not determine it in every virtual trial).")
+    lines.append("counts 'k/n' are compared at the reported n: only virtual trials whose denominator is n.")
     lines.append(f"{len(modelled) - len(bad)} of {len(modelled)} modelled figures pass; "
                  f"{len(table) - len(modelled)} not modelled.  pctile: mid-rank percentile of the reported value, "
                  "100 x (P(X < r) + P(X = r)/2); pass: inside the simulated central 95% interval.")
