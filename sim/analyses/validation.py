@@ -36,7 +36,7 @@ from sim.analyses.roles import CALIBRATED, INDEPENDENT, INPUT, ROLES, figure_rol
 from sim.inputs.paper import Figure, Seeds
 from sim.output.table import Table
 from sim.stats.intervals import LEVEL, central_interval, defined, interval_mass, median
-from sim.stats.trial_figures import denominator_column
+from sim.stats.trial_figures import at_denominator, denominator_column
 
 PASS, FAIL, NOT_MODELLED, NO_VALUE = "pass", "fail", "not modelled", "no simulated value"
 TOO_FEW = "too few trials at the denominator"
@@ -81,14 +81,6 @@ def midrank_percentile(sample: Iterable[float], value: float) -> float:
 def simulated_median(sample: Iterable[float]) -> float:
     """The median of ``sample`` by the project's percentile definition (NaN if nothing is defined)."""
     return median(sample)
-
-
-def at_denominator(values: Iterable[float], denominators: Iterable[float] | None, of: int | None) -> np.ndarray:
-    """The values of the virtual trials whose denominator is ``of`` (all of them when either is None)."""
-    values = np.asarray(values, dtype=float)
-    if of is None or denominators is None:
-        return values
-    return values[np.asarray(denominators, dtype=float) == of]
 
 
 def status(reported: float, interval: tuple[float, float]) -> str:

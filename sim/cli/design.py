@@ -148,9 +148,11 @@ def _share(oc: DesignOC, j: int) -> str:
 def _overall_line(oc: DesignOC) -> str:
     import numpy as np
 
-    low, mid, high = np.percentile(oc.duration, [2.5, 50, 97.5])
+    from sim.stats.intervals import central_interval, median_interval
+
+    mid, low, high = median_interval(oc.duration)
     w = oc.counts["withdrawn"]
-    wl, wh = np.percentile(w, [2.5, 97.5])
+    wl, wh = central_interval(w)
     duration = f"{mid:.0f} [{low:.0f}, {high:.0f}]"
     withdrawn = f"{w.mean():.2f} [{wl:.0f}, {wh:.0f}]"
     return (f"{oc.settings.name:10} {duration:38} {withdrawn:27} {oc.counts['withdrawn_waiting'].mean():>7.2f} "

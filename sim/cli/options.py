@@ -13,6 +13,7 @@ from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.table import Table
+from sim.stats.intervals import median_interval
 
 
 class Parser(argparse.ArgumentParser):
@@ -115,7 +116,7 @@ def format_key_outcomes(outcomes: Table, labels: dict) -> str:
         values = values[~np.isnan(values)]
         if values.size == 0:
             continue
-        low, mid, high = np.percentile(values, [2.5, 50, 97.5], method="inverted_cdf")
+        mid, low, high = median_interval(values)
         label = f"{outcome.label} ({outcome.unit})"
         lines.append(f"{label:68} {number(mid):>10}  [{number(low)}, {number(high)}]")
     lines.append("(the interval's bounds are values some virtual trial produced: 2.5th and 97.5th percentiles, "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.stats.intervals import median, median_interval
 from sim.model.draws import FAILED, arrival_times, dose_level_names, draw_patients, draw_uniforms
 from sim.rng.streams import check_seed
 from sim.output.table import Table
@@ -155,15 +156,15 @@ def overall_table(ocs: list[DesignOC]) -> Table:
     """A row per design: duration, withdrawals and patients, with medians and 95% intervals over trials."""
     rows = []
     for oc in ocs:
-        low, high = np.percentile(oc.duration, INTERVAL)
+        _, low, high = median_interval(oc.duration)
+        w_median, w_low, w_high = median_interval(oc.counts["withdrawn"])
         w = oc.counts["withdrawn"]
         rows.append({"design": oc.settings.name, "trials": oc.trials,
                      "p_select_none": np.nan if oc.settings.name == "fixed" else float(np.mean(oc.selected == NONE)),
-                     "duration_median_days": float(np.median(oc.duration)), "duration_low95_days": low,
+                     "duration_median_days": median(oc.duration), "duration_low95_days": low,
                      "duration_high95_days": high, "duration_mean_days": float(oc.duration.mean()),
-                     "withdrawn_mean": float(w.mean()), "withdrawn_median": float(np.median(w)),
-                     "withdrawn_low95": float(np.percentile(w, INTERVAL[0])),
-                     "withdrawn_high95": float(np.percentile(w, INTERVAL[1])),
+                     "withdrawn_mean": float(w.mean()), "withdrawn_median": w_median,
+                     "withdrawn_low95": w_low, "withdrawn_high95": w_high,
                      "withdrawn_waiting_mean": float(oc.counts["withdrawn_waiting"].mean()),
                      "enrolled_mean": float(oc.counts["enrolled"].mean()),
                      "treated_mean": float(oc.treated.sum(axis=1).mean()),

@@ -9,6 +9,7 @@ import numpy as np
 
 from sim.plots.style import footnote, house_style, new_figure, save
 from sim.design.oc import INTERVAL, NONE, DesignOC
+from sim.stats.intervals import median_interval
 
 COLOURS = ("#1f5a96", "#d68910", "#2a9d8f", "#7d3c98", "#8c8c8c")
 LABELS = {"fixed": "fixed allocation", "3+3": "3+3", "boin": "BOIN", "tite_boin": "TITE-BOIN"}
@@ -83,7 +84,7 @@ def _spread(ax, ocs, values, label: str) -> None:
     y = np.arange(len(ocs))[::-1]
     for k, (oc, yi) in enumerate(zip(ocs, y)):
         v = values(oc)
-        low, mid, high = np.percentile(v, [INTERVAL[0], 50, INTERVAL[1]])
+        mid, low, high = median_interval(v)
         colour = COLOURS[k % len(COLOURS)]
         ax.plot([low, high], [yi, yi], color=colour, linewidth=3, solid_capstyle="butt")
         ax.plot(mid, yi, "o", color=colour, markersize=8)

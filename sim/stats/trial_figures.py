@@ -226,6 +226,23 @@ def denominator_column(key: str) -> str:
 DENOMINATOR_SUFFIX = "_denominator"
 
 
+def at_denominator(values, denominators, of: int | None) -> np.ndarray:
+    """The values of the virtual trials whose denominator is ``of``: the predictive of a count given the
+    reported n.  Every value when ``of`` or ``denominators`` is None (a figure that is not k of n)."""
+    values = np.asarray(values, dtype=float)
+    if of is None or denominators is None:
+        return values
+    return values[np.asarray(denominators, dtype=float) == of]
+
+
+def figure_at_denominator(trials, key: str, of: int | None) -> np.ndarray:
+    """Figure ``key`` over the trials of a trials table (any mapping of columns, or a Table with
+    ``names``) whose denominator equals ``of``."""
+    names = trials.names if hasattr(trials, "names") else list(trials)
+    column = denominator_column(key)
+    return at_denominator(trials[key], trials[column] if column in names else None, of)
+
+
 def compute_batch(metric: str, qualifiers: dict[str, Any], batch: Batch) -> np.ndarray:
     """Evaluate one metric with its qualifiers on every trial of a batch: one value per trial."""
     return METRICS[metric].compute(batch, analysis_set(batch, qualifiers), qualifiers)
