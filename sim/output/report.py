@@ -267,7 +267,22 @@ def _results(run: RunData) -> str:
             "one trial of this size could show by chance), beside the paper's count and rate where the run is the "
             "trial as the paper ran it.  Counts are patients per trial." + (f"  {note}" if note else "") + "\n\n"
             + markdown_table(rows, ["figure", "reported", "simulated", "95% of trials", "what it counts"]))
-    return text + _figures(run)
+    return text + _agreement(run) + _figures(run)
+
+
+def _agreement(run: RunData) -> str:
+    """Whether the run over parameter uncertainty and the one at the base values agree, and why not."""
+    agreement = run.summary.get("base_agreement")
+    if not agreement:
+        return ""
+    rows = [[r["outcome"], number(r["mean_uncertainty"]), number(r["mean_base_values"]),
+             f"{number(r['difference'])} +- {number(r['mc_se'])}", "yes" if r["differs"] else "no"]
+            for r in agreement["outcomes"]]
+    return ("\n\n### Parameter uncertainty against the base values\n\n" + agreement["why"] + "  Means over the "
+            f"virtual trials of this run and of the other, on the same seed ({agreement['other_run_trials']} trials); "
+            "+- is the Monte Carlo standard error of the difference; 'differs': beyond 1.96 of them.\n\n"
+            + markdown_table(rows, ["outcome", "over parameter uncertainty", "at base values", "difference",
+                                    "differs"]))
 
 
 def _float(value: Any) -> float:
