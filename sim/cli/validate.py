@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, TOO_FEW, failed, independent_count, passes_by_role
+from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, PASS, TOO_FEW, failed, independent_count, passes_by_role
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.output.table import Table
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if args.leave_one_out:
             extra.append(_leave_one_out(params, args, folder))
         if args.detectability:
-            extra.append(_detectability(params, validation.table, args, folder))
+            extra.append(_detectability(params, validation, args, folder))
     results = validation.results
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
@@ -107,12 +107,13 @@ def _leave_one_out(params, args, folder: Path) -> str:
     return "\n".join(lines + ["wrote leave_one_out.csv"])
 
 
-def _detectability(params, validation: Table, args, folder: Path) -> str:
+def _detectability(params, validation, args, folder: Path) -> str:
     """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
     from sim.analyses.detectability import detectability
     from sim.plots.detectability import draw
 
-    table = detectability(params, validation, replicates=args.replicates, seed=args.seed)
+    table = detectability(params, validation.table, replicates=args.replicates, seed=args.seed,
+                          reference=validation.results.trials)
     write_atomic(folder / "detectability.csv", table.to_csv_text())
     pictures = draw(table, folder, f"{params.name}: chance that one real trial fails validation, by parameter shift "
                     f"({args.replicates} replicates each)")
@@ -153,7 +154,10 @@ def format_validation(table: Table) -> str:
     lines.append(f"genuinely independent figures: {independent_count(table)} (a figure is {INDEPENDENT} only when no "
                  "entry cites it and the figures entries use do not determine it in every virtual trial).")
     lines.append("counts 'k/n' are compared at the reported n: only virtual trials whose denominator is n.")
-    lines.append(f"{len(modelled) - len(bad)} of {len(modelled)} modelled figures pass; "
+    passed = sum(r["status"] == PASS for r in modelled)
+    few = sum(r["status"] == TOO_FEW for r in modelled)
+    lines.append(f"{passed} of {len(modelled)} modelled figures pass"
+                 f"{f' ({few} not judged: too few virtual trials at their denominator; run more trials)' if few else ''}; "
                  f"{len(table) - len(modelled)} not modelled.  pctile: mid-rank percentile of the reported value, "
                  "100 x (P(X < r) + P(X = r)/2); pass: inside the simulated central 95% interval.")
     if bad:
