@@ -99,8 +99,8 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
         reported = with_rate(float(row["reported"]), float(row["of"]))
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
         lines.append(f"{row['figure']:34} {reported:>14} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
-    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial"
-                 + (f".  {note}" if note else ""))
+    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial, "
+                 "a count k/n over the trials with n in its denominator" + (f".  {note}" if note else ""))
     return "\n".join(lines)
 
 

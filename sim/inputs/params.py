@@ -176,6 +176,24 @@ def check_params(params: Params) -> None:
     _check_consistency(params)
     _check_figure_levels(params)
     _check_seeds_agreement(params)
+    _check_whole_splits(params)
+
+
+def _check_whole_splits(params: Params) -> None:
+    """Category weights read from a split of patients cite every count of the split: a figure of the same
+    metric, denominator and qualifiers but another category that the entry leaves out would look
+    independent in validation while the weights rest on it."""
+    figures = params.seeds.figures
+    for path, entry in params.entries.items():
+        cited = [figures[k] for k in entry.seeds_keys if k in figures and "category" in figures[k].qualifiers]
+        if entry.kind != "weights" or not cited:
+            continue
+        same = lambda f, g: (f.metric, f.of, {q: v for q, v in f.qualifiers.items() if q != "category"}) == \
+            (g.metric, g.of, {q: v for q, v in g.qualifiers.items() if q != "category"})  # noqa: E731
+        missing = [k for k, f in figures.items() if k not in entry.seeds_keys and any(same(f, c) for c in cited)]
+        if missing:
+            raise InputError(params.path, f"{path}.source", f"the weights rest on a split of patients: cite all of it "
+                             f"({SEEDS}{(JOIN + SEEDS).join([*entry.seeds_keys, *missing])}), not only part")
 
 
 def _check_seeds_agreement(params: Params) -> None:

@@ -41,7 +41,7 @@ FIGURE_CAPTIONS = {
     "cumulative_incidence": "Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen).",
     "swimmer": "Swimmer plot of one virtual trial: each patient's course and events.",
     "resources": "Manufacturing slots and ICU beds in use over time, and queue waits.",
-    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and what one trial could show.",
+    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and the spread of the difference between two real trials (other patients in each arm).",
 }
 
 
@@ -263,9 +263,12 @@ def _results(run: RunData) -> str:
     shown, note = paper_view(summary, run.manifest.get("scenario")) if records else (summary, "")
     rows = [[f"`{r['figure']}`", with_rate(r["reported"], r["of"]), number(r["sim_median"]),
              f"[{number(r['sim_low95'])}, {number(r['sim_high95'])}]", r["says"]] for r in shown.rows()]
-    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (the range "
-            "one trial of this size could show by chance), beside the paper's count and rate where the run is the "
-            "trial as the paper ran it.  Counts are patients per trial." + (f"  {note}" if note else "") + "\n\n"
+    spread = ("what we do not know about the parameters and one trial's chance together"
+              if run.manifest.get("parameter_uncertainty") else "the range one trial of this size could show by chance")
+    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (" + spread
+            + "), beside the paper's count and rate where the run is the trial as the paper ran it.  Counts are "
+            "patients per trial; a count reported as k of n is set against the virtual trials with n in its "
+            "denominator." + (f"  {note}" if note else "") + "\n\n"
             + markdown_table(rows, ["figure", "reported", "simulated", "95% of trials", "what it counts"]))
     return text + _agreement(run) + _figures(run)
 
