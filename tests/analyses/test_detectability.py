@@ -39,11 +39,12 @@ def test_a_gross_error_is_detected_far_more_often_than_none(cll1):
     below the model's interval for CRS of any grade: each replicate is flagged.  With nothing shifted,
     flags are rare (the intervals carry parameter uncertainty).  R = 100: the binomial standard error
     is at most 0.05, far below the gap asserted (0.5)."""
-    results = run_trials(cll1, trials=200, seed=0, parameter_uncertainty=True)
+    results = run_trials(cll1, trials=600, seed=0, parameter_uncertainty=True)
     table = validation_table(cll1.seeds, results.trials, roles=figure_roles(cll1))
     wrong = cll1.with_values({"crs.incidence": 0.0})
-    none = detectability(cll1, table, replicates=100, seed=0, paths=[]).rows()[0]
-    gross = detectability(wrong, table, replicates=100, seed=0, paths=[]).rows()[0]  # its 'none' row: the wrong world
+    reference = results.trials  # each replicate's counts judged at its own denominator
+    none = detectability(cll1, table, replicates=100, seed=0, paths=[], reference=reference).rows()[0]
+    gross = detectability(wrong, table, replicates=100, seed=0, paths=[], reference=reference).rows()[0]
     assert none["shift"] == "none" and none["p_detect"] < 0.2
     assert gross["p_detect"] > none["p_detect"] + 0.5 and gross["most_flagged"] == "crs_any"
     assert math.isclose(none["mc_se"], math.sqrt(none["p_detect"] * (1 - none["p_detect"]) / 100))
