@@ -146,8 +146,6 @@ def _share(oc: DesignOC, j: int) -> str:
 
 
 def _overall_line(oc: DesignOC) -> str:
-    import numpy as np
-
     from sim.stats.intervals import central_interval, median_interval
 
     mid, low, high = median_interval(oc.duration)
