@@ -18,7 +18,7 @@ import pytest
 SERIES = Path(__file__).resolve().parents[2] / "seeds" / "series"
 
 TARGET_CLASSES = {"b_lineage", "lineage_depleting"}
-DONORS = {"autologous", "donor_derived", "mixed", "not_reported"}
+DONORS = {"autologous", "donor_derived", "mixed"}
 DISEASES = {"B-ALL", "T-ALL", "AML", "mixed ALL"}
 AGES = {"paediatric", "adult", "mixed"}
 COUNT_METRICS = {"nrm_deaths", "infection_deaths", "relapse_count", "complete_remission"}
@@ -26,12 +26,16 @@ SHARE_METRICS = {"nrm_cumulative_incidence", "relapse_cumulative_incidence", "lf
 # A series enters the synthesis only through one of these (the inclusion rule).
 LATE_COURSE_METRICS = {"nrm_deaths", "nrm_cumulative_incidence", "infection_deaths", "relapse_count",
                        "relapse_cumulative_incidence", "lfs"}
-OF_KINDS = {"infused", "responders", "untransplanted_responders"}
+OF_KINDS = {"infused", "responders"}
 LFS_DEFINITIONS = {"EFS", "RFS", "LFS"}
 CITATION_KEYS = {"first_author", "year", "journal", "volume", "doi", "pmid", "read"}
 SERIES_KEYS = {"target", "target_class", "donor", "disease", "age", "infused", "median_followup_months",
                "transplanted_after"}
-FIGURE_KEYS = {"metric", "value", "of", "of_kind", "day", "definition", "says"}
+# the keys each metric takes besides "metric" and "says"
+METRIC_KEYS = {"nrm_deaths": {"value", "of"}, "infection_deaths": {"value", "of"},
+               "relapse_count": {"value", "of", "of_kind"}, "complete_remission": {"value", "of"},
+               "nrm_cumulative_incidence": {"value", "day"}, "relapse_cumulative_incidence": {"value", "day"},
+               "lfs": {"value", "day", "definition"}, "os": {"value", "day"}}
 # The two trials the project ships enter the synthesis separately, never as a series file.
 SHIPPED_DOIS = {"10.1038/s41591-024-03282-2", "10.3389/fimmu.2024.1491341"}
 RESTATES = "restates, in this project's own words"
@@ -116,8 +120,8 @@ def _share_problems(figure: dict, where: str) -> list[str]:
 
 def _figure_problems(name: str, figure: dict, infused) -> list[str]:
     where = f"figures.{name}"
-    out = _unknown(figure, FIGURE_KEYS, where)
     metric = figure.get("metric")
+    out = _unknown(figure, METRIC_KEYS.get(metric, set()) | {"metric", "says"}, where)
     if metric in COUNT_METRICS:
         out += _count_problems(figure, where, infused)
     elif metric in SHARE_METRICS:
@@ -212,6 +216,8 @@ BROKEN = {
     "lfs-undefined": ('definition = "EFS"\n', "", "figures.efs.definition"),
     "unknown-metric": ('metric = "nrm_deaths"', 'metric = "deaths"', "figures.deaths.metric"),
     "typo-key": ("day = 365.3", "days = 365.3", "figures.efs.days: unknown key"),
+    "subgroup-share": ("day = 365.3", 'day = 365.3\nof_kind = "responders"', "figures.efs.of_kind: unknown key"),
+    "bad-donor": ('donor = "autologous"', 'donor = "unknown"', "series.donor"),
     "donor-cd7-tall": ('target = "CD19"\ntarget_class = "b_lineage"\ndonor = "autologous"\ndisease = "B-ALL"',
                        'target = "CD7"\ntarget_class = "lineage_depleting"\ndonor = "donor_derived"\n'
                        'disease = "T-ALL"', "kept out of the evidence"),
