@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
-from sim.output.results import Results
-from sim.rng.parameter_draws import inverse_cdf
+from sim.runs.results import Results
+from sim.inputs.parameter_draws import inverse_cdf
 from sim.stats.trial_figures import SURVIVAL_OUTCOMES
 
 Z = 1.96  # a difference beyond 1.96 Monte Carlo standard errors is more than simulation noise (5%, two-sided)

@@ -25,12 +25,12 @@ import math
 import numpy as np
 
 from sim.analyses.validation import MIN_AT_DENOMINATOR, NOT_MODELLED
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.errors import InputError
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
-from sim.output.table import Table
-from sim.rng.parameter_draws import inverse_cdf
+from sim.table import Table
+from sim.inputs.parameter_draws import inverse_cdf
 from sim.stats.intervals import central_interval
 from sim.stats.trial_figures import at_denominator, denominator_column
 
@@ -91,7 +91,7 @@ def detectability(params: Params, validation: Table, replicates: int = 400, seed
     ----------
     params : sim.inputs.params.Params
         The trial's parameters at their base values.
-    validation : sim.output.table.Table
+    validation : sim.table.Table
         The validation table of the unshifted model: its intervals are the pass rule.
     replicates : int, optional
         Observed trials simulated per shift (R).
@@ -99,12 +99,12 @@ def detectability(params: Params, validation: Table, replicates: int = 400, seed
         The validation's seed; the replicates use ``seed + 1``.
     paths : list of str, optional
         The parameters to shift (default: every uncertain one).
-    reference : sim.output.table.Table, optional
+    reference : sim.table.Table, optional
         The validation's virtual trials: with them each replicate's count is judged at its own denominator.
 
     Returns
     -------
-    sim.output.table.Table
+    sim.table.Table
         Columns :data:`COLUMNS`; the ``none`` row first, then parameters in file order.
     """
     intervals = reference_intervals(validation)

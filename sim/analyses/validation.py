@@ -34,7 +34,7 @@ import numpy as np
 
 from sim.analyses.roles import CALIBRATED, INDEPENDENT, INPUT, ROLES, figure_roles
 from sim.inputs.paper import Figure, Seeds
-from sim.output.table import Table
+from sim.table import Table
 from sim.stats.intervals import LEVEL, central_interval, defined, interval_mass, median
 from sim.stats.trial_figures import at_denominator, denominator_column
 
@@ -142,7 +142,7 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL,
     ----------
     seeds : sim.inputs.paper.Seeds
         The trial's reported figures.
-    trials : sim.output.table.Table
+    trials : sim.table.Table
         One row per virtual trial with a column per modelled figure and its denominator (``Results.trials``).
     level : float, optional
         Coverage of the central interval.
@@ -151,7 +151,7 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL,
 
     Returns
     -------
-    sim.output.table.Table
+    sim.table.Table
         One row per figure (modelled or not), columns :data:`COLUMNS`.
     """
     roles = roles or {}

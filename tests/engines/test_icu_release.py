@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engines.runner import simulate_trial
+from sim.runs.runner import simulate_trial
 from sim.model.records import FACILITIES
 from sim.plots.resources import use_intervals
 from sim.stats.facilities import facility_metrics
