@@ -17,7 +17,7 @@ from sim.plots.resources import use_intervals
 from sim.stats.facilities import facility_metrics
 
 FATAL = {"crs.incidence": 1.0, "crs.p_grade_at_least_2": 1.0, "crs.p_grade_at_least_3": 1.0,
-         "crs.p_grade_at_least_4": 1.0, "crs.p_death_given_grade_4": 1.0, "crs.death_fraction_of_duration": 0.5,
+         "crs.p_grade_at_least_4": 1.0, "crs.p_death_given_grade_3_plus": 1.0, "crs.death_fraction_of_duration": 0.5,
          "resources.icu_beds": 1}
 
 
@@ -38,7 +38,7 @@ def test_the_bed_is_freed_at_death_and_the_next_patient_takes_it_then(fatal, eng
     assert used.sum() >= 3
     assert np.all(t["death_cause"][used] == "toxicity")
     assert np.array_equal(end[used], t["t_death"][used])  # freed at death ...
-    survived = simulate_trial(fatal.with_values({"crs.p_death_given_grade_4": 0.0}), seed=3, trial=0, engine=engine)
+    survived = simulate_trial(fatal.with_values({"crs.p_death_given_grade_3_plus": 0.0}), seed=3, trial=0, engine=engine)
     duration = (survived["t_crs_end"] - survived["t_crs_onset"])[used]  # the same patients' episodes, unfinished
     assert np.allclose(end[used] - start[used], 0.5 * duration)  # ... half-way through the episode
     order = np.argsort(start[used])
