@@ -8,17 +8,19 @@ import numpy as np
 
 from sim.stats.batch import Batch
 from sim.stats.competing_risks import aalen_johansen, cumulative_incidence
-from sim.stats.endpoints import (NON_RELAPSE_DEATH, RELAPSE, TRANSPLANT, for_infused, relapse_and_nrm,
-                                 transplant_competing)
+from sim.stats.endpoints import (NON_RELAPSE_DEATH, NON_RELAPSE_DEATH_CAUSES, RELAPSE, TRANSPLANT, for_infused,
+                                 relapse_and_nrm, transplant_competing)
 from sim.output.run_folder import RunData
 from sim.stats.kaplan_meier import DAYS_PER_MONTH
 from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, percentile_band, save
 from sim.plots.survival_curves import BAND_DEFINED, grid
 
 NAME = "cumulative_incidence"
+CAUSE_WORDS = {"tma": "TMA", "toxicity": "CRS/ICANS"}  # death causes as a reader says them (else the cause itself)
+NRM_CAUSES = ", ".join(CAUSE_WORDS.get(cause, cause) for cause in NON_RELAPSE_DEATH_CAUSES)
 CURVES = {  # name: (label, endpoint, cause)
     "relapse": ("relapse or no remission", relapse_and_nrm, RELAPSE),
-    "nrm": ("non-relapse mortality (infection, TMA)", relapse_and_nrm, NON_RELAPSE_DEATH),
+    "nrm": (f"non-relapse mortality\n({NRM_CAUSES})", relapse_and_nrm, NON_RELAPSE_DEATH),
     "transplant": ("consolidative transplant", transplant_competing, TRANSPLANT),
 }
 CAUSES = 2  # each endpoint has two competing causes (see sim.stats.competing_risks)

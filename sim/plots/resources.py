@@ -95,10 +95,12 @@ def _occupancy_panel(ax, run: RunData, facility: str, label: str, days: np.ndarr
     ax.set_ylim(0, top + 0.8)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlim(0, days[shown].max() if shown.any() else days.max())
-    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
-    if not np.any(np.nan_to_num(curves) > 0):
-        ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
-                ha="center", va="center", color="#555555", fontsize=11)
+    if np.any(np.nan_to_num(curves) > 0):
+        ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
+        return
+    ax.set_yticks([0, 1])  # whole units only: nothing was in use, so nothing to explain in a legend
+    ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
+            ha="center", va="center", color="#555555", fontsize=11)
 
 
 def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
