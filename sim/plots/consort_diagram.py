@@ -111,6 +111,12 @@ def _all_boxes(run: RunData) -> list[Box]:
 
 def draw(run: RunData, folder: Path) -> list[Path]:
     """The flow diagram of a run, with arrows from each box to the next."""
+    with house_style():
+        return save(flow_figure(run), folder, NAME)
+
+
+def flow_figure(run: RunData):
+    """The flow diagram as a figure (see :func:`draw`)."""
     flow = flow_counts(run.patients)
     layout = boxes(run)
     with house_style():
@@ -131,7 +137,7 @@ def draw(run: RunData, folder: Path) -> list[Path]:
                  + ("Reported: the paper's count, where it gives one. " if paper else
                     "The paper's counts are shown only beside a run of the trial as the paper ran it. ")
                  + "Outcomes are at the data cut-off.")
-        return save(figure, folder, NAME)
+        return figure
 
 
 def _box(ax, box: Box, flow, paper: bool) -> tuple[float, float, float, float]:

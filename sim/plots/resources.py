@@ -53,6 +53,12 @@ def mean_where_shown(curves: np.ndarray, shown: np.ndarray) -> np.ndarray:
 
 def draw(run: RunData, folder: Path) -> list[Path]:
     """Top: units in use over time (mean over trials, a few single trials, capacity); bottom: queue waits."""
+    with house_style():
+        return save(resources_figure(run), folder, NAME)
+
+
+def resources_figure(run: RunData):
+    """The facilities picture as a figure (see :func:`draw`)."""
     days = np.linspace(0.0, float(np.nanmax(run.patients["cutoff"])), GRID_POINTS)
     queued = any(np.nansum(run.patients[WAITS[f]]) > 0 for f in FACILITIES)
     with house_style():
@@ -67,7 +73,7 @@ def draw(run: RunData, folder: Path) -> list[Path]:
                  "their cut-off (while at least half are), and single trials.\n" + (
                      "Bottom: the waits of the uses that queued, all trials pooled; uses with no wait are counted in the note." if queued else
                      "No patient waited for a manufacturing slot or an ICU bed."))
-        return save(figure, folder, NAME)
+        return figure
 
 
 def _capacity(run: RunData, facility: str) -> float:

@@ -40,6 +40,12 @@ def representative_trial(run: RunData) -> int:
 
 def draw(run: RunData, folder: Path, trial: int | None = None) -> list[Path]:
     """One bar per enrolled patient of ``trial`` (default: the first), longest follow-up at the top."""
+    with house_style():
+        return save(swimmer_figure(run, trial), folder, NAME)
+
+
+def swimmer_figure(run: RunData, trial: int | None = None):
+    """The swimmer plot as a figure (see :func:`draw`)."""
     trial = representative_trial(run) if trial is None else trial
     t = dict(trial_slices(run.patients))[trial]
     order = np.argsort(t["t_end"] - t["t_enrol"], kind="stable")
@@ -59,7 +65,7 @@ def draw(run: RunData, folder: Path, trial: int | None = None) -> list[Path]:
         footnote(figure, "Bars run from enrolment to death, leaving the trial, or the data cut-off: grey until "
                  "infusion, then coloured by the response at assessment,\nred after relapse. Circles: CRS onset, "
                  "coloured by ASTCT grade. Longest follow-up at the top.")
-        return save(figure, folder, NAME)
+        return figure
 
 
 def _months(t: dict, column: str) -> float:
