@@ -149,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 MADE_UP = """
-The engine is in `sim/engines/runner.py` and the old one in `sim/pathway.py`; see [the guide](nowhere.md)
+The engine is in `sim/cli/main.py` and the old one in `sim/pathway.py`; see [the guide](nowhere.md)
 and [the licence](../LICENSE).  Call `sim.load_params` or `sim.nothing_here`, or read `sim.outcomes`.
 Run cartsim in prose, `cartsim run cd5_tall`, `cartsim frobnicate`, `cartsim sensitivity psa` and `cartsim sensitivity tea`.
 Tests: `tests/test_validation.py`, `tests/test_sensitivity_*.py`.  Made by you: `params/my_trial.toml`.
@@ -157,7 +157,7 @@ Tests: `tests/test_validation.py`, `tests/test_sensitivity_*.py`.  Made by you: 
 
 
 def test_the_extractor_finds_each_kind_of_name():
-    assert named_paths(MADE_UP) == ["sim/engines/runner.py", "sim/pathway.py", "tests/test_validation.py",
+    assert named_paths(MADE_UP) == ["sim/cli/main.py", "sim/pathway.py", "tests/test_validation.py",
                                     "tests/test_sensitivity_*.py", "params/my_trial.toml"]
     assert named_links(MADE_UP) == ["nowhere.md", "../LICENSE"]
     assert named_modules(MADE_UP) == ["sim.load_params", "sim.nothing_here", "sim.outcomes"]
