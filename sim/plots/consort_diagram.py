@@ -120,11 +120,12 @@ def flow_figure(run: RunData):
     flow = flow_counts(run.patients)
     layout = boxes(run)
     with house_style():
-        figure = new_figure(11, 9.5)
+        bottom = min(box.y - height(box) / 2 for box in layout) - 0.02  # no empty band under the boxes
+        figure = new_figure(11, 1.2 + 8.3 * (1 - bottom))  # the same inches per axes unit whatever the bottom
         ax = figure.subplots()
         ax.set_axis_off()
         ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(bottom, 1)
         paper = shows_paper(run.summary.get("figures", []), run.manifest.get("scenario"))
         frames = [_box(ax, box, flow, paper) for box in layout]
         for start, end in ((0, 2), (2, 4), (4, 5), (4, 6)):
