@@ -80,8 +80,9 @@ def path_exists(path: str, base: Path = ROOT) -> bool:
 
 def wheel_packages() -> set[str]:
     """Packages the wheel maps from other folders (the shipped trials, ``sim.shipped.*``)."""
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return set(config["tool"]["setuptools"].get("package-dir", {}))
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    return {name for name in [*setuptools.get("packages", []), *setuptools.get("package-dir", {})]
+            if name.startswith("sim.shipped")}
 
 
 def module_problem(name: str) -> str | None:
