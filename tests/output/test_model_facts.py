@@ -16,7 +16,7 @@ from sim.output.run_files import write_results
 from sim.output.run_folder import read_run
 
 STALE = (r"(?<!piecewise-)constant hazards", "no deaths within 30 days", "response does not depend on dose",
-         r"SeedSequence\(seed, k\)")  # issue: the report said these; the model has none of them
+         r"SeedSequence\(seed, k\)")  # the report once said these; the model has none of them
 
 
 def lookup(params):
