@@ -146,11 +146,11 @@ def _share(oc: DesignOC, j: int) -> str:
 
 
 def _overall_line(oc: DesignOC) -> str:
-    from sim.stats.intervals import central_interval, median_interval
+    from sim.design.oc import spread
 
-    mid, low, high = median_interval(oc.duration)
+    low, mid, high = spread(oc.duration)
     w = oc.counts["withdrawn"]
-    wl, wh = central_interval(w)
+    wl, _, wh = spread(w, count=True)
     duration = f"{mid:.0f} [{low:.0f}, {high:.0f}]"
     withdrawn = f"{w.mean():.2f} [{wl:.0f}, {wh:.0f}]"
     return (f"{oc.settings.name:10} {duration:38} {withdrawn:27} {oc.counts['withdrawn_waiting'].mean():>7.2f} "

@@ -25,6 +25,15 @@ from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256
 INTERVAL = (2.5, 97.5)
+
+
+def spread(values, count: bool = False) -> tuple[float, float, float]:
+    """(2.5th percentile, median, 97.5th percentile) over trials: the table, the terminal and the picture
+    share the project's one percentile definition (:mod:`sim.stats.intervals`), by which each is a value
+    some trial had, so a count is never a value between two counts.  ``count`` is kept for callers that
+    say what they pass; every value follows the same rule."""
+    mid, low, high = median_interval(values)
+    return low, mid, high
 NONE = -1  # no dose selected
 NOT_APPLICABLE = -2  # a fixed allocation selects nothing by design
 
@@ -156,9 +165,9 @@ def overall_table(ocs: list[DesignOC]) -> Table:
     """A row per design: duration, withdrawals and patients, with medians and 95% intervals over trials."""
     rows = []
     for oc in ocs:
-        _, low, high = median_interval(oc.duration)
-        w_median, w_low, w_high = median_interval(oc.counts["withdrawn"])
+        low, _, high = spread(oc.duration)
         w = oc.counts["withdrawn"]
+        w_low, w_median, w_high = spread(w, count=True)
         rows.append({"design": oc.settings.name, "trials": oc.trials,
                      "p_select_none": np.nan if oc.settings.name == "fixed" else float(np.mean(oc.selected == NONE)),
                      "duration_median_days": median(oc.duration), "duration_low95_days": low,
