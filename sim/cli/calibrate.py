@@ -6,15 +6,14 @@ import argparse
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.calibration import Calibration, calibrate
 from sim.errors import InputError
-from sim.inputs.params import load_params
-from sim.inputs.params_text import number as toml_number
-from sim.analyses.calibration.joint import joint_posterior
-from sim.output.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
 from sim.cli.options import number, whole
 from sim.output.atomic_folder import check_output_place
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.analyses.calibration import Calibration
 
 NAME = "calibrate"
 HELP = "fit the inputs known only through reported outcomes and write them into the params file"
@@ -61,6 +60,10 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.analyses.calibration import calibrate
+    from sim.inputs.params import load_params
+    from sim.output.calibrated_params import write_calibrated
+
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
     result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
@@ -77,6 +80,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _write_joint(result: Calibration, out: Path, draws: int) -> None:
     """The joint posterior of the fitted hazards, written beside ``out`` when its diagnostics pass."""
+    from sim.analyses.calibration.joint import joint_posterior
+    from sim.inputs.params import load_params
+    from sim.output.calibrated_params import remove_posterior_draws, write_posterior_draws
+
     remove_posterior_draws(out)
     sample = joint_posterior(result, load_params(out), draws=draws)
     if sample is None:
@@ -142,4 +149,6 @@ def _informs(names: list[str]) -> str:
 
 def _short(value: float) -> str:
     """A fitted value for the screen: 4 significant digits."""
+    from sim.inputs.params_text import number as toml_number
+
     return "-" if value is None or math.isnan(value) else toml_number(value, 4)

@@ -6,17 +6,15 @@ import argparse
 import json
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.comparison import Comparison, arm_label, run_comparison, unique_labels, with_effects
-from sim.analyses.effects import DRAWS, INNER
-from sim.inputs.params import folder_name_problem
-from sim.output.folder_claims import claim_comparison, comparison_folder_name
-from sim.output.comparison_files import moved, signed, write_comparison
-from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import number, output_folder, whole
 from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.analyses.comparison import Comparison
 
 NAME = "compare"
 OUTPUTS = ("comparison.csv", "comparison.json", "report.md", "figures")
@@ -49,6 +47,8 @@ example:
 
 
 def add_parser(commands) -> None:
+    from sim.analyses.effects import DRAWS, INNER
+
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run BASE and every SCENARIO with the same seed and print each outcome's paired difference "
@@ -76,6 +76,11 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.analyses.comparison import arm_label, run_comparison, unique_labels, with_effects
+    from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+    from sim.output.comparison_files import write_comparison
+    from sim.output.folder_claims import claim_comparison, comparison_folder_name
+
     base = load_params_or_scenario(args.base)
     scenarios = [load_scenario(path) for path in args.scenarios]
     for scenario in scenarios:
@@ -103,6 +108,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 def owned_entries(out: Path, arms: list) -> list[str]:
     """What a comparison replaces in its folder: its files, its arms' folders, and the arm folders an earlier
     comparison there named (other files and folders are kept)."""
+    from sim.analyses.comparison import arm_label, unique_labels
+    from sim.inputs.params import folder_name_problem
+
     owned = [*OUTPUTS, *unique_labels([arm_label(p) for p in arms])]
     try:
         meta = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
@@ -115,6 +123,8 @@ def owned_entries(out: Path, arms: list) -> list[str]:
 
 def format_comparison(comparison: Comparison) -> str:
     """Every scenario's table of outcomes that moved, key outcomes first, then the paper's figures."""
+    from sim.output.comparison_files import moved
+
     base = comparison.base
     if comparison.settings:
         return format_effects(comparison)
@@ -140,6 +150,8 @@ def format_comparison(comparison: Comparison) -> str:
 
 def format_effects(comparison: Comparison) -> str:
     """Key outcomes with the three intervals: effect (headline), Monte Carlo error, one trial."""
+    from sim.output.comparison_files import moved, signed
+
     s = comparison.settings
     lines = [f"Scenarios against {comparison.base.label}: {s['draws']} parameter draws x {s['inner']} virtual trials per "
              f"draw and arm, seed {comparison.seed}, common random numbers across arms.",
@@ -167,6 +179,8 @@ def _header() -> str:
 
 
 def _line(row: dict) -> str:
+    from sim.output.comparison_files import signed
+
     interval = f"{signed(row['diff_mean'])} [{signed(row['diff_low95'])}, {signed(row['diff_high95'])}]"
     spread = f"[{signed(row['spread_low95'])}, {signed(row['spread_high95'])}]"
     return (f"  {row['outcome']:28} {number(row['base_mean']):>8} {number(row['scenario_mean']):>9}  "

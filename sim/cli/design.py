@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.options import output_folder, whole
 from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
 from sim.errors import InputError
-from sim.inputs.scenarios import load_params_or_scenario
-from sim.design.boin import boundaries
-from sim.design.oc import NONE, DesignOC, run_designs
-from sim.design.settings import DESIGNS, check_design_name, design_settings
-from sim.design.write import DesignRun, write_design
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.design.oc import DesignOC
 
 NAME = "design"
 OUTPUTS = ("oc.csv", "oc_overall.csv", "oc.json", "oc.png", "oc.svg")  # replaced together; others kept
@@ -38,6 +37,8 @@ example:
 
 
 def add_parser(commands) -> None:
+    from sim.design.settings import DESIGNS
+
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual dose-finding trials of each design on the patient flow of PARAMS (a params "
@@ -72,6 +73,8 @@ def parse_rates(text: str | None, levels: tuple[str, ...]) -> list[float] | None
 
 def parse_designs(text: str | None, default: str) -> list[str]:
     """The --design list, checked against the known designs."""
+    from sim.design.settings import check_design_name
+
     names = [default] if text is None else [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise InputError("--design", "", "names no design")
@@ -86,6 +89,11 @@ def default_folder(params) -> Path:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.design.oc import run_designs
+    from sim.design.settings import design_settings
+    from sim.design.write import DesignRun, write_design
+    from sim.inputs.scenarios import load_params_or_scenario
+
     params = load_params_or_scenario(args.params)
     base = design_settings(params)
     names = parse_designs(args.design, base.name)
@@ -119,6 +127,9 @@ def describe_run(ocs: list[DesignOC], rates) -> str:
 
 def format_oc(ocs: list[DesignOC], params) -> str:
     """The operating characteristics as plain text: per dose, then per design overall."""
+    from sim.design.boin import boundaries
+    from sim.design.oc import NONE
+
     s = ocs[0].settings
     lines = [f"DLT: {s.dlt.describe()}"]
     for oc in ocs:

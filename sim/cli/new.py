@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.inputs.params import Params, load_params
 from sim.inputs.trial_catalog import trial_path
-from sim.output.run_files import write_atomic
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.inputs.params import Params
 
 NAME = "new"
 HELP = "start a new trial: write its params and seeds files from a shipped trial"
@@ -53,6 +55,9 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.inputs.params import load_params
+    from sim.output.run_files import write_atomic
+
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
         raise InputError("NAME", "", f"must be letters, digits, '_', '.' or '-' (it names the files), got {args.name!r}")
     template = load_params(args.template)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 
-import numpy as np
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import printable
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
-from sim.output.paper_view import paper_view, with_rate
-from sim.output.table import Table
+
+if TYPE_CHECKING:
+    from sim.output.table import Table
 
 
 class Parser(argparse.ArgumentParser):
@@ -91,6 +92,8 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
 
     The paper's figures are shown or dropped by the rule of :mod:`sim.output.paper_view`.
     """
+    from sim.output.paper_view import paper_view, with_rate
+
     shown, note = paper_view(summary, scenario)
     lines = [f"{'figure':34} {'reported':>14} {'simulated':>10}  {'95% interval':<17} description",
              f"{'-' * 34} {'-' * 14} {'-' * 10}  {'-' * 17} {'-' * 11}"]
@@ -106,6 +109,8 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
 def format_key_outcomes(outcomes: Table, labels: dict) -> str:
     """The key outcomes (counts of patients and rates), median and 95% interval over trials, for a run with
     no reported figures to stand beside: a planned trial's first answer."""
+    import numpy as np
+
     lines = [f"{'key outcome':68} {'simulated':>10}  95% interval",
              f"{'-' * 68} {'-' * 10}  {'-' * 17}"]
     for name, outcome in labels.items():

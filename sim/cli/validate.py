@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
 from sim.errors import InputError
-from sim.inputs.params import load_params
-from sim.output.table import Table
-from sim.output.run_files import write_atomic
-from sim.output.validation_files import run_validation
 from sim.cli.options import add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.output.table import Table
 
 NAME = "validate"
 # every file validate may write: a run without --leave-one-out or --detectability removes their old tables,
@@ -62,6 +61,9 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.inputs.params import load_params
+    from sim.output.validation_files import run_validation
+
     if args.trials < MIN_TRIALS:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
                          f"got {args.trials}")
@@ -91,6 +93,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _leave_one_out(params, args, folder: Path) -> str:
     """Write ``leave_one_out.csv`` into ``folder``; the text to print."""
+    from sim.output.run_files import write_atomic
+
     from sim.analyses.leave_one_out import leave_one_out
 
     table = leave_one_out(params, trials=args.trials, seed=args.seed, calibration_trials=args.refit_trials,
@@ -107,6 +111,8 @@ def _leave_one_out(params, args, folder: Path) -> str:
 
 def _detectability(params, validation: Table, args, folder: Path) -> str:
     """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
+    from sim.output.run_files import write_atomic
+
     from sim.analyses.detectability import detectability
     from sim.plots.detectability import draw
 
@@ -125,6 +131,8 @@ def _detectability(params, validation: Table, args, folder: Path) -> str:
 
 def format_validation(table: Table) -> str:
     """The validation table as plain text, with a line saying how it reads."""
+    from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
+
     lines = [f"{'figure':32} {'reported':>9} {'median':>7}  {'95% interval':<15} {'pctile':>6}  result",
              f"{'-' * 32} {'-' * 9} {'-' * 7}  {'-' * 15} {'-' * 6}  {'-' * 6}"]
     role = None
