@@ -231,8 +231,7 @@ class _Reader:
         if not isinstance(value, str) or not value:
             self.fail(path, f"must be a non-empty string, got {value!r}")
         if path == "trial.name" and not is_safe_name(value):
-            self.fail(path, f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters "
-                      f"(it names the output folder), got {value!r}")
+            self.fail(path, f"{name_rule()} (it names the output folder), got {value!r}")
         if isinstance(spec, S.Choice) and value not in spec.options:
             self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
@@ -326,6 +325,11 @@ def is_safe_name(name: str) -> bool:
     """True if ``name`` can name a folder inside another: letters, digits, '_', '.' and '-', not '.' or '..'
     (nor any name of dots only), at most :data:`MAX_NAME` characters."""
     return bool(re.fullmatch(r"[A-Za-z0-9_.-]+", name)) and name.strip(".") != "" and len(name) <= MAX_NAME
+
+
+def name_rule() -> str:
+    """The rule of :func:`is_safe_name`, as a message says it."""
+    return f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters"
 
 
 def folder_name_problem(name: str) -> str | None:
