@@ -62,7 +62,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.calibration import calibrate
     from sim.inputs.params import load_params
-    from sim.output.calibrated_params import write_calibrated
+    from sim.output.calibrated_params import check_loads, updated_text, write_calibration
 
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
@@ -70,32 +70,35 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
           f"{result.draws} posterior draws")
     print(format_calibration(result))
-    if write_calibrated(result, out) is None:
+    if not result.fits:
         print(f"nothing to calibrate: {out} left as it was")
         return 0
+    text = updated_text(result, out)
+    draws, note = _joint(result, check_loads(text, out), out, args.draws)  # nothing is written before both are ready
+    write_calibration(out, text, draws)
     print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
-    _write_joint(result, out, args.draws)
+    if note:
+        print(note)
     return 0
 
 
-def _write_joint(result: Calibration, out: Path, draws: int) -> None:
-    """The joint posterior of the fitted hazards, written beside ``out`` when its diagnostics pass."""
+def _joint(result: Calibration, fitted, out: Path, draws: int) -> tuple[dict | None, str]:
+    """The joint posterior draws of the fitted hazards to write beside ``out`` (None when there are none or
+    their diagnostics fail), and the line that says so."""
     from sim.analyses.calibration.joint import joint_posterior
-    from sim.inputs.params import load_params
-    from sim.output.calibrated_params import remove_posterior_draws, write_posterior_draws
+    from sim.output.calibrated_params import posterior_texts
 
-    remove_posterior_draws(out)
-    sample = joint_posterior(result, load_params(out), draws=draws)
+    sample = joint_posterior(result, fitted, draws=draws)
     if sample is None:
-        return
+        return None, ""
     if not sample.converged:
-        print("joint posterior not written (each parameter keeps its own distribution): " + "; ".join(sample.problems))
-        return
-    csv_path, _ = write_posterior_draws(out, sample, "cartsim calibrate")
+        return None, ("joint posterior not written (each parameter keeps its own distribution): "
+                      + "; ".join(sample.problems))
+    texts = posterior_texts(out, sample, fitted, "cartsim calibrate")
     hazards = f"{len(sample.names)} hazard{'s' if len(sample.names) > 1 else ''}"
-    print(f"wrote {csv_path.name} beside it: {len(sample.draws)} joint posterior draws of {hazards} "
-          f"(adaptive importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective sample size "
-          f"{sample.ess:.0f}), taken together by runs with parameter uncertainty")
+    return texts, (f"wrote {next(iter(texts)).name} beside it: {len(sample.draws)} joint posterior draws of {hazards} "
+                   f"(adaptive importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective "
+                   f"sample size {sample.ess:.0f}), taken together by runs with parameter uncertainty")
 
 
 def _out_file(out: Path | None, params_path: Path) -> Path:

@@ -20,7 +20,7 @@ from sim.inputs import schema as S
 from sim.errors import InputError, printable
 from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
 from sim.inputs.posterior_draws import load_draws
-from sim.inputs.seeds_agreement import disagreement
+from sim.inputs.seeds_agreement import UNCOMPARED_KINDS, disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
 from sim.rng.streams import MAX_PATIENTS
@@ -118,9 +118,22 @@ def load_params(path: str | Path) -> Params:
         if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families,
-                    posterior=load_draws(path))
+                    posterior=load_draws(path, _draws_check(path, reader.entries)))
     check_params(params)
     return params
+
+
+def _draws_check(path: Path, entries: dict[str, Entry]):
+    """The check of joint draws against the parameters of the params file at ``path``: each column names one
+    of its parameters, and its lowest and highest draws lie in that parameter's domain (a fault of the draws
+    file, named as such)."""
+    def check(source: Path, name: str, low: float | None = None, high: float | None = None) -> None:
+        if name not in entries or entries[name].kind == "weights":
+            raise InputError(source, "columns", f"column '{name}' names no parameter of {path.name} that draws can set")
+        for value in (low, high):
+            if value is not None:
+                _checked_value(source, name, entries[name], value)
+    return check
 
 
 def _seeds(path: Path, name: str | None) -> Seeds:
@@ -165,6 +178,9 @@ def _check_seeds_agreement(params: Params) -> None:
             continue
         cited = seeds.figures.get(key)
         value, of = (cited.value, cited.of) if cited is not None else (seeds.design[key].get("value"), None)
+        if cited is None and entry.kind not in UNCOMPARED_KINDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(seeds.path, f"design.{key}.value", f"must be a number: {path} in {params.path.name} "
+                             f"cites it, got {value!r}")
         problem = disagreement(entry.kind, entry.value, value, of)
         if problem:
             raise InputError(params.path, f"{path}.value",

@@ -2,7 +2,8 @@
 
 Each fitted entry is rewritten in place (value, ``source = "calibration"``, its uncertainty and a
 note naming the targets); comments and layout are kept.  The new text is loaded as a params file
-before anything is written, and written atomically.
+before anything is written, and the params file and its joint posterior draws are replaced together
+(:mod:`sim.output.staged_files`): an interrupt or a failure at any moment leaves the old pair whole.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sim.analyses.calibration import Calibration, Fit
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
-from sim.output.run_files import write_atomic
 
 
 def updated_text(result: Calibration, out: Path) -> str:
@@ -41,47 +41,47 @@ def calibration_note(fit: Fit, result: Calibration) -> str:
             f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
 
 
-def check_loads(text: str, out: Path) -> None:
-    """Load ``text`` as a params file from a temporary file beside ``out`` (so that its seeds path
+def check_loads(text: str, out: Path):
+    """``text`` loaded as a params file from a temporary file beside ``out`` (so that its seeds path
     resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml")
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml.tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        load_params(temporary)
+        return load_params(temporary)
     finally:
         Path(temporary).unlink(missing_ok=True)
 
 
-def write_calibrated(result: Calibration, out: str | Path) -> Path | None:
-    """Write the params file with the fitted entries into ``out``; None (nothing written) without fits."""
-    out = Path(out)
-    if not result.fits:
-        return None
-    text = updated_text(result, out)
-    check_loads(text, out)
-    write_atomic(out, text)
-    return out
-
-
-def write_posterior_draws(out: str | Path, sample, command: str) -> tuple[Path, Path]:
-    """Write the joint posterior draws beside the params file ``out`` (as written by
-    :func:`write_calibrated`): the draws CSV, then its provenance JSON naming the CSV's SHA-256 and the
-    value each parameter holds in ``out``, so the draws apply only while those entries are unchanged."""
-    out = Path(out)
-    written = load_params(out)
-    csv_path, json_path = draws_paths(out)
+def posterior_texts(out: str | Path, sample, fitted_params, command: str) -> dict[Path, str]:
+    """The joint posterior draws to write beside the params file ``out``: the draws CSV, and its
+    provenance JSON naming the CSV's SHA-256 and the value each parameter holds in ``out`` (as
+    ``fitted_params``, the checked new params, give it), so the draws apply only while those entries
+    are unchanged."""
+    csv_path, json_path = draws_paths(Path(out))
     text = draws_csv_text(sample.names, sample.draws)
-    fitted = {name: float(written[name]) for name in sample.names}
+    fitted = {name: float(fitted_params[name]) for name in sample.names}
     record = provenance_text(text, csv_path.name, fitted, sample.diagnostics(),
-                             {"params_file": out.name, "command": command})
-    write_atomic(csv_path, text)
-    write_atomic(json_path, record)
-    return csv_path, json_path
+                             {"params_file": Path(out).name, "command": command})
+    return {csv_path: text, json_path: record}
 
 
-def remove_posterior_draws(out: str | Path) -> None:
-    """Remove joint draws beside ``out`` (stale once the fits they rest on are rewritten)."""
-    for path in draws_paths(Path(out)):
-        path.unlink(missing_ok=True)
+def write_calibration(out: str | Path, text: str, draws: dict[Path, str] | None) -> list[Path]:
+    """Replace the params file ``out`` and its posterior draws together, or neither.
+
+    ``draws`` (from :func:`posterior_texts`) are written beside it; without them any earlier draws
+    there are removed with the same swap, since they rest on the fits being replaced.  Returns the
+    files written.
+    """
+    from sim.output.staged_files import StagedFiles
+
+    out = Path(out)
+    with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:
+        files.put(out, text)
+        for path in draws_paths(out):
+            if draws:
+                files.put(path, draws[path])
+            else:
+                files.remove(path)
+    return [out, *(draws or {})]
