@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.cli.options import number, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_POSTERIOR_DRAWS, number, whole
 from sim.output.atomic_folder import check_output_place
 
 if TYPE_CHECKING:  # for annotations only; imported where used
@@ -51,11 +51,11 @@ def add_parser(commands) -> None:
     parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
-    parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
+    parser.add_argument("--trials", type=whole(10, MAX_CALIBRATION_TRIALS, IN_MEMORY), default=1000, metavar="N",
                         help="virtual trials simulated for the exposure (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="seed of those trials, the same for every candidate value (default: %(default)s)")
-    parser.add_argument("--draws", type=whole(10), default=1000, metavar="D",
+    parser.add_argument("--draws", type=whole(10, MAX_POSTERIOR_DRAWS, IN_MEMORY), default=1000, metavar="D",
                         help="posterior draws behind each fit's uncertainty (default: %(default)s)")
 
 

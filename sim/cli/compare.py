@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.inputs.trial_catalog import trial_path
-from sim.cli.options import number, output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, number, output_folder, whole
 from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
 
@@ -55,7 +55,7 @@ def add_parser(commands) -> None:
         "from BASE with a 95% interval, and how much narrower that interval is than with independent seeds.")
     parser.add_argument("base", metavar="BASE", type=trial_path, help="a params file, or a scenario file to compare against")
     parser.add_argument("scenarios", metavar="SCENARIO", type=trial_path, nargs="+", help="scenario files on the same base")
-    parser.add_argument("--trials", type=whole(2), default=1000, metavar="N",
+    parser.add_argument("--trials", type=whole(2, MAX_TRIALS, IN_MEMORY), default=1000, metavar="N",
                         help="virtual trials per arm (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed of every arm (default: %(default)s)")
@@ -64,9 +64,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="draw each trial's parameters from their uncertainty distributions, the same draw in "
                         "every arm for a parameter the scenarios leave alone")
-    parser.add_argument("--draws", type=whole(2), default=DRAWS, metavar="D",
+    parser.add_argument("--draws", type=whole(2, MAX_DRAWS, IN_MEMORY), default=DRAWS, metavar="D",
                         help="parameter draws of the effect analysis (default: %(default)s)")
-    parser.add_argument("--inner", type=whole(1), default=INNER, metavar="M",
+    parser.add_argument("--inner", type=whole(1, MAX_TRIALS, IN_MEMORY), default=INNER, metavar="M",
                         help="virtual trials per parameter draw and arm, on common random numbers (default: %(default)s)")
     parser.add_argument("--base-values-only", action="store_true",
                         help="skip the effect over parameter uncertainty: report only the Monte Carlo precision of "

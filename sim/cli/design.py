@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.options import output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_TRIALS, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
 from sim.errors import InputError
@@ -47,7 +47,7 @@ def add_parser(commands) -> None:
     parser.add_argument("params", metavar="PARAMS", type=Path, help="a params or scenario file")
     parser.add_argument("--design", default=None, metavar="LIST",
                         help=f"designs to run on the same patients, comma-separated, from {list(DESIGNS)}")
-    parser.add_argument("--trials", type=whole(1), default=1000, metavar="N",
+    parser.add_argument("--trials", type=whole(1, MAX_TRIALS, IN_MEMORY), default=1000, metavar="N",
                         help="virtual trials per design (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
@@ -90,7 +90,7 @@ def default_folder(params) -> Path:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.design.oc import run_designs
-    from sim.design.settings import design_settings
+    from sim.design.settings import check_run, design_settings
     from sim.design.write import DesignRun, write_design
     from sim.inputs.scenarios import load_params_or_scenario
 
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     rates = parse_rates(args.dlt_probabilities, base.levels)
     out = output_folder(args.out, default_folder(params))
     designs = [base if name == base.name else base.with_name(name) for name in names]
+    for design in designs:
+        check_run(params, design)  # each design's settings as that design needs them, before anything runs
     with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
         with ProgressBar(label="trials, all designs") as bar:
             ocs, seconds = run_designs(params, designs, args.trials, args.seed, rates, progress=bar)

@@ -24,10 +24,19 @@ class Parser(argparse.ArgumentParser):
 
 
 MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
+# The sizes a command holds in memory, each refused above its limit before anything runs (docs/reliability.md
+# gives each command's memory ceiling): a virtual trial's row of figures is about 1 KB, a parameter draw's
+# results about the same; calibration keeps every simulated patient's waits and windows.
+MAX_TRIALS = 1_000_000
+MAX_DRAWS = 1_000_000
+MAX_CALIBRATION_TRIALS = 100_000
+MAX_POSTERIOR_DRAWS = 100_000
+IN_MEMORY = "the most this command holds in memory"
 
 
-def whole(minimum: int, maximum: int | None = MAX_COUNT):
-    """An argparse type: a whole number >= ``minimum`` and <= ``maximum`` (None: no upper limit)."""
+def whole(minimum: int, maximum: int | None = MAX_COUNT, why: str = ""):
+    """An argparse type: a whole number >= ``minimum`` and <= ``maximum`` (None: no upper limit); ``why``
+    says, in the message, what the upper limit protects."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -36,7 +45,7 @@ def whole(minimum: int, maximum: int | None = MAX_COUNT):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}{f' ({why})' if why else ''}, got {value}")
         return value
     return parse
 
@@ -64,7 +73,7 @@ def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None
     """PARAMS, --trials, --seed and --out, as every simulating subcommand takes them."""
     parser.add_argument("params", metavar="PARAMS", type=trial_path,
                         help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
-    parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
+    parser.add_argument("--trials", type=whole(1, MAX_TRIALS, IN_MEMORY), default=trials, metavar="N",
                         help="number of virtual trials (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")

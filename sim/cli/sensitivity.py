@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli import verbosity
-from sim.cli.options import names, output_folder, seconds, whole
+from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, names, output_folder, seconds, whole
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import folder_lock, staged_folder
 
@@ -70,7 +70,7 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
     parser.add_argument("--inputs", type=names, default=None, metavar="LIST",
                         help="uncertain parameters to vary, comma-separated paths or sections such as 'crs' "
                         "(default: every parameter with an uncertainty distribution)")
-    parser.add_argument("--inner", type=whole(1), default=inner, metavar="K",
+    parser.add_argument("--inner", type=whole(1, MAX_TRIALS, IN_MEMORY), default=inner, metavar="K",
                         help="virtual trials per evaluation (default: %(default)s)")
     parser.add_argument("--enrolled", type=whole(1, MAX_PATIENTS), default=None, metavar="N",
                         help="patients enrolled per virtual trial (default: the trial's own)")
@@ -92,7 +92,7 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
 
 
 def _psa_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--draws", type=whole(2), default=1000, metavar="D",
+    parser.add_argument("--draws", type=whole(2, MAX_DRAWS, IN_MEMORY), default=1000, metavar="D",
                         help="parameter draws (default: %(default)s)")
 
 
@@ -101,19 +101,19 @@ def _oneway_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _sobol_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--samples", type=whole(2), default=512, metavar="N",
+    parser.add_argument("--samples", type=whole(2, MAX_DRAWS, IN_MEMORY), default=512, metavar="N",
                         help="rows of the Sobol' matrices A and B, a power of 2; evaluations: N x (inputs + 3) "
                         "(default: %(default)s)")
-    parser.add_argument("--bootstrap", type=whole(100), default=1000, metavar="B",
+    parser.add_argument("--bootstrap", type=whole(100, MAX_DRAWS, IN_MEMORY), default=1000, metavar="B",
                         help="bootstrap resamples for the intervals (default: %(default)s)")
 
 
 def _morris_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trajectories", type=whole(2), default=20, metavar="R",
+    parser.add_argument("--trajectories", type=whole(2, MAX_DRAWS, IN_MEMORY), default=20, metavar="R",
                         help="trajectories; evaluations: R x (inputs + 1) (default: %(default)s)")
     parser.add_argument("--levels", type=whole(2), default=4, metavar="L",
                         help="grid levels per input, even (default: %(default)s)")
-    parser.add_argument("--bootstrap", type=whole(100), default=1000, metavar="B",
+    parser.add_argument("--bootstrap", type=whole(100, MAX_DRAWS, IN_MEMORY), default=1000, metavar="B",
                         help="bootstrap resamples for the interval of mu* (default: %(default)s)")
 
 

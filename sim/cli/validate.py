@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.cli.options import add_run_options, number, output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 
 if TYPE_CHECKING:  # for annotations only; imported where used
@@ -54,9 +54,9 @@ def add_parser(commands) -> None:
                         help="also refit the calibration without each of its targets and predict it")
     parser.add_argument("--detectability", action="store_true",
                         help="also estimate, per uncertain parameter and shift, the chance that validation flags it")
-    parser.add_argument("--replicates", type=whole(10), default=400, metavar="R",
+    parser.add_argument("--replicates", type=whole(10, MAX_DRAWS, IN_MEMORY), default=400, metavar="R",
                         help="observed trials simulated per shift for --detectability (default: %(default)s)")
-    parser.add_argument("--refit-trials", type=whole(10), default=200, metavar="N",
+    parser.add_argument("--refit-trials", type=whole(10, MAX_CALIBRATION_TRIALS, IN_MEMORY), default=200, metavar="N",
                         help="simulated trials behind each refit of --leave-one-out (default: %(default)s)")
 
 

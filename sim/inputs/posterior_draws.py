@@ -32,7 +32,7 @@ POSTERIOR_STREAM = "posterior"
 RELATIVE_MATCH = 1e-9  # a calibrated value read back from TOML matches its record to this precision
 
 
-MAX_DRAWS_BYTES = 16 * 1024 * 1024  # calibrate writes about 20 bytes per draw and parameter: 1000 x 10 is 0.2 MB
+MAX_DRAWS_BYTES = 64 * 1024 * 1024  # calibrate writes about 20 bytes per draw and parameter: 1000 x 10 is 0.2 MB
 MAX_RECORD_BYTES = 1024 * 1024  # the provenance JSON: a few hundred bytes per parameter
 
 
