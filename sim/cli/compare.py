@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.errors import InputError
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, number, output_folder, whole
 from sim.cli.progress import ProgressBar
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     for scenario in scenarios:
         require_base(scenario, base)
     labels = unique_labels([arm_label(p) for p in (base, *scenarios)])
+    _refuse_clashes(labels, [base, *scenarios])  # before anything runs
     out = output_folder(args.out, Path("results") / base.name / "compare" / comparison_folder_name(labels))
     claim_comparison(out, labels, args.force)  # another set of arms' comparison is replaced only with --force
     with staged_folder(out, replace=owned_entries(out, [base, *scenarios])) as folder:  # the place is checked and locked before anything runs
@@ -103,6 +105,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(format_comparison(comparison))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0
+
+
+def _refuse_clashes(labels: list[str], arms: list) -> None:
+    """An arm's folder may not take the name of one of the comparison's own files or folders (compared
+    without case, as some file systems do)."""
+    own = {name.lower(): name for name in OUTPUTS}
+    for label, arm in zip(labels, arms):
+        if label.lower() in own:
+            what = "scenario" if arm.scenario is not None else "trial"
+            raise InputError(arm.path, "name", f"the {what} name '{label}' would name its folder like the comparison's "
+                             f"own '{own[label.lower()]}': rename the {what} (its file) and compare again")
 
 
 def owned_entries(out: Path, arms: list) -> list[str]:

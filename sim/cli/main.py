@@ -15,6 +15,7 @@ import io
 import os
 import signal
 import sys
+import warnings
 from importlib import import_module, metadata
 
 from sim.cli import verbosity
@@ -96,10 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("params", "base", "scenario", "scenarios", "template"):  # the files a name resolved to
             for path in _as_list(getattr(args, name, None)):
                 verbosity.detail(f"cartsim: {name}: {path}")
-        if verbosity.level == verbosity.QUIET:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return command.run(args, argv)
-        return command.run(args, argv)
+        with numeric_warnings():
+            if verbosity.level == verbosity.QUIET:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    return command.run(args, argv)
+            return command.run(args, argv)
     except InputError as err:
         return _error(str(err))
     except ImportError as err:  # an optional extra not installed: one line naming it
@@ -121,6 +123,28 @@ def main(argv: list[str] | None = None) -> int:
         verbosity.set_level(False, 0)  # the level belongs to this call only (main may run again in one process)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def numeric_warnings():
+    """numpy's RuntimeWarnings (a division by zero, a mean of nothing) from valid but extreme inputs, as one
+    line of our own after the command instead of numpy's lines with their source; the figures concerned
+    are undefined and printed as '-' or written as empty cells."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        done = False
+        try:
+            yield
+            done = True
+        finally:
+            numeric = {str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)}
+            for w in caught:
+                if not issubclass(w.category, RuntimeWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if numeric and done:  # after an error, its own line is the only one
+                print(f"cartsim: note: some figures are undefined for these inputs ({sorted(numeric)[0]}"
+                      f"{f' and {len(numeric) - 1} more' if len(numeric) > 1 else ''}); they are shown as '-'",
+                      file=sys.stderr)
 
 
 def _error(message: str) -> int:

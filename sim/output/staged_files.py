@@ -21,7 +21,6 @@ the same files finds the journal and moves the old files back before it starts.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -63,9 +62,13 @@ class StagedFiles:
         """Write ``text`` as the new ``target`` into the stage now; returns where it lies there."""
         target = self._inside(target)
         staged = self._staged(target, NEW)
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        with open(staged, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        try:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            with open(staged, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+        except OSError as err:
+            raise OutputError(target.parent, "", f"cannot write {self.what}: {err.strerror or err}"
+                              f"{_where(err)}; nothing was changed") from None
         self._texts[target] = text
         return staged
 
@@ -202,8 +205,6 @@ def _roll_back(stage: Path, root: Path, steps: list[tuple[Path, bool, bool]]) ->
 
 
 def _where(err: OSError) -> str:
-    if err.errno == errno.ENOSPC:
-        return " (the disk is full)"
     return f" ({err.filename})" if err.filename else ""
 
 
