@@ -116,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"{where}{err.strerror or err}")
     except MemoryError:
         return _error("not enough memory for this run: ask for fewer trials, draws or patients")
-    except KeyboardInterrupt:
-        print("\ncartsim: interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        written = getattr(err, "written", None)  # sim.output.held_interrupts.InterruptedAfterWriting
+        print(f"\ncartsim: interrupted; {f'{written} had been written whole' if written else 'nothing was written'}",
+              file=sys.stderr)
         return INTERRUPTED
     finally:
         verbosity.set_level(False, 0)  # the level belongs to this call only (main may run again in one process)

@@ -5,7 +5,8 @@ and its posterior draws.  Each pair must change together: a params file whose dr
 a seeds file beside an old params file, is a broken trial.  So every file is first written whole into
 a staging folder under the files' common folder ``root`` (mirroring their places, so a staged params
 file finds its staged seeds file by the same relative path), checked there, and only then moved into
-place, each over its old file, with Ctrl-C held back during the moves::
+place, each over its old file, with Ctrl-C held back during the moves
+(:mod:`sim.output.held_interrupts`)::
 
     with StagedFiles(root) as files:
         staged = files.put(params_path, params_text)   # written to the stage now
@@ -25,10 +26,10 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 from pathlib import Path
 
 from sim.errors import OutputError
+from sim.output.held_interrupts import interrupts_held
 
 JOURNAL = "journal.json"
 OLD = "old"
@@ -52,6 +53,7 @@ class StagedFiles:
         self._texts: dict[Path, str | None] = {}
         self._stage: Path | None = None
         self._made: list[Path] = []
+        self._swap_made: list[Path] = []  # folders the swap made for new files, removed again if it fails
 
     # -- staging ---------------------------------------------------------------------------------------------
     def __enter__(self) -> "StagedFiles":
@@ -86,7 +88,7 @@ class StagedFiles:
                 self._commit()
         finally:
             if self._stage is not None:
-                shutil.rmtree(self._stage, ignore_errors=True)
+                _discard(self._stage)
             if kind is not None or not self._texts:
                 _remove_empty(self._made)
 
@@ -95,23 +97,24 @@ class StagedFiles:
         if not self._texts:
             return
         plan = [(target, text is not None, target.exists()) for target, text in self._texts.items()]
-        blocked = {signal.SIGINT, signal.SIGTERM}
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked) if hasattr(signal, "pthread_sigmask") else None
         done: list[tuple[Path, bool, bool]] = []
-        try:
-            _write_journal(self._stage, self.root, plan)
-            for step in plan:
-                self._swap_one(*step)
-                done.append(step)
-            (self._stage / JOURNAL).unlink()
-        except OSError as err:
-            _roll_back(self._stage, self.root, done)
-            (self._stage / JOURNAL).unlink(missing_ok=True)
-            raise OutputError(self.root, "", f"cannot write {self.what}: {err.strerror or err}"
-                              f"{_where(err)}; nothing was changed") from None
-        finally:
-            if previous is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        with interrupts_held(f"{self.what} in {self.root}"):
+            try:
+                _write_journal(self._stage, self.root, plan)
+                for step in plan:
+                    done.append(step)  # before the step: one that fails half way is undone too
+                    self._swap_one(*step)
+                (self._stage / JOURNAL).unlink()
+                _discard(self._stage)  # the old files: still while the interrupt is held, so it says all was written
+                self._stage = None
+            except BaseException as err:  # any failure part way: every old file back in its place
+                _roll_back(self._stage, self.root, done)
+                (self._stage / JOURNAL).unlink(missing_ok=True)
+                _remove_empty(self._swap_made)
+                if isinstance(err, OSError):
+                    raise OutputError(self.root, "", f"cannot write {self.what}: {err.strerror or err}"
+                                      f"{_where(err)}; nothing was changed") from None
+                raise
 
     def _swap_one(self, target: Path, writes: bool, existed: bool) -> None:
         if existed:
@@ -119,7 +122,7 @@ class StagedFiles:
             backup.parent.mkdir(parents=True, exist_ok=True)
             os.replace(target, backup)
         if writes:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._swap_made += _make_parents(target.parent, raw=True)
             os.chmod(self._staged(target, NEW), 0o666 & ~_umask())
             os.replace(self._staged(target, NEW), target)
 
@@ -149,8 +152,16 @@ def _open_stage(root: Path) -> Path:
         stage.mkdir()
     except FileExistsError:
         raise OutputError(root, "", "another cartsim command is writing files here now: wait for it to finish") from None
-    with open(stage / "pid", "w", encoding="utf-8") as stream:
-        stream.write(str(os.getpid()))
+    except OSError as err:
+        raise OutputError(root, "", f"cannot write here: {err.strerror or err}; nothing was changed") from None
+    try:
+        with open(stage / "pid", "w", encoding="utf-8") as stream:
+            stream.write(str(os.getpid()))
+    except BaseException as err:
+        _discard(stage)
+        if isinstance(err, OSError):
+            raise OutputError(root, "", f"cannot write here: {err.strerror or err}; nothing was changed") from None
+        raise
     return stage
 
 
@@ -204,12 +215,22 @@ def _roll_back(stage: Path, root: Path, steps: list[tuple[Path, bool, bool]]) ->
             target.unlink(missing_ok=True)
 
 
+def _discard(stage: Path) -> None:
+    """Remove the stage, whole even if Ctrl-C comes while it is being removed."""
+    try:
+        shutil.rmtree(stage, ignore_errors=True)
+    except KeyboardInterrupt:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
 def _where(err: OSError) -> str:
     return f" ({err.filename})" if err.filename else ""
 
 
-def _make_parents(folder: Path) -> list[Path]:
-    """Make ``folder`` and its missing parents; returns those made, deepest first."""
+def _make_parents(folder: Path, raw: bool = False) -> list[Path]:
+    """Make ``folder`` and its missing parents; returns those made, deepest first.  A failure removes those
+    made and raises OutputError (the OSError itself when ``raw``)."""
     missing = []
     while not folder.exists():
         missing.append(folder)
@@ -219,6 +240,8 @@ def _make_parents(folder: Path) -> list[Path]:
             path.mkdir()
     except OSError as err:
         _remove_empty(missing)
+        if raw:
+            raise
         raise OutputError(missing[0], "", f"cannot be made: {err.strerror or err}") from None
     return missing
 
