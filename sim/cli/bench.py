@@ -37,7 +37,7 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.engines.benchmark import psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark, uncertainty_benchmark
+    from sim.checks.benchmark import psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark, uncertainty_benchmark
     from sim.inputs.params import load_params
 
     params = load_params(args.params)

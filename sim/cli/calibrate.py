@@ -62,7 +62,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.calibration import calibrate
     from sim.inputs.params import load_params
-    from sim.output.calibrated_params import check_loads, updated_text, write_calibration
+    from sim.analyses.calibrated_params import check_loads, updated_text, write_calibration
 
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
@@ -86,7 +86,7 @@ def _joint(result: Calibration, fitted, out: Path, draws: int) -> tuple[dict | N
     """The joint posterior draws of the fitted hazards to write beside ``out`` (None when there are none or
     their diagnostics fail), and the line that says so."""
     from sim.analyses.calibration.joint import joint_posterior
-    from sim.output.calibrated_params import posterior_texts
+    from sim.analyses.calibrated_params import posterior_texts
 
     sample = joint_posterior(result, fitted, draws=draws)
     if sample is None:

@@ -79,7 +79,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.comparison import arm_label, run_comparison, unique_labels, with_effects
     from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
-    from sim.output.comparison_files import write_comparison
+    from sim.analyses.comparison_files import write_comparison
     from sim.output.folder_claims import claim_comparison, comparison_folder_name
 
     base = load_params_or_scenario(args.base)
@@ -136,7 +136,7 @@ def owned_entries(out: Path, arms: list) -> list[str]:
 
 def format_comparison(comparison: Comparison) -> str:
     """Every scenario's table of outcomes that moved, key outcomes first, then the paper's figures."""
-    from sim.output.comparison_files import moved
+    from sim.analyses.comparison_files import moved
 
     base = comparison.base
     if comparison.settings:
@@ -163,7 +163,7 @@ def format_comparison(comparison: Comparison) -> str:
 
 def format_effects(comparison: Comparison) -> str:
     """Key outcomes with the three intervals: effect (headline), Monte Carlo error, one trial."""
-    from sim.output.comparison_files import moved, signed
+    from sim.analyses.comparison_files import moved, signed
 
     s = comparison.settings
     lines = [f"Scenarios against {comparison.base.label}: {s['draws']} parameter draws x {s['inner']} virtual trials per "
@@ -192,7 +192,7 @@ def _header() -> str:
 
 
 def _line(row: dict) -> str:
-    from sim.output.comparison_files import signed
+    from sim.analyses.comparison_files import signed
 
     interval = f"{signed(row['diff_mean'])} [{signed(row['diff_low95'])}, {signed(row['diff_high95'])}]"
     spread = f"[{signed(row['spread_low95'])}, {signed(row['spread_high95'])}]"

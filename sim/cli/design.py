@@ -37,7 +37,7 @@ example:
 
 
 def add_parser(commands) -> None:
-    from sim.design.settings import DESIGNS
+    from sim.inputs.design_settings import DESIGNS
 
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,7 +73,7 @@ def parse_rates(text: str | None, levels: tuple[str, ...]) -> list[float] | None
 
 def parse_designs(text: str | None, default: str) -> list[str]:
     """The --design list, checked against the known designs."""
-    from sim.design.settings import check_design_name
+    from sim.inputs.design_settings import check_design_name
 
     names = [default] if text is None else [part.strip() for part in text.split(",") if part.strip()]
     if not names:
@@ -90,7 +90,7 @@ def default_folder(params) -> Path:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.design.oc import run_designs
-    from sim.design.settings import check_run, design_settings
+    from sim.inputs.design_settings import check_run, design_settings
     from sim.design.write import DesignRun, write_design
     from sim.inputs.scenarios import load_params_or_scenario
 

@@ -21,7 +21,7 @@ from importlib import import_module, metadata
 from sim.cli import verbosity
 from sim.cli.options import Parser
 from sim.errors import InputError, printable
-from sim.optional import missing_dependency
+from sim.cli.extras import missing_dependency
 
 COMMAND_NAMES = ("run", "compare", "plot", "trials", "new", "bench", "validate", "calibrate", "sensitivity", "design")
 COMMANDS = [import_module(f"sim.cli.{name}") for name in COMMAND_NAMES]

@@ -13,7 +13,7 @@ from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
 
 if TYPE_CHECKING:
-    from sim.output.table import Table
+    from sim.table import Table
 
 
 class Parser(argparse.ArgumentParser):

@@ -84,7 +84,7 @@ def _planned_outcomes(results) -> str:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.engines.runner import run_trials
+    from sim.runs.runner import run_trials
     from sim.output.atomic_folder import staged_folder
     from sim.output.folder_claims import claim_run
     from sim.output.run_files import PatientStream

@@ -12,7 +12,7 @@ from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_ru
 from sim.output.atomic_folder import staged_folder
 
 if TYPE_CHECKING:  # for annotations only; imported where used
-    from sim.output.table import Table
+    from sim.table import Table
 
 NAME = "validate"
 # every file validate may write: a run without --leave-one-out or --detectability removes their old tables,
@@ -62,7 +62,7 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.inputs.params import load_params
-    from sim.output.validation_files import run_validation
+    from sim.checks.validation_files import run_validation
 
     if args.trials < MIN_TRIALS:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "

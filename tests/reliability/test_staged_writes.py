@@ -240,7 +240,7 @@ def test_ctrl_c_during_joint_sampling_writes_nothing(calibrated, monkeypatch):
 
 def test_calibrate_writes_the_params_file_and_its_draws_together(calibrated, every_step):
     """The write of a finished calibration, stopped at each of its steps (the fit itself runs once)."""
-    from sim.output.calibrated_params import write_calibration
+    from sim.analyses.calibrated_params import write_calibration
     from sim.inputs.posterior_draws import draws_paths
 
     folder = calibrated.parent
