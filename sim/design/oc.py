@@ -23,7 +23,7 @@ from sim.inputs.design_settings import DesignSettings
 from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256
-CANDIDATES_PER_BATCH = 1 << 20  # candidate patients drawn at once: fewer trials per batch when each needs many
+CANDIDATES_PER_BATCH = 1 << 17  # candidate patients drawn at once: fewer trials per batch when each needs many
 INTERVAL = (2.5, 97.5)
 NONE = -1  # no dose selected
 NOT_APPLICABLE = -2  # a fixed allocation selects nothing by design

@@ -19,7 +19,7 @@ DEFAULTS = {"cohort_size": 3, "max_sample_size": 30, "target_dlt_rate": 0.3, "el
             "dlt_window_days": 28, "dlt_crs_min_grade": 3, "dlt_icans_min_grade": 3,
             "max_pending_fraction": 0.5}
 BOIN_TARGET_RANGE = (0.05, 0.6)  # the BOIN package's limits on the target
-MAX_SAMPLE_SIZE = 10_000  # patients one dose-finding trial may treat; published designs treat tens
+MAX_SAMPLE_SIZE = 1000  # patients one dose-finding trial may treat; published designs treat tens
 
 
 @dataclass(frozen=True)
