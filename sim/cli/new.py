@@ -70,7 +70,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     seeds_text = new_seeds_text(template, args.name, design)
     with StagedFiles(args.dir, "the new trial's params and seeds files") as files:
         files.put(seeds_file, seeds_text)
-        load_params(files.put(params_file, params_text))  # the pair runs as written, checked where it lies
+        try:
+            load_params(files.put(params_file, params_text))  # the pair runs as written, checked where it lies
+        except InputError as err:  # named as the file it would have been; nothing is written
+            raise InputError(files.shown(err.source), err.key,
+                             f"{err.problem} (in the new copy; nothing was written)") from None
     print(f"wrote {params_file} and {seeds_file} (from {template.name}); "
           f"{params_text.count('# SUPPLY')} entries to supply, marked '# SUPPLY'")
     print(f"next: edit the marked entries, then: cartsim run {params_file}")

@@ -78,6 +78,10 @@ class StagedFiles:
         """Remove ``target`` (if it exists) with the swap."""
         self._texts[self._inside(target)] = None
 
+    def shown(self, text: str) -> str:
+        """``text`` (a message) with every staged path shown as the place its file is going to."""
+        return text if self._stage is None else text.replace(str(self._stage / NEW), str(self.root))
+
     def staged(self, target: str | Path) -> Path:
         """Where the new ``target`` lies in the stage (after :meth:`put`)."""
         return self._staged(self._inside(target), NEW)
