@@ -112,6 +112,8 @@ class StagedFiles:
                 _discard(self._stage)  # the old files: still while the interrupt is held, so it says all was written
                 self._stage = None
             except BaseException as err:  # any failure part way: every old file back in its place
+                if self._stage is None:  # the swap had finished: only the tidying failed
+                    raise
                 _roll_back(self._stage, self.root, done)
                 (self._stage / JOURNAL).unlink(missing_ok=True)
                 _remove_empty(self._swap_made)
