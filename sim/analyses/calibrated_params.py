@@ -9,10 +9,10 @@ before anything is written, and the params file and its joint posterior draws ar
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from sim.analyses.calibration import Calibration, Fit
+from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
@@ -41,17 +41,15 @@ def calibration_note(fit: Fit, result: Calibration) -> str:
             f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
 
 
-def check_loads(text: str, out: Path):
-    """``text`` loaded as a params file from a temporary file beside ``out`` (so that its seeds path
-    resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml.tmp")
+def check_staged(files, result: Calibration, out: Path):
+    """The new params text loaded where it lies in the stage ``files`` (a
+    :class:`~sim.output.staged_files.StagedFiles` under ``out``'s folder), its seeds path made to
+    resolve from there; raises InputError naming ``out`` if it does not load.  Nothing is written."""
+    staged = files.staged(out)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        return load_params(temporary)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+        return load_params(files.put(out, updated_text(result, staged)))
+    except InputError as err:
+        raise InputError(out, err.key, f"{err.problem} (in the calibrated copy; nothing was written)") from None
 
 
 def posterior_texts(out: str | Path, sample, fitted_params, command: str) -> dict[Path, str]:
@@ -67,21 +65,25 @@ def posterior_texts(out: str | Path, sample, fitted_params, command: str) -> dic
     return {csv_path: text, json_path: record}
 
 
-def write_calibration(out: str | Path, text: str, draws: dict[Path, str] | None) -> list[Path]:
-    """Replace the params file ``out`` and its posterior draws together, or neither.
+def stage_calibration(files, out: str | Path, text: str, draws: dict[Path, str] | None) -> list[Path]:
+    """Stage the params file ``out`` with ``text`` and its posterior draws into ``files``, to be swapped in
+    together; without ``draws`` any earlier draws there are removed with the same swap, since they rest on
+    the fits being replaced.  Returns the files staged."""
+    out = Path(out)
+    files.put(out, text)
+    for path in draws_paths(out):
+        if draws:
+            files.put(path, draws[path])
+        else:
+            files.remove(path)
+    return [out, *(draws or {})]
 
-    ``draws`` (from :func:`posterior_texts`) are written beside it; without them any earlier draws
-    there are removed with the same swap, since they rest on the fits being replaced.  Returns the
-    files written.
-    """
+
+def write_calibration(out: str | Path, text: str, draws: dict[Path, str] | None) -> list[Path]:
+    """Replace the params file ``out`` and its posterior draws (from :func:`posterior_texts`) together, or
+    neither; returns the files written."""
     from sim.output.staged_files import StagedFiles
 
     out = Path(out)
     with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:
-        files.put(out, text)
-        for path in draws_paths(out):
-            if draws:
-                files.put(path, draws[path])
-            else:
-                files.remove(path)
-    return [out, *(draws or {})]
+        return stage_calibration(files, out, text, draws)

@@ -62,7 +62,8 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.calibration import calibrate
     from sim.inputs.params import load_params
-    from sim.analyses.calibrated_params import check_loads, updated_text, write_calibration
+    from sim.analyses.calibrated_params import check_staged, stage_calibration, updated_text
+    from sim.output.staged_files import StagedFiles
 
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
@@ -73,9 +74,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not result.fits:
         print(f"nothing to calibrate: {out} left as it was")
         return 0
-    text = updated_text(result, out)
-    draws, note = _joint(result, check_loads(text, out), out, args.draws)  # nothing is written before both are ready
-    write_calibration(out, text, draws)
+    with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:  # swapped in together, or not
+        draws, note = _joint(result, check_staged(files, result, out), out, args.draws)
+        stage_calibration(files, out, updated_text(result, out), draws)
     print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
     if note:
         print(note)
