@@ -33,10 +33,6 @@ _PUBLIC = {
     "KEY_OUTCOMES": "sim.stats.key_outcomes",
 }
 
-try:
-    __version__ = _metadata.version("cartsim")
-except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 __all__ = ["__version__", "InputError", "KEY_OUTCOMES", "Params", "Results", "Table", "Validation", "load_params",
            "load_scenario", "load_seeds", "read_run", "run_trials", "run_validation", "simulate_trial"]
@@ -44,6 +40,13 @@ __all__ = ["__version__", "InputError", "KEY_OUTCOMES", "Params", "Results", "Ta
 
 def __getattr__(name: str):
     """A public name, imported from its module the first time it is asked for."""
+    if name == "__version__":  # read from the installed metadata only when asked (it scans the installation)
+        try:
+            value = _metadata.version("cartsim")
+        except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
+            value = "0+unknown"
+        globals()[name] = value
+        return value
     if name not in _PUBLIC:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     value = getattr(_import_module(_PUBLIC[name]), name)
