@@ -22,7 +22,6 @@ the same files finds the journal and moves the old files back before it starts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
