@@ -119,22 +119,26 @@ def load_params(path: str | Path) -> Params:
         if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families,
-                    posterior=load_draws(path, _draws_check(path, reader.entries)))
+                    posterior=load_draws(path, _DrawsCheck(path, reader.entries)))
     check_params(params)
     return params
 
 
-def _draws_check(path: Path, entries: dict[str, Entry]):
+class _DrawsCheck:
     """The check of joint draws against the parameters of the params file at ``path``: each column names one
     of its parameters, and its lowest and highest draws lie in that parameter's domain (a fault of the draws
-    file, named as such)."""
-    def check(source: Path, name: str, low: float | None = None, high: float | None = None) -> None:
-        if name not in entries or entries[name].kind == "weights":
-            raise InputError(source, "columns", f"column '{name}' names no parameter of {path.name} that draws can set")
+    file, named as such).  A class, not a closure, so that Params still pickle for process pools."""
+
+    def __init__(self, path: Path, entries: dict[str, Entry]) -> None:
+        self.path, self.entries = path, entries
+
+    def __call__(self, source: Path, name: str, low: float | None = None, high: float | None = None) -> None:
+        if name not in self.entries or self.entries[name].kind == "weights":
+            raise InputError(source, "columns", f"column '{name}' names no parameter of {self.path.name} that draws "
+                             "can set")
         for value in (low, high):
             if value is not None:
-                _checked_value(source, name, entries[name], value)
-    return check
+                _checked_value(source, name, self.entries[name], value)
 
 
 def _seeds(path: Path, name: str | None) -> Seeds:
