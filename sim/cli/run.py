@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.base_agreement import base_agreement
-from sim.output.folder_claims import claim_run
-from sim.output.run_files import FORMATS, PatientStream
-from sim.output.shown_path import shown_path
-from sim.inputs.params import Params
-from sim.runs.runner import run_trials
-from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder
 from sim.cli.progress import ProgressBar
-from sim.output.atomic_folder import staged_folder
+
+if TYPE_CHECKING:
+    from sim.inputs.params import Params
 
 NAME = "run"
 OUTPUTS = ("patients.csv", "events.csv", "patients.parquet", "events.parquet", "trials.csv", "facilities.csv",
@@ -45,6 +41,9 @@ than the Monte Carlo error, the terminal and report.md say so and name the likel
 
 
 def add_parser(commands) -> None:
+    from sim.output.run_files import FORMATS
+
+
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual trials of the design in PARAMS, print each reported figure next "
@@ -70,6 +69,9 @@ def add_parser(commands) -> None:
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
     """PARAMS (a params or scenario file), with the scenario applied when one is given."""
+    from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+
+
     params = load_params_or_scenario(params_file)
     if scenario_file is None:
         return params
@@ -93,6 +95,14 @@ def _planned_outcomes(results) -> str:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.analyses.base_agreement import base_agreement
+    from sim.output.folder_claims import claim_run
+    from sim.output.run_files import PatientStream
+    from sim.output.shown_path import shown_path
+    from sim.runs.runner import run_trials
+
+    from sim.output.atomic_folder import staged_folder
+
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
     claim_run(out, shown_path(params.path), args.force, params.sha256)  # another params file's results: --force

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, PASS, TOO_FEW, failed, independent_count, passes_by_role
 from sim.errors import InputError
-from sim.inputs.params import load_params
-from sim.table import Table
-from sim.output.run_files import write_atomic
-from sim.checks.validation_files import run_validation
-from sim.cli.options import add_run_options, number, output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.table import Table
 
 NAME = "validate"
 # every file validate may write: a run without --leave-one-out or --detectability removes their old tables,
@@ -57,13 +56,16 @@ def add_parser(commands) -> None:
                         help="also refit the calibration without each of its targets and predict it")
     parser.add_argument("--detectability", action="store_true",
                         help="also estimate, per uncertain parameter and shift, the chance that validation flags it")
-    parser.add_argument("--replicates", type=whole(10), default=400, metavar="R",
+    parser.add_argument("--replicates", type=whole(10, MAX_DRAWS, IN_MEMORY), default=400, metavar="R",
                         help="observed trials simulated per shift for --detectability (default: %(default)s)")
-    parser.add_argument("--refit-trials", type=whole(10), default=200, metavar="N",
+    parser.add_argument("--refit-trials", type=whole(10, MAX_CALIBRATION_TRIALS, IN_MEMORY), default=200, metavar="N",
                         help="simulated trials behind each refit of --leave-one-out (default: %(default)s)")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.inputs.params import load_params
+    from sim.checks.validation_files import run_validation
+
     if args.trials < MIN_TRIALS:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
                          f"got {args.trials}")
@@ -93,6 +95,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _leave_one_out(params, args, folder: Path) -> str:
     """Write ``leave_one_out.csv`` into ``folder``; the text to print."""
+    from sim.output.run_files import write_atomic
+
     from sim.analyses.leave_one_out import leave_one_out
 
     table = leave_one_out(params, trials=args.trials, seed=args.seed, calibration_trials=args.refit_trials,
@@ -109,6 +113,8 @@ def _leave_one_out(params, args, folder: Path) -> str:
 
 def _detectability(params, validation, args, folder: Path) -> str:
     """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
+    from sim.output.run_files import write_atomic
+
     from sim.analyses.detectability import detectability
     from sim.plots.detectability import draw
 
@@ -128,6 +134,9 @@ def _detectability(params, validation, args, folder: Path) -> str:
 
 def format_validation(table: Table) -> str:
     """The validation table as plain text, with a line saying how it reads."""
+    from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, PASS, TOO_FEW, failed, independent_count, passes_by_role
+
+
     lines = [f"{'figure':32} {'reported':>9} {'median':>7}  {'95% interval':<15} {'pctile':>6}  result",
              f"{'-' * 32} {'-' * 9} {'-' * 7}  {'-' * 15} {'-' * 6}  {'-' * 6}"]
     role = None

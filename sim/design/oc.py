@@ -24,6 +24,7 @@ from sim.inputs.design_settings import DesignSettings
 from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256
+CANDIDATES_PER_BATCH = 1 << 17  # candidate patients drawn at once: fewer trials per batch when each needs many
 INTERVAL = (2.5, 97.5)
 
 
@@ -100,8 +101,9 @@ def run_design(params, s: DesignSettings, trials: int, seed: int, rates=None, pr
     pool = pool_size(params, s)
     results: list[TrialResult] = []
     hits = np.zeros(len(s.levels))
-    for first in range(0, trials, BATCH):
-        batch = np.arange(first, min(first + BATCH, trials))
+    step = max(1, min(BATCH, CANDIDATES_PER_BATCH // pool))  # memory bounded whatever max_sample_size is
+    for first in range(0, trials, step):
+        batch = np.arange(first, min(first + step, trials))
         rows, tox = candidates(params, s, seed, batch, pool, rates)
         hits += tox.dlt.reshape(-1, len(s.levels)).mean(axis=0) * len(batch)
         for pts in rows:

@@ -21,7 +21,7 @@ from sim.inputs.centring import off_centre
 from sim.errors import InputError, printable
 from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
 from sim.inputs.posterior_draws import load_draws
-from sim.inputs.seeds_agreement import disagreement
+from sim.inputs.seeds_agreement import UNCOMPARED_KINDS, disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
 from sim.rng.streams import MAX_PATIENTS
@@ -141,9 +141,26 @@ def load_params(path: str | Path) -> Params:
         if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families,
-                    posterior=load_draws(path))
+                    posterior=load_draws(path, _DrawsCheck(path, reader.entries)))
     check_params(params)
     return params
+
+
+class _DrawsCheck:
+    """The check of joint draws against the parameters of the params file at ``path``: each column names one
+    of its parameters, and its lowest and highest draws lie in that parameter's domain (a fault of the draws
+    file, named as such).  A class, not a closure, so that Params still pickle for process pools."""
+
+    def __init__(self, path: Path, entries: dict[str, Entry]) -> None:
+        self.path, self.entries = path, entries
+
+    def __call__(self, source: Path, name: str, low: float | None = None, high: float | None = None) -> None:
+        if name not in self.entries or self.entries[name].kind == "weights":
+            raise InputError(source, "columns", f"column '{name}' names no parameter of {self.path.name} that draws "
+                             "can set")
+        for value in (low, high):
+            if value is not None:
+                _checked_value(source, name, self.entries[name], value)
 
 
 def _seeds(path: Path, name: str | None) -> Seeds:
@@ -206,6 +223,9 @@ def _check_seeds_agreement(params: Params) -> None:
             continue
         cited = seeds.figures.get(key)
         value, of = (cited.value, cited.of) if cited is not None else (seeds.design[key].get("value"), None)
+        if cited is None and entry.kind not in UNCOMPARED_KINDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(seeds.path, f"design.{key}.value", f"must be a number: {path} in {params.path.name} "
+                             f"cites it, got {value!r}")
         problem = disagreement(entry.kind, entry.value, value, of)
         if problem:
             raise InputError(params.path, f"{path}.value",
@@ -272,8 +292,7 @@ class _Reader:
         if not isinstance(value, str) or not value:
             self.fail(path, f"must be a non-empty string, got {value!r}")
         if path == "trial.name" and not is_safe_name(value):
-            self.fail(path, f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters "
-                      f"(it names the output folder), got {value!r}")
+            self.fail(path, f"{name_rule()} (it names the output folder), got {value!r}")
         if isinstance(spec, S.Choice) and value not in spec.options:
             self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
@@ -388,6 +407,11 @@ def is_safe_name(name: str) -> bool:
     """True if ``name`` can name a folder inside another: letters, digits, '_', '.' and '-', not '.' or '..'
     (nor any name of dots only), at most :data:`MAX_NAME` characters."""
     return bool(re.fullmatch(r"[A-Za-z0-9_.-]+", name)) and name.strip(".") != "" and len(name) <= MAX_NAME
+
+
+def name_rule() -> str:
+    """The rule of :func:`is_safe_name`, as a message says it."""
+    return f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters"
 
 
 def folder_name_problem(name: str) -> str | None:

@@ -38,9 +38,14 @@ EVENT_TEXT = ("event",)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that it appears whole or not at all."""
-    with AtomicFile(path) as stream:
-        stream.write(text)
+    """Write ``text`` to ``path`` so that it appears whole or not at all; an OSError names ``path``."""
+    try:
+        with AtomicFile(path) as stream:
+            stream.write(text)
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
 
 
 class AtomicFile:
@@ -174,7 +179,15 @@ class PatientStream:
         return [file.path for file in self.files.values()]
 
     def abort(self) -> None:
-        """Remove the temporaries: nothing is written."""
+        """Remove the temporaries: nothing is written (open writers closed first, so that none complains
+        later about a file that has gone)."""
+        for writer in self.writers.values():
+            try:
+                if hasattr(writer, "close"):
+                    writer.close()
+            except Exception:  # noqa: BLE001 - the file is being discarded; its writer's state does not matter
+                pass
+        self.writers = {}
         for file in self.files.values():
             file.abort()
 

@@ -35,6 +35,7 @@ class Metric:
     compute: Callable[[Batch, np.ndarray, dict[str, Any]], np.ndarray]
     qualifiers: tuple[str, ...] = ()
     describe: str = ""
+    kind: str = "count"  # what a reported value may be: see FIGURE_KINDS
 
 
 def _count(mask: np.ndarray) -> np.ndarray:
@@ -141,14 +142,15 @@ METRICS: dict[str, Metric] = {
     "transplanted": Metric(_counting(lambda b, q: ~np.isnan(b["t_transplant"])), FILTERS, "transplanted after CAR-T"),
     "late_outcome": Metric(_counting(lambda b, q: _late_states(b) == q["state"]), ("state",) + FILTERS,
                            "outcome at cut-off"),
-    "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion"),
-    "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier"),
-    "km_median_months": Metric(km_median_months, ("endpoint",) + FILTERS, "Kaplan-Meier median of OS, EFS or LFS"),
+    "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion", "duration"),
+    "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier", "duration"),
+    "km_median_months": Metric(km_median_months, ("endpoint",) + FILTERS, "Kaplan-Meier median of OS, EFS or LFS",
+                               "duration"),
     "non_relapse_mortality": Metric(_counting(non_relapse_death), ("after_day",) + FILTERS,
                                     "non-relapse deaths (after a day, if given)"),
     "deaths_by_day": Metric(_counting(death_by_day), ("day",) + FILTERS, "deaths of any cause by a day"),
-    "share": Metric(share, ("outcome",) + FILTERS, "share of a subgroup with an outcome"),
-    NOT_MODELLED: Metric(lambda b, m, q: np.full(b.n_trials, np.nan), (), "a figure the model does not produce"),
+    "share": Metric(share, ("outcome",) + FILTERS, "share of a subgroup with an outcome", "share"),
+    NOT_MODELLED: Metric(lambda b, m, q: np.full(b.n_trials, np.nan), (), "a figure the model does not produce", "any"),
 }
 
 QUALIFIER_VALUES: dict[str, Callable[[Any], bool]] = {
