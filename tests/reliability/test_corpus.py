@@ -232,10 +232,14 @@ def test_a_draws_file_too_large_is_refused_before_it_is_read(tmp_path):
 
 
 def test_draws_are_not_read_by_a_run_that_does_not_use_them(tmp_path):
+    # `cartsim run` always runs over parameter uncertainty too (the base-agreement check), so the
+    # run that never opens the rows is a base-values run from the library.
+    import sim
+
     params = copy_trial(tmp_path)
-    _too_large(params)  # a run at the base values never opens the rows
-    result = in_process("run", params, "--trials", "2", "--out", tmp_path / "out", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    _too_large(params)  # loading the params and running at the base values never open the rows
+    results = sim.run_trials(sim.load_params(params), trials=2, seed=0, parameter_uncertainty=False)
+    assert results.n_trials == 2
 
 
 # -- scenario bases, comparison names ------------------------------------------------------------------------
