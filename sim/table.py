@@ -86,13 +86,13 @@ def _series(name: str, column: np.ndarray):
 
     kind = column.dtype.kind
     if kind == "f":
-        return pl.Series(name, column, dtype=pl.Float64).fill_nan(None)
+        return pl.Series(name, column, dtype=pl.Float64, nan_to_null=True)
     if kind in "iub":
         return pl.Series(name, column)
-    values = column.tolist()
-    if not all(isinstance(v, str) for v in values):
-        values = [cell_text(v) for v in values]
-    return pl.Series(name, values, dtype=pl.String)
+    try:  # text: taken as it is
+        return pl.Series(name, column, dtype=pl.String, strict=True)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):  # other objects among it: each as its text
+        return pl.Series(name, [cell_text(v) for v in column.tolist()], dtype=pl.String)
 
 
 def cell_text(value) -> str | None:
