@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from typing import IO, Iterable, Mapping
 
 import numpy as np

@@ -13,7 +13,8 @@ from sim.inputs.params import load_params
 from sim.inputs.params_text import number as toml_number
 from sim.analyses.calibration.joint import joint_posterior
 from sim.analyses.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
-from sim.cli.options import number, whole
+from sim.cli.options import whole
+from sim.output.shown_values import number
 from sim.output.atomic_folder import check_output_place
 
 NAME = "calibrate"

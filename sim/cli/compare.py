@@ -14,7 +14,8 @@ from sim.output.folder_claims import claim_comparison, comparison_folder_name
 from sim.analyses.comparison_files import moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
-from sim.cli.options import number, output_folder, whole
+from sim.cli.options import output_folder, whole
+from sim.output.shown_values import number
 from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
 

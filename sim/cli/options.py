@@ -12,6 +12,7 @@ from sim.errors import printable
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
 from sim.output.paper_view import paper_view, with_rate
+from sim.output.shown_values import number
 from sim.table import Table
 
 
@@ -77,13 +78,6 @@ def output_folder(out: Path | None, default: Path) -> Path:
     folder = out if out is not None else default
     check_output_place(folder)
     return folder
-
-
-def number(value: float) -> str:
-    """A figure for a plain-text table: whole numbers without decimals, '-' for missing."""
-    if value is None or math.isnan(value):
-        return "-"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
 def format_summary(summary: Table, scenario: dict | None = None) -> str:

@@ -17,6 +17,7 @@ from sim.cli import verbosity
 from sim.cli.options import names, output_folder, seconds, whole
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import folder_lock, staged_folder
+from sim.output.shown_values import three_figures as number
 from sim.rng.streams import MAX_PATIENTS
 
 NAME = "sensitivity"
@@ -199,11 +200,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(SUMMARIES[args.method](result))
     print(f"wrote {len(written)} files to {out}/")
     return 0
-
-
-def number(value: float) -> str:
-    """Three significant figures, '-' if missing."""
-    return "-" if value is None or math.isnan(value) else f"{value:.3g}"
 
 
 def _psa_summary(result) -> str:

@@ -12,7 +12,8 @@ from sim.inputs.params import load_params
 from sim.table import Table
 from sim.output.run_files import write_atomic
 from sim.checks.validation_files import run_validation
-from sim.cli.options import add_run_options, number, output_folder, whole
+from sim.cli.options import add_run_options, output_folder, whole
+from sim.output.shown_values import number
 from sim.output.atomic_folder import staged_folder
 
 NAME = "validate"

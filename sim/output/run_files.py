@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 import sys
@@ -23,6 +22,7 @@ import numpy as np
 from sim.inputs.posterior_draws import joint_paths
 from sim.inputs.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
+from sim.output.shown_values import json_value
 from sim.output.report import render_report, report_path
 from sim.model.records import event_log
 from sim.output.run_folder import PATIENT_TEXT, read_run
@@ -243,19 +243,7 @@ def write_report(folder: Path) -> Path:
 
 
 def _records(table: Table) -> list[dict]:
-    return [{key: _plain(value) for key, value in row.items()} for row in table.rows()]
-
-
-def _plain(value):
-    """JSON-safe Python value: NaN and infinity become null and "inf"."""
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return None if math.isnan(value) else ("inf" if math.isinf(value) else value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value if isinstance(value, (int, bool, str)) or value is None else str(value)
+    return [{key: json_value(value) for key, value in row.items()} for row in table.rows()]
 
 
 def _version(name: str) -> str:
