@@ -11,7 +11,7 @@ from sim.analyses.comparison import Comparison, arm_label, run_comparison, uniqu
 from sim.analyses.effects import DRAWS, INNER
 from sim.inputs.params import folder_name_problem
 from sim.output.folder_claims import claim_comparison, comparison_folder_name
-from sim.analyses.comparison_files import moved, signed, write_comparison
+from sim.analyses.comparison_files import effect_text, moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import output_folder, whole
@@ -27,13 +27,15 @@ EPILOG = """\
 BASE is a params file or a scenario file; each SCENARIO is a scenario file on the same base params file.
 Headline (unless --base-values-only): each outcome's effect over parameter uncertainty - D parameter
 draws (--draws), each arm running M virtual trials per draw (--inner) on common random numbers; the
-effect is the 2.5th-97.5th percentile over draws of the expected difference, shown with the Monte
-Carlo interval of its mean and the spread one real trial could show, and flagged (!) when it rests on
+effect is the 2.5th-97.5th percentile over draws of the expected difference, each endpoint with its
+Monte Carlo standard error, shown with the Monte Carlo interval of its mean and the spread of the
+difference between two real trials (other patients in each arm), and flagged (!) when it rests on
 a parameter estimated from zero events.  Below, the base-values analysis (--base-values-only alone):
 every arm runs on --seed, so virtual trial k has the same patients with the same luck in every arm,
 and each outcome's difference scenario - base is taken trial by trial.  Printed per outcome: the
 means, the mean difference with a 95% t interval for it, the spread (2.5th-97.5th percentile) of the
-single-trial differences, and the width ratio: the interval's width over its width when the scenario
+single-trial differences with the same patients in both arms and with other patients in each arm (two
+real trials), and the width ratio: the interval's width over its width when the scenario
 runs on another seed (--seed + 1) instead; below 1 means common random numbers sharpened it.
 
 outputs in DIR (default results/<trial name>/compare/<BASE>_vs_<SCENARIO...>, one folder per set of arms;
@@ -122,7 +124,8 @@ def format_comparison(comparison: Comparison) -> str:
     lines = [f"Scenarios against {base.label}: {base.results.n_trials} virtual trials per arm, seed {comparison.seed} "
              f"(common random numbers); independent comparison on seed {comparison.independent_seed}.",
              "difference = scenario - base in the same virtual trial, mean with a 95% t interval for the mean; "
-             "spread = 2.5th-97.5th percentile of single-trial differences;",
+             "same patients = 2.5th-97.5th percentile of single-trial differences with the same patients in both arms "
+             "(no pair of real trials can have that); two real trials = the same with other patients in each arm;",
              "width = interval width with common random numbers / with independent seeds (below 1: narrower)."]
     for arm in comparison.scenarios:
         rows = [r for r in comparison.table.rows() if r["scenario"] == arm.label]
@@ -140,36 +143,42 @@ def format_comparison(comparison: Comparison) -> str:
 
 
 def format_effects(comparison: Comparison) -> str:
-    """Key outcomes with the three intervals: effect (headline), Monte Carlo error, one trial."""
+    """Key outcomes with the intervals: effect (headline) with its endpoints' Monte Carlo error, Monte Carlo
+    error of the mean, two real trials."""
     s = comparison.settings
     lines = [f"Scenarios against {comparison.base.label}: {s['draws']} parameter draws x {s['inner']} virtual trials per "
              f"draw and arm, seed {comparison.seed}, common random numbers across arms.",
              "effect: median [2.5th, 97.5th percentile] over parameter draws of the expected difference (scenario - base)"
              " - the interval a decision rests on;",
-             "mean [MC]: the mean effect with its 95% Monte Carlo interval (simulation precision only); one trial: 2.5th-97.5th "
-             "percentile of single-trial differences;",
+             "(+-: Monte Carlo standard error of each endpoint, from the finite number of draws); mean [MC]: the mean "
+             "effect with its 95% Monte Carlo interval (simulation precision only);",
+             "two real trials: 2.5th-97.5th percentile of the difference between two trials with different patients "
+             "in the same world (one draw);",
              "! = rests on a parameter estimated from zero events (see the report)."]
     for arm in comparison.scenarios:
         title = arm.params.scenario.title if arm.params.scenario is not None else arm.label
         lines += ["", f"{arm.label}: {title}",
-                  f"  {'outcome':20} {'effect [95% over parameters]':<32} {'mean [MC 95%]':<30} {'one trial':<20} zero-event"]
+                  f"  {'outcome':20} {'effect [95% over parameters] (+- MC s.e.)':<44} {'mean [MC 95%]':<30} "
+                  f"{'two real trials':<20} zero-event"]
         for r in comparison.table.rows():
             if r["scenario"] == arm.label and r["key"] and moved(r):
-                effect = f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]"
+                effect = effect_text(r)
                 mc = f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]"
-                trial = f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]"
+                trial = f"[{signed(r['two_trials_low95'])}, {signed(r['two_trials_high95'])}]"
                 flag = f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""
-                lines.append(f"  {r['outcome']:20} {effect:<32} {mc:<30} {trial:<20} {flag}")
+                lines.append(f"  {r['outcome']:20} {effect:<44} {mc:<30} {trial:<20} {flag}")
     return "\n".join(lines)
 
 
 def _header() -> str:
-    return (f"  {'outcome':28} {'base':>8} {'scenario':>9}  {'difference [95% CI]':<31} {'spread':<20} {'width':>5}")
+    return (f"  {'outcome':28} {'base':>8} {'scenario':>9}  {'difference [95% CI]':<31} {'same patients':<20} "
+            f"{'two real trials':<20} {'width':>5}")
 
 
 def _line(row: dict) -> str:
     interval = f"{signed(row['diff_mean'])} [{signed(row['diff_low95'])}, {signed(row['diff_high95'])}]"
     spread = f"[{signed(row['spread_low95'])}, {signed(row['spread_high95'])}]"
+    two = f"[{signed(row['two_trials_low95'])}, {signed(row['two_trials_high95'])}]"
     return (f"  {row['outcome']:28} {number(row['base_mean']):>8} {number(row['scenario_mean']):>9}  "
-            f"{interval:<31} {spread:<20} {number(row['width_ratio']):>5}")
+            f"{interval:<31} {spread:<20} {two:<20} {number(row['width_ratio']):>5}")
 

@@ -80,7 +80,7 @@ def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
     seeds = template.seeds
     facts = {}
     for entry in template.entries.values():
-        key = entry.source[len("seeds:"):] if entry.source.startswith("seeds:") else None
+        key = entry.seeds_keys[0] if len(entry.seeds_keys) == 1 else None
         if key in seeds.design and isinstance(seeds.design[key].get("value"), (int, float)):
             fact = seeds.design[key]
             facts[key] = (fact["value"], fact.get("unit", ""), fact["says"])
@@ -153,7 +153,7 @@ def new_seeds_text(template: Params, name: str, design: dict) -> str:
 HEADER = """\
 # {name}: a planned trial, written by 'cartsim new {name} --from {template}'.
 #
-# Every entry is {{ value, source, note, uncertainty }} (see the README, 'The params file').  Each entry
+# Every entry is {{ value, source, note, uncertainty }} (see docs/user-guide.md, "The params file").  Each entry
 # is marked on the line above it:
 #   SUPPLY      a fact of your protocol, cited as seeds:KEY: change it here AND in ../seeds/{name}.toml
 #               (the two must agree; a mismatch stops the run naming both)

@@ -14,6 +14,7 @@ from sim.output.atomic_folder import check_output_place
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.shown_values import number
 from sim.table import Table
+from sim.stats.intervals import median_interval
 
 
 class Parser(argparse.ArgumentParser):
@@ -92,8 +93,8 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
         reported = with_rate(float(row["reported"]), float(row["of"]))
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
         lines.append(f"{row['figure']:34} {reported:>14} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
-    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial"
-                 + (f".  {note}" if note else ""))
+    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial, "
+                 "a count k/n over the trials with n in its denominator" + (f".  {note}" if note else ""))
     return "\n".join(lines)
 
 
@@ -109,7 +110,7 @@ def format_key_outcomes(outcomes: Table, labels: dict) -> str:
         values = values[~np.isnan(values)]
         if values.size == 0:
             continue
-        low, mid, high = np.percentile(values, [2.5, 50, 97.5], method="inverted_cdf")
+        mid, low, high = median_interval(values)
         label = f"{outcome.label} ({outcome.unit})"
         lines.append(f"{label:68} {number(mid):>10}  [{number(low)}, {number(high)}]")
     lines.append("(the interval's bounds are values some virtual trial produced: 2.5th and 97.5th percentiles, "

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.output import model_facts
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
 from sim.output.shown_path import shown_command, shown_path
@@ -32,8 +33,9 @@ PATHWAY = (
     "have to be waited for)", "neurotoxicity (CRES/ICANS)", "grade 3-4 cytopenia and early infection",
     "response at the day 28-30 assessment: MRD-negative CR, MRD-positive CR or no CR",
     "consolidative allogeneic transplant for some responders (a transplant bed)",
-    "late relapse, infection death and TMA death as competing risks whose hazards change at transplant; death from "
-    "disease after relapse or without remission", "data cut-off: events after it are censored")
+    "late relapse, infection death, TMA death and death from transplant as competing risks whose hazards change "
+    "with time since infusion and at transplant; death from disease after relapse or without remission",
+    "data cut-off: events after it are censored")
 FIGURE_CAPTIONS = {
     "flow": "Patient flow (CONSORT style): simulated counts, median [95% interval] over virtual trials, with the "
             "reported counts beside them when the run is the trial as the paper ran it.",
@@ -41,7 +43,7 @@ FIGURE_CAPTIONS = {
     "cumulative_incidence": "Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen).",
     "swimmer": "Swimmer plot of one virtual trial: each patient's course and events.",
     "resources": "Manufacturing slots and ICU beds in use over time, and queue waits.",
-    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and what one trial could show.",
+    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and the spread of the difference between two real trials (other patients in each arm).",
 }
 
 
@@ -97,6 +99,7 @@ def _objectives(run: RunData) -> str:
 
 
 def _logic(run: RunData) -> str:
+    value = _lookup(run)
     steps = "\n".join(f"{i}. {step}" for i, step in enumerate(PATHWAY, 1))
     flow = _figure_link(run, "flow")
     return (
@@ -106,12 +109,11 @@ def _logic(run: RunData) -> str:
         f"{steps}\n\n"
         "**2.2 Base model logic.** Everything about a patient that does not depend on other patients is drawn "
         "beforehand from named random streams (times through inverse CDFs, categories through cumulative weights); "
-        "SimPy processes add what does: queues for manufacturing slots, ICU beds and transplant beds, served first "
+        "an engine adds what does: queues for manufacturing slots, ICU beds and transplant beds, served first "
         "come first served, a patient leaving the manufacturing queue on progression and the transplant queue on a "
         "late event.  CRS grade follows a proportional-odds model: exceedance probabilities at a reference dose, "
-        "shifted on the log-odds scale by dose and by `crs.severity_log_odds_shift`.  Late events compete with "
-        "constant hazards that change at transplant; each patient carries one unit-exponential target per cause, "
-        "so event times are exact.\n\n"
+        f"shifted on the log-odds scale by dose and by a scenario lever.  {model_facts.early_deaths(value)}  "
+        f"{model_facts.late_course(value)}  {model_facts.death_causes()}  {model_facts.lever_sentence(value)}\n\n"
         f"**2.3 Scenario logic.** {_scenario_logic(run)}\n\n"
         "**2.4 Algorithms.** Inverse-CDF sampling of every duration and category; cumulative-hazard hitting times "
         "for competing late events; Kaplan-Meier and reverse Kaplan-Meier computed over a batch of trials at once "
@@ -129,6 +131,11 @@ def _scenario_logic(run: RunData) -> str:
     return (f"Scenario `{scenario['file']}` changes these entries of its base `{scenario['base_params_file']}` "
             "(each entry's source, note and uncertainty are in 3.3):\n\n"
             + markdown_table(rows, ["parameter", "base value", "scenario value"]))
+
+
+def _lookup(run: RunData) -> model_facts.Lookup:
+    """The run's value of a params path, as text."""
+    return lambda path: _parameter_value(run, path)
 
 
 def _parameter_value(run: RunData, path: str) -> str:
@@ -172,7 +179,7 @@ def _data(run: RunData) -> str:
         "the fit written in the entry's note.  Hazards the papers give only as outcomes are calibrated.\n\n"
         f"**3.3 Input parameters.** {_source_counts(table)}  Every entry, with its value, source, note and uncertainty, "
         "is in Appendix A.\n\n"
-        f"**3.4 Assumptions.** {_assumptions(table)}")
+        f"**3.4 Assumptions.** {_assumptions(table, _lookup(run))}")
 
 
 def _source_counts(table: Table | None) -> str:
@@ -194,14 +201,13 @@ def _parameter_rows(table: Table | None) -> str:
     return markdown_table(rows, ["parameter", "value", "source", "note", "uncertainty", "set by scenario"])
 
 
-def _assumptions(table: Table | None) -> str:
+def _assumptions(table: Table | None, value: model_facts.Lookup) -> str:
     if table is None:
         return "-"
     n = sum(1 for s in table["source"] if s == "assumption")
     return (f"{n} entries are assumptions (source `assumption` in 3.3), each with its reason and range; the "
-            "main ones are the late hazards and the timings the abstracts do not report.  Structural assumptions: "
-            "no deaths within 30 days of infusion; infection and TMA deaths only in remission; GVHD and cell "
-            "kinetics beyond the expansion peak are not modelled; response does not depend on dose.")
+            "main ones are the late hazards and the timings the abstracts do not report.  Structural assumptions.  "
+            + model_facts.structural_assumptions(value))
 
 
 def _experimentation(run: RunData) -> str:
@@ -217,9 +223,8 @@ def _experimentation(run: RunData) -> str:
         + ("each trial first draws its parameters from their uncertainty distributions (one stream per parameter). "
            if m.get("parameter_uncertainty") else "every trial at the base parameter values, so only patient-level "
            "chance varies. ")
-        + "Common random numbers: trial k has its own `SeedSequence(seed, k)`, and each stochastic element of the "
-        "pathway its own stream keyed by name, patient i taking element i; so the same seed gives each patient the "
-        "same luck in every scenario, and scenario comparisons are paired trial by trial.")
+        + "Common random numbers: every stochastic element of the pathway has its own stream (5.2), patient i of "
+        "trial k taking the stream's number (k, i); scenario comparisons are therefore paired trial by trial.")
 
 
 def _implementation(m: dict[str, Any]) -> str:
@@ -229,10 +234,7 @@ def _implementation(m: dict[str, Any]) -> str:
         "## 5. Implementation\n\n"
         f"**5.1 Software.** Python {m.get('python', '-')}; {m.get('package', 'cartsim')} {m.get('version', '-')}; "
         f"{libraries}.\n\n"
-        "**5.2 Random sampling.** One named stream per stochastic element, keyed by the seed and the element's name "
-        "through `numpy.random.SeedSequence`; within a stream the uniform of trial k and patient i is the output of "
-        "the counter-based generator SplitMix64 at (k, i) (`sim/rng/streams.py`); every draw through an inverse CDF "
-        "from one uniform per patient and stream.\n\n"
+        f"**5.2 Random sampling.** {model_facts.random_numbers()}\n\n"
         f"**5.3 Model execution.** Engine: {m.get('engine', '-')} ('des' is the SimPy process engine; 'cohort' "
         "computes the same records over arrays where no facility is limited); one process, trials in sequence.\n\n"
         f"**5.4 System specification.** {machine.get('platform', '-')}, {machine.get('processor') or '-'}, "
@@ -254,11 +256,29 @@ def _results(run: RunData) -> str:
     shown, note = paper_view(summary, run.manifest.get("scenario")) if records else (summary, "")
     rows = [[f"`{r['figure']}`", with_rate(r["reported"], r["of"]), number(r["sim_median"]),
              f"[{number(r['sim_low95'])}, {number(r['sim_high95'])}]", r["says"]] for r in shown.rows()]
-    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (the range "
-            "one trial of this size could show by chance), beside the paper's count and rate where the run is the "
-            "trial as the paper ran it.  Counts are patients per trial." + (f"  {note}" if note else "") + "\n\n"
+    spread = ("what we do not know about the parameters and one trial's chance together"
+              if run.manifest.get("parameter_uncertainty") else "the range one trial of this size could show by chance")
+    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (" + spread
+            + "), beside the paper's count and rate where the run is the trial as the paper ran it.  Counts are "
+            "patients per trial; a count reported as k of n is set against the virtual trials with n in its "
+            "denominator." + (f"  {note}" if note else "") + "\n\n"
             + markdown_table(rows, ["figure", "reported", "simulated", "95% of trials", "what it counts"]))
-    return text + _figures(run)
+    return text + _agreement(run) + _figures(run)
+
+
+def _agreement(run: RunData) -> str:
+    """Whether the run over parameter uncertainty and the one at the base values agree, and why not."""
+    agreement = run.summary.get("base_agreement")
+    if not agreement:
+        return ""
+    rows = [[r["outcome"], number(r["mean_uncertainty"]), number(r["mean_base_values"]),
+             f"{number(r['difference'])} +- {number(r['mc_se'])}", "yes" if r["differs"] else "no"]
+            for r in agreement["outcomes"]]
+    return ("\n\n### Parameter uncertainty against the base values\n\n" + agreement["why"] + "  Means over the "
+            f"virtual trials of this run and of the other, on the same seed ({agreement['other_run_trials']} trials); "
+            "+- is the Monte Carlo standard error of the difference; 'differs': beyond 1.96 of them.\n\n"
+            + markdown_table(rows, ["outcome", "over parameter uncertainty", "at base values", "difference",
+                                    "differs"]))
 
 
 def _float(value: Any) -> float:

@@ -225,7 +225,9 @@ def write_results(results: Results, out: Path, command: list[str] | None = None,
         "summary.json": json.dumps({"manifest": manifest(results, command),
                                     "citation": results.params.seeds.cite(),
                                     "figures": _records(summary),
-                                    "facilities": _records(results.facility_summary())}, indent=2) + "\n",
+                                    "facilities": _records(results.facility_summary()),
+                                    **({"base_agreement": _plain_nan(results.extra["base_agreement"])}
+                                       if "base_agreement" in results.extra else {})}, indent=2) + "\n",
         "parameters.csv": parameter_table(results.params).to_csv_text(),
     }
     for name, text in files.items():
@@ -255,3 +257,12 @@ def _version(name: str) -> str:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _plain_nan(value):
+    """A JSON value: NaN becomes null, through lists and dicts."""
+    if isinstance(value, dict):
+        return {k: _plain_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_nan(v) for v in value]
+    return None if isinstance(value, float) and value != value else value

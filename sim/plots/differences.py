@@ -4,7 +4,7 @@ One panel per key outcome that some scenario moves; outcomes equal in every tria
 one line under the chart instead.  The headline interval is the effect over parameter uncertainty
 (:mod:`sim.analyses.effects`: 2.5th-97.5th percentile over parameter draws of the expected
 difference); beside it, the Monte Carlo interval of the mean effect (simulation precision) and the
-spread a single real trial could show.  Without the effect analysis (``--base-values-only``) the
+spread of the difference between two real trials (different patients in each arm).  Without the effect analysis (``--base-values-only``) the
 chart shows the paired difference at the base values, labelled as such.  Proportions are drawn in
 percentage points; arms are named by their scenario's title.
 """
@@ -70,11 +70,14 @@ def comparison_figure(table: Table, meta: dict) -> Figure:
     legend.set_axis_off()
     legend.legend(handles=_legend_handles(effects), loc="center", ncol=3 if effects else 2, frameon=False)
     by_key = {(r["scenario"], r["outcome"]): r for r in table.rows()}
+    panels = {}
     for index, name in enumerate(names):
         ax = figure.add_subplot(grid[1 + index // columns, index % columns])
         _panel(ax, [by_key.get((label, name)) for label in labels], name, effects)
         ax.set_yticks(range(len(labels)), [arm_names[label] for label in labels] if index % columns == 0 else [],
                       fontsize=8.5)
+        panels[name] = ax
+    share_scales(panels)
     figure.suptitle(_title(meta))
     flagged = any(row.get("zero_event_parameters") for row in table.rows() if row["outcome"] in names)
     footnote(figure, _notes(meta, same, effects, flagged))
@@ -82,10 +85,22 @@ def comparison_figure(table: Table, meta: dict) -> Figure:
 
 
 def shown_outcomes(table: Table) -> list[str]:
-    """The key outcomes some scenario moves: the headline ones first, then the others in their order."""
+    """The key outcomes some scenario moves, in the table's order (the order the terminal prints them)."""
     moving = {row["outcome"] for row in table.rows() if _moves(row)}
-    order = [*HEADLINE, *(name for name in KEY_OUTCOMES if name not in HEADLINE)]
+    order = dict.fromkeys(row["outcome"] for row in table.rows())
     return [name for name in order if name in moving and name in KEY_OUTCOMES and name not in NOT_OUTCOMES]
+
+
+def share_scales(panels: dict) -> None:
+    """One x scale for every panel of an outcome kind (rates, counts, days, ...), so that equal effects look
+    equal: each kind's panels take the union of their limits."""
+    kinds: dict[str, list] = {}
+    for name, ax in panels.items():
+        kinds.setdefault(_scale(name)[1], []).append(ax)
+    for axes in kinds.values():
+        limits = np.array([ax.get_xlim() for ax in axes])
+        for ax in axes:
+            ax.set_xlim(limits[:, 0].min(), limits[:, 1].max())
 
 
 def identical_outcomes(table: Table) -> list[str]:
@@ -147,7 +162,7 @@ def _effect_row(ax, y: float, row: dict, factor: float) -> None:
     ax.errorbar(factor * row["effect_mean"], y, xerr=[[factor * (row["effect_mean"] - row["mc_low95"])],
                 [factor * (row["mc_high95"] - row["effect_mean"])]], fmt="none", ecolor=MC_COLOUR, elinewidth=1.4,
                 capsize=3)
-    ax.plot([factor * row["trial_low95"], factor * row["trial_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
+    ax.plot([factor * row["two_trials_low95"], factor * row["two_trials_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
             linewidth=1.6)
     if row.get("zero_event_parameters"):
         ax.annotate("! zero events", (high, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5,
@@ -158,12 +173,12 @@ def _base_values_row(ax, y: float, row: dict, factor: float) -> None:
     ax.plot([factor * row["diff_low95"], factor * row["diff_high95"]], [y, y], color=BASE_COLOUR, linewidth=4,
             solid_capstyle="butt")
     ax.plot(factor * row["diff_mean"], y, "o", color=BASE_COLOUR, markersize=6)
-    ax.plot([factor * row["spread_low95"], factor * row["spread_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
+    ax.plot([factor * row["two_trials_low95"], factor * row["two_trials_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
             linewidth=1.6)
 
 
 def _legend_handles(effects: bool) -> list[Line2D]:
-    trial = Line2D([], [], color=TRIAL_COLOUR, linewidth=1.6, label="one trial's chance: 95% of single-trial differences")
+    trial = Line2D([], [], color=TRIAL_COLOUR, linewidth=1.6, label="two real trials (other patients in each arm): 95% of their differences")
     if not effects:
         return [Line2D([], [], color=BASE_COLOUR, linewidth=4, marker="o",
                        label="mean difference at the base values, 95% Monte Carlo error (no parameter uncertainty)"),

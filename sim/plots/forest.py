@@ -31,14 +31,17 @@ from sim.plots.style import house_style, new_figure, save
 
 PASS_COLOUR, FAIL_COLOUR, REPORTED_COLOUR, TRACK_COLOUR = "#1f7a4d", "#c0392b", "#111111", "#e3e3e3"
 COUNT = "patients"
+SHARE = "share"  # a proportion of a subgroup (metric 'share'): never on an axis of patient counts
+SHARE_METRICS = ("share",)
 AXIS_LABELS = {
     COUNT: "patients (count in one virtual trial; grey track: 0 to the paper's denominator n)",
+    SHARE: "share of the subgroup (proportion, 0 to 1)",
     "days": "days after infusion",
     "months": "months",
 }
 ROLE_HEADINGS = {
-    INPUT: "INPUTS - set a parameter: a pass only reproduces the input",
-    CALIBRATED: "CALIBRATION TARGETS - a pass shows the fit worked",
+    INPUT: "INPUTS - set a parameter, or given away by those that do: a pass only reproduces the input",
+    CALIBRATED: "CALIBRATION TARGETS (or given away by them) - a pass shows the fit worked",
     INDEPENDENT: "INDEPENDENT - neither input nor target: these test the model",
 }
 ROLE_TINTS = {INPUT: "#f3f3f3", CALIBRATED: "#eef3f9", INDEPENDENT: "#edf6ef"}
@@ -98,7 +101,10 @@ def is_exact(row: dict) -> bool:
 
 
 def unit_of(row: dict) -> str:
-    """The axis a row is drawn on: patients for counts (with or without a denominator), else its unit."""
+    """The axis a row is drawn on: a share for a proportion, patients for counts (with or without a
+    denominator), else its unit."""
+    if row.get("metric") in SHARE_METRICS:
+        return SHARE
     return row["unit"] or COUNT
 
 
@@ -137,6 +143,8 @@ def _panel(ax, role: str, unit: str, rows: list[dict], heading: str, count_limit
     if unit == COUNT:
         ax.set_xlim(-0.02 * count_limit, count_limit)
         ax.xaxis.get_major_locator().set_params(integer=True)
+    if unit == SHARE:
+        ax.set_xlim(-0.02, 1.0)
     if heading:
         ax.set_title(heading, loc="left", fontsize=9.5, fontweight="bold", color="#333333")
     _annotate(ax, y, rows, reported, header)
@@ -203,5 +211,6 @@ def _notes(rows: list[dict]) -> str:
     lines += [textwrap.shorten(f"Not modelled: {r['says'] or r['figure']} - {r['why']}", 190)
               for r in rows if r["status"] == NOT_MODELLED]
     lines.append("Percentile: mid-rank percentile of the reported value among the virtual trials; pass: the reported "
-                 "value lies inside their central 95% interval.")
+                 "value lies inside their central 95% interval.  A count k of n: only the virtual trials with n in "
+                 "its denominator.")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.model.timeline import TOXICITY, icu_release
 from sim.stats.key_outcomes import facility_column, trial_slices
 from sim.output.run_folder import RunData
 from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
@@ -21,13 +22,16 @@ def use_intervals(t: dict[str, np.ndarray], facility: str) -> tuple[np.ndarray, 
     """(start, end) days of each use of ``facility`` in one trial, ends cut at the data cut-off.
 
     A manufacturing slot is held from the start of manufacturing to its end or to withdrawal; an
-    ICU bed from entry for the length of the CRS episode.
+    ICU bed from entry to the end of the CRS episode or to death from toxicity, by the model's own
+    rule (:func:`sim.model.timeline.icu_release`), so the picture shows the uses ``facilities.csv`` counts.
     """
     cutoff = t["cutoff"]
     if facility == "manufacturing_slots":
         start, end = t["t_mfg_start"], np.fmin(t["t_mfg_end"], t["t_withdrawal"])
     else:
-        start, end = t["t_icu_start"], t["t_icu_start"] + (t["t_crs_end"] - t["t_crs_onset"])
+        death = np.where(t["death_cause"] == TOXICITY, t["t_death"], np.nan)
+        start = t["t_icu_start"]
+        end = icu_release(start, t["t_crs_end"] - t["t_crs_onset"], death)
     used = ~np.isnan(start)
     end = np.where(np.isnan(end), cutoff, np.fmin(end, cutoff))
     return start[used], end[used]
@@ -53,6 +57,12 @@ def mean_where_shown(curves: np.ndarray, shown: np.ndarray) -> np.ndarray:
 
 def draw(run: RunData, folder: Path) -> list[Path]:
     """Top: units in use over time (mean over trials, a few single trials, capacity); bottom: queue waits."""
+    with house_style():
+        return save(resources_figure(run), folder, NAME)
+
+
+def resources_figure(run: RunData):
+    """The facilities picture as a figure (see :func:`draw`)."""
     days = np.linspace(0.0, float(np.nanmax(run.patients["cutoff"])), GRID_POINTS)
     queued = any(np.nansum(run.patients[WAITS[f]]) > 0 for f in FACILITIES)
     with house_style():
@@ -67,7 +77,7 @@ def draw(run: RunData, folder: Path) -> list[Path]:
                  "their cut-off (while at least half are), and single trials.\n" + (
                      "Bottom: the waits of the uses that queued, all trials pooled; uses with no wait are counted in the note." if queued else
                      "No patient waited for a manufacturing slot or an ICU bed."))
-        return save(figure, folder, NAME)
+        return figure
 
 
 def _capacity(run: RunData, facility: str) -> float:
@@ -95,10 +105,12 @@ def _occupancy_panel(ax, run: RunData, facility: str, label: str, days: np.ndarr
     ax.set_ylim(0, top + 0.8)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlim(0, days[shown].max() if shown.any() else days.max())
-    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
-    if not np.any(np.nan_to_num(curves) > 0):
-        ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
-                ha="center", va="center", color="#555555", fontsize=11)
+    if np.any(np.nan_to_num(curves) > 0):
+        ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
+        return
+    ax.set_yticks([0, 1])  # whole units only: nothing was in use, so nothing to explain in a legend
+    ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
+            ha="center", va="center", color="#555555", fontsize=11)
 
 
 def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
