@@ -1,31 +1,25 @@
-"""A small column table (a dict of equal-length numpy arrays) that writes CSV a spreadsheet opens.
+"""A small column table (a dict of equal-length numpy arrays), written and read as CSV or Parquet by polars.
 
-CSV is written a column at a time: each column's cells are formatted in one pass as bytes
-(:mod:`sim.output.cell_text`: the text ``repr`` gives a float, so a number reads back exactly), then
-the rows are read out of the columns side by side.  The cells are those of :mod:`csv` with minimal
-quoting: missing numbers are empty cells and booleans are true/false.
+polars formats every number as the shortest text that reads back to the same float, and quotes a
+cell only when it must (a separator, a quote, a line feed or a carriage return in it).  Missing
+numbers (NaN) are written as empty cells and booleans as true/false; text is written as it is.
+Reading a table back gives the same numbers, bit for bit (``tests/output/test_tables.py``).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from typing import IO, Iterable, Mapping
 
 import numpy as np
 
-from sim.output.cell_text import (  # upward: the hand-written cell formatter, until a table library writes the text
-    Cells, NulInText, csv_array, float_cells, integer_cells, text_cells)
-
-ROWS_PER_CHUNK = 16_384  # rows formatted and written at a time
-_NEEDS_QUOTES = (",", '"', "\n", "\r")
-
 
 class Table:
     """Columns by name, all the same length.
 
-    ``rows()`` gives plain Python values; ``to_pandas()`` a DataFrame when pandas is installed.
+    ``rows()`` gives plain Python values; ``to_pandas()`` a DataFrame when pandas is installed;
+    ``to_polars()`` a polars DataFrame, the form in which it is written.
     """
 
     def __init__(self, columns: Mapping[str, Iterable]) -> None:
@@ -49,7 +43,7 @@ class Table:
 
     def rows(self) -> list[dict]:
         """One dict per row, of plain Python values (str, int, float, bool)."""
-        plain = [[_plain(v) for v in column.tolist()] for column in self.columns.values()]
+        plain = [[plain_value(v) for v in column.tolist()] for column in self.columns.values()]
         return [dict(zip(self.columns, values)) for values in zip(*plain)]
 
     def to_pandas(self):
@@ -58,42 +52,25 @@ class Table:
 
         return pd.DataFrame(self.columns)
 
+    def to_polars(self):
+        """The table as a :class:`polars.DataFrame`: NaN as null, text and other objects as strings."""
+        import polars as pl
+
+        return pl.DataFrame([_series(name, column) for name, column in self.columns.items()])
+
     def to_csv_text(self) -> str:
         """CSV with a header; missing numbers as empty cells, booleans as true/false."""
         out = io.StringIO()
         self.write_csv(out)
         return out.getvalue()
 
-    def write_csv(self, stream: IO[str], header: bool = True, cells: Mapping[str, Cells] | None = None) -> None:
-        """Write the table as CSV to a text stream, column-wise, a chunk of rows at a time.
+    def write_csv(self, stream: IO, header: bool = True) -> None:
+        """Write the table as CSV (lines end in a line feed) to a text or binary stream."""
+        self.to_polars().write_csv(stream, include_header=header, line_terminator="\n")
 
-        ``cells`` may give some columns already formatted (:func:`column_cells`), e.g. shared with another table.
-        """
-        if header:
-            csv.writer(stream, lineterminator="\n").writerow(self.columns)
-        if len(self.columns) == 1:  # a lone empty cell must be quoted: leave that to the csv module
-            self._write_csv_rows(stream, slice(None))
-            return
-        for start in range(0, len(self), ROWS_PER_CHUNK):
-            chunk = slice(start, start + ROWS_PER_CHUNK)
-            given = {name: given[chunk] for name, given in (cells or {}).items()}
-            try:
-                rest = table_cells({name: column[chunk] for name, column in self.columns.items() if name not in given})
-            except NulInText:  # a NUL in some text: these rows a cell at a time
-                self._write_csv_rows(stream, chunk)
-                continue
-            write_cells(stream, {name: given[name] if name in given else rest[name] for name in self.columns}, header=False)
-
-    def _write_csv_rows(self, stream: IO[str], rows: slice) -> None:
-        """Rows written by the csv module, a cell at a time."""
-        cells = [[_cell(v) for v in column[rows].tolist()] for column in self.columns.values()]
-        csv.writer(stream, lineterminator="\n").writerows(zip(*cells))
-
-    def to_parquet(self, path) -> None:
-        """Write the table as a Parquet file (needs the ``parquet`` extra: pyarrow)."""
-        import pyarrow.parquet as pq
-
-        pq.write_table(to_arrow(self), path)
+    def to_parquet(self, target) -> None:
+        """Write the table as a Parquet file (a path or a binary stream)."""
+        self.to_polars().write_parquet(target)
 
     @staticmethod
     def concat(tables: list["Table"]) -> "Table":
@@ -102,91 +79,31 @@ class Table:
         return Table({name: np.concatenate([t[name] for t in tables]) for name in tables[0].names})
 
 
-def to_arrow(table: Table):
-    """The table as a :class:`pyarrow.Table` (text columns as strings, missing numbers as NaN)."""
-    import pyarrow as pa
+def _series(name: str, column: np.ndarray):
+    """One column as a polars Series: floats with NaN as null, objects as their text."""
+    import polars as pl
 
-    return pa.table({name: pa.array(column.astype(str) if column.dtype == object else column)
-                     for name, column in table.columns.items()})
-
-
-def write_cells(stream: IO[str], columns: Mapping[str, Cells], header: bool = True) -> None:
-    """Write already formatted columns (two or more) as CSV rows, with a header line if asked."""
-    if header:
-        csv.writer(stream, lineterminator="\n").writerow(columns)
-    text = csv_array(list(columns.values()))
-    binary = getattr(stream, "buffer", None)  # a file: its bytes go straight to the binary layer below
-    if binary is not None and getattr(stream, "encoding", "").lower().replace("-", "") == "utf8":
-        stream.flush()
-        binary.write(text)
-    else:
-        stream.write(text.tobytes().decode("utf-8"))
-
-
-def table_cells(columns: Mapping[str, np.ndarray]) -> dict[str, Cells]:
-    """The CSV cells of equal-length columns; every float column formatted in one pass."""
-    columns = {name: np.asarray(column) for name, column in columns.items()}
-    floats = [name for name, column in columns.items() if column.dtype.kind == "f"]
-    cells = {name: column_cells(column) for name, column in columns.items() if name not in floats}
-    if floats:
-        n = len(columns[floats[0]])
-        numbers = float_cells(np.concatenate([columns[name] for name in floats]))
-        cells |= {name: numbers[k * n:(k + 1) * n] for k, name in enumerate(floats)}
-    return cells
-
-
-def column_cells(column: np.ndarray) -> Cells:
-    """The CSV cells of one column, as :func:`_cell` would give them one by one.
-
-    Floats, whole numbers and booleans are formatted as whole arrays; text and other objects once
-    per distinct value.
-    """
-    column = np.asarray(column)
     kind = column.dtype.kind
     if kind == "f":
-        return float_cells(column)
-    if kind == "b":
-        return text_cells(["false", "true"])[column.astype(np.intp)]
-    if kind in "iu" and (kind == "i" or len(column) == 0 or column.max() < 2**63):
-        return integer_cells(column)
-    if len(column) == 0:
-        return text_cells([])
-    if kind == "O":  # text or mixed objects: format each distinct one (of its own type) as it is
-        distinct, inverse = _distinct_objects(column)
-        return text_cells([_quoted(_cell(v)) for v in distinct])[inverse]
-    values, inverse = np.unique(column, return_inverse=True)
-    return text_cells([_quoted(_cell(v)) for v in values.tolist()])[inverse.ravel()]
+        return pl.Series(name, column, dtype=pl.Float64, nan_to_null=True)
+    if kind in "iub":
+        return pl.Series(name, column)
+    try:  # text: taken as it is
+        return pl.Series(name, column, dtype=pl.String, strict=True)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):  # other objects among it: each as its text
+        return pl.Series(name, [cell_text(v) for v in column.tolist()], dtype=pl.String)
 
 
-def _distinct_objects(column: np.ndarray) -> tuple[list, np.ndarray]:
-    """Each distinct object of a column (1 and True, say, are different) and which each row holds."""
-    codes: dict = {}
-    try:
-        inverse = np.fromiter((codes.setdefault((v.__class__, v), len(codes)) for v in column.tolist()),
-                              dtype=np.intp, count=len(column))
-    except TypeError:  # something unhashable: one cell each
-        return column.tolist(), np.arange(len(column))
-    return [value for _, value in codes], inverse
-
-
-def _quoted(cell: str) -> str:
-    """A cell as the csv module writes it with minimal quoting, but for a carriage return, which is
-    always quoted (with line feeds as line ends the csv module leaves it bare, and some readers
-    take it for a line end)."""
-    return '"' + cell.replace('"', '""') + '"' if any(q in cell for q in _NEEDS_QUOTES) else cell
-
-
-def _cell(value) -> str:
+def cell_text(value) -> str | None:
+    """The text of one value in a column of mixed objects (None: an empty cell)."""
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return None
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, (float, np.floating)):
-        return "" if math.isnan(value) else repr(float(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return str(value)
+    return str(plain_value(value))
 
 
-def _plain(value):
+def plain_value(value):
     """A plain Python value for a numpy scalar (np.str_, np.float64, np.int64, np.bool_)."""
     if isinstance(value, np.generic):
         return value.item()
@@ -196,49 +113,52 @@ def _plain(value):
 
 
 def read_csv(path, text: Iterable[str] = ()) -> Table:
-    """Read back a CSV written by :meth:`Table.to_csv_text`.
+    """Read back a CSV written by :meth:`Table.write_csv`; ValueError if it is cut short or not a table.
 
-    A column becomes whole numbers if every cell is one, booleans if every cell is true/false, else
-    floats if every cell is a number or empty (empty is NaN), else text.  A column that is entirely
-    empty is read as NaN unless it is named in ``text``; columns named in ``text`` are always text.
+    A column is read as whole numbers, booleans, floats or text as its cells allow; empty cells are
+    NaN in a number column (whole numbers with an empty cell become floats) and a column that is
+    entirely empty is NaN.  Columns named in ``text`` are always text.
     """
+    import polars as pl
+
     with open(path, "rb") as raw:
         if raw.seek(0, 2) and (raw.seek(-1, 2), raw.read(1))[1] != b"\n":
             raise ValueError("the last line is cut short (no line end): the file is incomplete")
-    with open(path, newline="", encoding="utf-8") as stream:
-        reader = csv.reader(stream)
-        header = next(reader, [])
-        rows = list(reader)
-    ragged = next((i for i, row in enumerate(rows) if len(row) != len(header)), None)
-    if ragged is not None:  # a file cut short, or not a table: never read it as fewer rows
-        raise ValueError(f"row {ragged + 2} has {len(rows[ragged])} cells, the header {len(header)}")
-    cells = list(zip(*rows)) or [()] * len(header)
-    text = set(text)
-    return Table({name: _column(values, name in text) for name, values in zip(header, cells)})
+    try:
+        frame = pl.read_csv(path, infer_schema_length=None, schema_overrides={name: pl.String for name in text},
+                            raise_if_empty=False)
+    except pl.exceptions.PolarsError as err:
+        raise ValueError(str(err).splitlines()[0]) from None
+    return from_polars(frame, text)
 
 
 def read_parquet(path, text: Iterable[str] = ()) -> Table:
-    """Read back a Parquet file written by :meth:`Table.to_parquet` (needs pyarrow); ``text`` columns as text."""
-    import pyarrow.parquet as pq
+    """Read back a Parquet file written by :meth:`Table.to_parquet`; ``text`` columns as text."""
+    import polars as pl
 
-    arrow, text = pq.read_table(path), set(text)
-    columns = {name: arrow[name].to_numpy() for name in arrow.column_names}
-    return Table({name: c.astype(object) if name in text or c.dtype.kind in "OU" else c for name, c in columns.items()})
-
-
-def _column(cells: tuple[str, ...], is_text: bool) -> np.ndarray:
-    if is_text:
-        return np.array(cells, dtype=object)
-    filled = [c for c in cells if c != ""]
-    if filled and len(filled) == len(cells) and all(_is_int(c) for c in filled):
-        return np.array([int(c) for c in cells])
-    if filled and len(filled) == len(cells) and all(c in ("true", "false") for c in filled):
-        return np.array([c == "true" for c in cells])
     try:
-        return np.array([float(c) if c != "" else math.nan for c in cells], dtype=float)
-    except ValueError:
-        return np.array(cells, dtype=object)
+        frame = pl.read_parquet(path)
+    except pl.exceptions.PolarsError as err:
+        raise ValueError(str(err).splitlines()[0]) from None
+    return from_polars(frame, text)
 
 
-def _is_int(cell: str) -> bool:
-    return cell.lstrip("-").isdigit()
+def from_polars(frame, text: Iterable[str] = ()) -> Table:
+    """A Table of a polars DataFrame: nulls as NaN in number columns and as empty text in text columns."""
+    text = set(text)
+    return Table({name: _column(frame[name], name in text) for name in frame.columns})
+
+
+def _column(series, is_text: bool) -> np.ndarray:
+    import polars as pl
+
+    dtype = series.dtype
+    if is_text or (dtype == pl.String and series.null_count() < len(series)):
+        return series.cast(pl.String).fill_null("").to_numpy().astype(object)
+    if dtype == pl.Boolean:
+        if series.null_count() == 0:
+            return series.to_numpy()
+        return np.array(["" if v is None else v for v in series.to_list()], dtype=object)
+    if dtype.is_integer() and series.null_count() == 0:
+        return series.to_numpy()
+    return series.cast(pl.Float64).fill_null(math.nan).to_numpy()

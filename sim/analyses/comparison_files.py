@@ -13,6 +13,7 @@ from sim.stats.key_outcomes import KEY_OUTCOMES
 from sim.output.run_files import write_atomic, write_results
 from sim.output.report import markdown_table, number
 from sim.output.shown_path import shown_command, shown_path
+from sim.output.shown_values import json_value
 from sim.table import Table
 
 INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
@@ -70,7 +71,7 @@ def write_comparison(comparison: Comparison, out: Path, command: list[str] | Non
         written += write_results(arm.results, out / arm.label, command=command)
     meta = comparison_manifest(comparison, command)
     files = {"comparison.csv": comparison.table.to_csv_text(),
-             "comparison.json": json.dumps(_plain(meta), indent=2) + "\n"}
+             "comparison.json": json.dumps(json_value(meta), indent=2) + "\n"}
     for name, text in files.items():
         write_atomic(out / name, text)
         written.append(out / name)
@@ -159,13 +160,3 @@ def signed(value: float) -> str:
     if value is None or math.isnan(value):
         return "-"
     return "0" if abs(value) < ROUNDING else f"{value:+.3g}"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None if math.isnan(value) else str(value)
-    return value

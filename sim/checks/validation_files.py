@@ -8,7 +8,6 @@ simulated distribution (:mod:`sim.analyses.validation`); :meth:`Validation.write
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sim.runs.runner import run_trials
 from sim.inputs.params import Params
 from sim.runs.results import Results
 from sim.output.run_files import manifest, write_atomic
+from sim.output.shown_values import json_value
 from sim.table import Table
 
 DEFINITIONS = {
@@ -61,7 +61,7 @@ class Validation:
                 "definitions": DEFINITIONS, "failed": self.failed,
                 "independent_figures": independent_count(self.table),
                 "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(self.table).items()},
-                "figures": [{key: _plain(value) for key, value in row.items()} for row in self.table.rows()]}
+                "figures": [{key: json_value(value) for key, value in row.items()} for row in self.table.rows()]}
 
     def write(self, out: str | Path, command: list[str] | None = None) -> list[Path]:
         """Write validation.csv, validation.json and the forest plot (PNG and SVG) into ``out``."""
@@ -78,8 +78,3 @@ def run_validation(params: Params, trials: int = 2000, seed: int = 0, level: flo
     results = run_trials(params, trials=trials, seed=seed, parameter_uncertainty=True)
     roles = figure_roles(params, results.trials.columns)
     return Validation(params, results, validation_table(params.seeds, results.trials, level, roles))
-
-
-def _plain(value):
-    """A JSON value: NaN becomes null."""
-    return None if isinstance(value, float) and math.isnan(value) else value

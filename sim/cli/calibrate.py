@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_POSTERIOR_DRAWS, number, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_POSTERIOR_DRAWS, whole
 from sim.output.atomic_folder import check_output_place
 
 if TYPE_CHECKING:  # for annotations only; imported where used
@@ -60,8 +60,9 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.analyses.calibration import calibrate
     from sim.inputs.params import load_params
+
+    from sim.analyses.calibration import calibrate
     from sim.analyses.calibrated_params import check_staged, stage_calibration, updated_text
     from sim.output.staged_files import StagedFiles
 
@@ -87,6 +88,7 @@ def _joint(result: Calibration, fitted, out: Path, draws: int) -> tuple[dict | N
     """The joint posterior draws of the fitted hazards to write beside ``out`` (None when there are none or
     their diagnostics fail), and the line that says so."""
     from sim.analyses.calibration.joint import joint_posterior
+
     from sim.analyses.calibrated_params import posterior_texts
 
     sample = joint_posterior(result, fitted, draws=draws)
@@ -118,6 +120,8 @@ def _out_file(out: Path | None, params_path: Path) -> Path:
 
 def format_calibration(result: Calibration) -> str:
     """The fit as plain text: each fitted value with its interval and uncertainty, then the targets."""
+    from sim.output.shown_values import number
+
     lines = [f"{'parameter':46} {'fitted':>10}  {'95% interval':<22} uncertainty",
              f"{'-' * 46} {'-' * 10}  {'-' * 22} {'-' * 11}"]
     for fit in result.fits:
@@ -154,5 +158,6 @@ def _informs(names: list[str]) -> str:
 def _short(value: float) -> str:
     """A fitted value for the screen: 4 significant digits."""
     from sim.inputs.params_text import number as toml_number
+
 
     return "-" if value is None or math.isnan(value) else toml_number(value, 4)

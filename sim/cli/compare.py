@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 from sim.inputs.trial_catalog import trial_path
-from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, number, output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, output_folder, whole
 from sim.cli.progress import ProgressBar
 from sim.output.atomic_folder import staged_folder
 
@@ -205,6 +205,8 @@ def _header() -> str:
 
 
 def _line(row: dict) -> str:
+    from sim.output.shown_values import number
+
     from sim.analyses.comparison_files import signed
 
 

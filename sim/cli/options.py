@@ -11,7 +11,7 @@ from sim.errors import printable
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only; imported where used
     from sim.table import Table
 
 
@@ -88,19 +88,14 @@ def output_folder(out: Path | None, default: Path) -> Path:
     return folder
 
 
-def number(value: float) -> str:
-    """A figure for a plain-text table: whole numbers without decimals, '-' for missing."""
-    if value is None or math.isnan(value):
-        return "-"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
-
-
 def format_summary(summary: Table, scenario: dict | None = None) -> str:
     """A plain-text table: figure, reported count with its rate, simulated median and 95% interval.
 
     The paper's figures are shown or dropped by the rule of :mod:`sim.output.paper_view`.
     """
     from sim.output.paper_view import paper_view, with_rate
+    from sim.output.shown_values import number
+
 
 
     shown, note = paper_view(summary, scenario)
@@ -118,7 +113,9 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
 def format_key_outcomes(outcomes: Table, labels: dict) -> str:
     """The key outcomes (counts of patients and rates), median and 95% interval over trials, for a run with
     no reported figures to stand beside: a planned trial's first answer."""
+    from sim.output.shown_values import number
     from sim.stats.intervals import median_interval
+
 
     import numpy as np
 

@@ -63,8 +63,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace the results of another params file in DIR (two files sharing a trial name)")
     parser.add_argument("--format", choices=FORMATS, default="csv",
-                        help="format of patients and events, the two large tables (parquet needs the "
-                        "'parquet' extra: pip install cartsim[parquet]; default: %(default)s)")
+                        help="format of patients and events, the two large tables (default: %(default)s)")
 
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:

@@ -59,6 +59,7 @@ def _epilog() -> str:
 
 def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
     from sim.rng.streams import MAX_PATIENTS
+
     from sim.sensitivity.backends import DASK_CONNECT_SECONDS
     from sim.stats.key_outcomes import DEFAULT_OUTCOMES
 
@@ -212,12 +213,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
-def number(value: float) -> str:
-    """Three significant figures, '-' if missing."""
-    return "-" if value is None or math.isnan(value) else f"{value:.3g}"
-
-
 def _psa_summary(result) -> str:
+    from sim.output.shown_values import three_figures as number
+
     header = f"{'outcome':22} {'median':>9}  {'95% interval':<20} {'parameters':>10}"
     lines = [header + "  (share of trial-to-trial variance)"]
     for row in result.summary_table().rows():
@@ -239,6 +237,8 @@ def _ranked(result, key: str, describe) -> str:
 
 
 def _oneway_summary(result) -> str:
+    from sim.output.shown_values import three_figures as number
+
     def describe(r) -> str:
         return (f"{r['input']:48} swing {number(r['swing']):>8}  ({number(r['outcome_at_low'])} to "
                 f"{number(r['outcome_at_high'])}, base {number(r['outcome_base'])})")
@@ -246,6 +246,8 @@ def _oneway_summary(result) -> str:
 
 
 def _sobol_summary(result) -> str:
+    from sim.output.shown_values import three_figures as number
+
     def describe(r) -> str:
         mark = "*" if r["ST_above_floor"] else " "
         return (f"{r['input']:48} ST {number(r['ST']):>6} [{number(r['ST_low'])}, {number(r['ST_high'])}]{mark} "
@@ -254,6 +256,8 @@ def _sobol_summary(result) -> str:
 
 
 def _morris_summary(result) -> str:
+    from sim.output.shown_values import three_figures as number
+
     return _ranked(result, "mu_star", lambda r: f"{r['input']:48} mu* {number(r['mu_star']):>8} "
                    f"+- {number(r['mu_star_conf'])}  sigma {number(r['sigma'])}")
 

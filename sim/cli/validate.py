@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, number, output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, output_folder, whole
+
+
 from sim.output.atomic_folder import staged_folder
 
 if TYPE_CHECKING:  # for annotations only; imported where used
@@ -63,8 +65,9 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.inputs.params import load_params
     from sim.checks.validation_files import run_validation
+    from sim.inputs.params import load_params
+
 
     if args.trials < MIN_TRIALS:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
@@ -96,6 +99,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 def _leave_one_out(params, args, folder: Path) -> str:
     """Write ``leave_one_out.csv`` into ``folder``; the text to print."""
     from sim.output.run_files import write_atomic
+    from sim.output.shown_values import number
+
 
     from sim.analyses.leave_one_out import leave_one_out
 
@@ -114,6 +119,7 @@ def _leave_one_out(params, args, folder: Path) -> str:
 def _detectability(params, validation, args, folder: Path) -> str:
     """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
     from sim.output.run_files import write_atomic
+
 
     from sim.analyses.detectability import detectability
     from sim.plots.detectability import draw
@@ -134,6 +140,8 @@ def _detectability(params, validation, args, folder: Path) -> str:
 
 def format_validation(table: Table) -> str:
     """The validation table as plain text, with a line saying how it reads."""
+    from sim.output.shown_values import number
+
     from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, PASS, TOO_FEW, failed, independent_count, passes_by_role
 
 

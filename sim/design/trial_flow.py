@@ -16,6 +16,15 @@ patient ready for lymphodepletion is dosed at once at the dose the design gives 
 suspended.  A patient who withdraws or is not infused is replaced (their slot reopens) unless the
 design says otherwise.  The trial ends at the final decision (all windows closed) and the
 patients still waiting then are turned away.
+
+Why an event loop of its own (a heap of ``(time, order, kind, patient)``) rather than SimPy: no
+patient here waits for a resource (every facility is unlimited, as in the model's cohort engine),
+so the events are instants of bookkeeping, not processes that hold and release anything.  A
+decision changes what later events mean (a withdrawn or turned-away patient's pending events are
+simply ignored when they come up), which a status check does in one line where SimPy would need
+interrupts of a process per patient.  The insertion counter orders simultaneous events exactly as
+they were scheduled, so a trial is the same whatever the Python version; and the loop has no
+dependency on the SimPy engine, whose queues belong to the trial model, not to the design.
 """
 
 from __future__ import annotations

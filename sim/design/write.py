@@ -9,7 +9,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sim.output.run_files import _plain, manifest, write_atomic
+from sim.output.run_files import manifest, write_atomic
+from sim.output.shown_values import json_value
 from sim.table import Table
 from sim.design.boin import boundaries
 from sim.design.oc import INTERVAL, DesignOC, overall_table, per_dose_table
@@ -64,4 +65,4 @@ def write_design(run: DesignRun, ocs: list[DesignOC], out: Path, command: list[s
 
 
 def _records(table: Table) -> list[dict]:
-    return [{key: _plain(value) for key, value in row.items()} for row in table.rows()]
+    return [{key: json_value(value) for key, value in row.items()} for row in table.rows()]

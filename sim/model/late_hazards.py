@@ -63,7 +63,7 @@ def segment_rates(rates_before, rates_after, edges, switch) -> tuple[np.ndarray,
 def cumulative_at_knots(k: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """The cumulative hazard at each knot."""
     steps = rates[..., :-1] * np.diff(k, axis=-1)
-    return np.concatenate([np.zeros(k.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
+    return np.concatenate([np.zeros(steps.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
 
 
 def cumulative_hazard(t, rates_before, rates_after, edges, switch) -> np.ndarray:
@@ -77,16 +77,37 @@ def cumulative_hazard(t, rates_before, rates_after, edges, switch) -> np.ndarray
 
 
 def hitting_time(target, rates_before, rates_after, edges, switch) -> np.ndarray:
-    """Time at which the cumulative hazard reaches ``target`` (inf if never); elementwise."""
+    """Time at which the cumulative hazard reaches ``target`` (inf if never); elementwise.
+
+    The cumulative hazard is summed knot by knot (as :func:`cumulative_at_knots` does, to the same
+    bits), and the time is found on the segment of the last knot it has passed at the target."""
     target = np.asarray(target, dtype=float)
-    k, rates = segment_rates(rates_before, rates_after, edges, np.broadcast_to(switch, target.shape))
-    cum = cumulative_at_knots(k, rates)
-    j = (np.sum(cum <= target[..., None], axis=-1) - 1)[..., None]
-    rate = np.take_along_axis(rates, j, -1)[..., 0]
-    start, done = np.take_along_axis(k, j, -1)[..., 0], np.take_along_axis(cum, j, -1)[..., 0]
+    if np.ndim(switch) == 0 and np.isinf(switch):  # no transplant: knots shared by all patients
+        k, rates = _segments_without_switch(rates_before, edges)
+    else:
+        k, both = segment_rates(rates_before, rates_after, edges, np.broadcast_to(switch, target.shape))
+        rates = [both[..., j] for j in range(both.shape[-1])]
+    time, cum = np.inf, 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        time = np.where(rate > 0, start + (target - done) / rate, np.inf)
+        for j, rate in enumerate(rates):
+            at_j = np.where(rate > 0, k[..., j] + (target - cum) / rate, np.inf)
+            time = np.where(cum <= target, at_j, time)
+            if j + 1 < len(rates):
+                cum = cum + rate * (k[..., j + 1] - k[..., j])
     return np.where(time >= BIG, np.inf, time)
+
+
+def _segments_without_switch(rates_before, edges) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`segment_rates` with no switch: the knots of the edges alone, and each segment's band rates."""
+    k, _ = knots(edges, np.inf)
+    band = band_index(k, edges)
+    rates_before = np.asarray(rates_before, dtype=float)
+    if band.ndim == 1:
+        return k, [rates_before[..., b] for b in band]
+    shape = np.broadcast_shapes(rates_before.shape[:-1], band.shape[:-1])
+    rates = np.take_along_axis(np.broadcast_to(rates_before, shape + rates_before.shape[-1:]),
+                               np.broadcast_to(band, shape + band.shape[-1:]), -1)
+    return k, [rates[..., j] for j in range(rates.shape[-1])]
 
 
 def first_event(targets, rates_before, rates_after, edges, switch) -> tuple[np.ndarray, np.ndarray]:

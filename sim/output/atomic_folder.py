@@ -4,7 +4,7 @@ A command writes its outputs into a staging folder beside the output folder and,
 written, swaps the two in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames,
 which the next run repairs if it is interrupted between them).  So the output folder always holds the
 earlier result or the new one, never a mix, whatever stops the run: Ctrl-C, ``kill -9``, a full
-disk.  A lock file beside the folder (``flock``) refuses a second run into a folder a live run holds,
+disk.  A lock file beside the folder (:mod:`filelock`) refuses a second run into a folder a live run holds,
 and the next run into a folder removes what an interrupted one left behind::
 
     with staged_folder(out) as folder:   # checks the place and takes the lock first
@@ -25,7 +25,7 @@ import hashlib
 import os
 import shutil
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -87,39 +87,47 @@ def folder_lock(out: str | Path, option: str = "--out") -> Iterator[None]:
     made = _make_parents(out.parent, option)
     path = hidden_path(out, "lock")
     try:
-        handle = _locked(path, out, option)
+        lock = _locked(path, out, option)
     except BaseException:
         _remove_empty(made)
         raise
     try:
         yield
     finally:
-        path.unlink(missing_ok=True)
-        os.close(handle)
+        with suppress(OSError):  # removed while still held, so a run that locks next makes a new file
+            path.unlink(missing_ok=True)
+        lock.release()
+        path.unlink(missing_ok=True)  # where an open file cannot be removed (Windows): after the release
         _remove_empty(made)  # the parents made for a folder that never came to be
 
 
-def _locked(path: Path, out: Path, option: str) -> int:
-    import fcntl
+class _Replaced(Exception):
+    """The lock file locked is no longer the one at its path (the run that held it removed it)."""
+
+
+def _locked(path: Path, out: Path, option: str):
+    """The held :class:`filelock.FileLock` at ``path`` (flock on Unix, a Windows lock elsewhere)."""
+    from filelock import FileLock, Timeout
+
+    def same_file(handle: int) -> None:
+        try:
+            if os.stat(path).st_ino != os.fstat(handle).st_ino:
+                raise _Replaced
+        except FileNotFoundError:
+            raise _Replaced from None
 
     while True:
+        lock = FileLock(path, timeout=0, on_acquired=same_file)
         try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:
-            raise OutputError(out, option, f"cannot write beside it: {err.strerror}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(handle)
+            lock.acquire()
+            return lock
+        except Timeout:
             raise OutputError(out, option, "another cartsim run is writing this folder now: wait for it to "
                               "finish, or choose another output folder") from None
-        try:  # the file may have been removed by the run that just let go of it: lock the one that is there
-            same = os.stat(path).st_ino == os.fstat(handle).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            return handle
-        os.close(handle)
+        except _Replaced:
+            continue
+        except OSError as err:
+            raise OutputError(out, option, f"cannot write beside it: {err.strerror}") from None
 
 
 def recover(out: Path) -> None:

@@ -10,7 +10,6 @@ model's logic is described once, below, as the code implements it.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from sim.output import model_facts
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
 from sim.output.shown_path import shown_command, shown_path
+from sim.output.shown_values import number
 from sim.table import Table
 
 CHECKLIST = "STRESS-DES (Monks et al., J Simul 2019;13:55-67)"
@@ -61,15 +61,6 @@ def markdown_table(rows: list[list[Any]], header: list[str]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(clean(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def number(value: Any) -> str:
-    """A figure for the report: whole numbers bare, others to two decimals, '-' when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, str):
-        return value
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
 def _header(run: RunData) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 import sys
@@ -18,16 +17,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 
 from sim.inputs.posterior_draws import joint_paths
 from sim.inputs.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
+from sim.output.shown_values import json_value
 from sim.output.report import render_report, report_path
-from sim.model.records import EVENT_TIMES, event_log, event_log_rows
+from sim.model.records import event_log
 from sim.output.run_folder import PATIENT_TEXT, read_run
-from sim.output.cell_text import Cells, float_cells, text_cells
-from sim.table import Table, read_csv, read_parquet, table_cells, to_arrow, write_cells
+from sim.table import Table, read_csv, read_parquet
 
 if TYPE_CHECKING:  # the runs write their results through this module
     from sim.runs.results import Results
@@ -101,7 +99,7 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
         "run_seconds": round(results.run_seconds, 3),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "libraries": {name: _version(name) for name in ("simpy", "numpy", "scipy", "matplotlib")},
+        "libraries": {name: _version(name) for name in ("simpy", "numpy", "scipy", "matplotlib", "polars")},
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count()},
         "scenario": _scenario(params),
@@ -128,90 +126,73 @@ class PatientStream:
     """``patients`` and ``events`` of a run, written a batch of trials at a time as the run goes.
 
     Each file is written to a temporary and moved into place by :meth:`close`, so memory does not
-    grow with the number of trials and a reader never sees half a file.
+    grow with the number of trials and a reader never sees half a file.  CSV batches are appended
+    to the temporary; Parquet batches are written as parts beside it and joined by polars' streaming
+    engine when the run closes.
 
     Parameters
     ----------
     folder : path
         The run's output folder.
     fmt : {"csv", "parquet"}
-        The files' format (Parquet needs the ``parquet`` extra: pyarrow).
+        The files' format.
     """
 
     def __init__(self, folder: Path, fmt: str = "csv") -> None:
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-        if fmt == "parquet":
-            import pyarrow.parquet  # noqa: F401  (fail before the run if the extra is missing)
         self.folder, self.fmt = Path(folder), fmt
-        self.files = {name: AtomicFile(self.path(name), binary=fmt == "parquet") for name in STREAMED}
-        self.writers: dict[str, object] = {}
+        self.files = {name: AtomicFile(self.path(name), binary=True) for name in STREAMED}
+        self.parts: dict[str, list[Path]] = {name: [] for name in STREAMED}
+        self.started = False
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.{self.fmt}"
 
     def add(self, patients: Table) -> None:
         """Append one batch of trials' patients, and their events."""
-        if self.fmt == "parquet":
-            self._add_parquet("patients", patients)
-            self._add_parquet("events", Table(event_log(patients.columns)))
-            return
-        cells, log = shared_cells(patients)
-        first = not self.writers
-        patients.write_csv(self.files["patients"].stream, header=first, cells=cells)
-        write_cells(self.files["events"].stream, log, header=first)
-        self.writers = {name: True for name in STREAMED}
-
-    def _add_parquet(self, name: str, table: Table) -> None:
-        import pyarrow.parquet as pq
-
-        arrow = to_arrow(table)
-        if name not in self.writers:
-            self.writers[name] = pq.ParquetWriter(self.files[name].stream, arrow.schema)
-        self.writers[name].write_table(arrow.cast(self.writers[name].schema))
+        for name, table in (("patients", patients), ("events", Table(event_log(patients.columns)))):
+            if self.fmt == "parquet":
+                part = Path(f"{self.files[name].temporary}.{len(self.parts[name])}")
+                self.parts[name].append(part)
+                table.to_parquet(part)
+            else:
+                table.write_csv(self.files[name].stream, header=not self.started)
+        self.started = True
 
     def close(self) -> list[Path]:
         """Move the complete files into place; returns them."""
-        for name, file in self.files.items():
-            if self.fmt == "parquet" and name in self.writers:
-                self.writers[name].close()
+        if self.fmt == "parquet":
+            self._join_parts()
+        for file in self.files.values():
             file.commit()
         return [file.path for file in self.files.values()]
 
+    def _join_parts(self) -> None:
+        """Each Parquet file's parts joined into its temporary, streamed (never all in memory)."""
+        import polars as pl
+
+        try:
+            for name, file in self.files.items():
+                file.stream.close()
+                if self.parts[name]:
+                    pl.scan_parquet(self.parts[name]).sink_parquet(file.temporary)
+        finally:
+            self._remove_parts()
+
     def abort(self) -> None:
-        """Remove the temporaries: nothing is written (open writers closed first, so that none complains
-        later about a file that has gone)."""
-        for writer in self.writers.values():
-            try:
-                if hasattr(writer, "close"):
-                    writer.close()
-            except Exception:  # noqa: BLE001 - the file is being discarded; its writer's state does not matter
-                pass
-        self.writers = {}
+        """Remove the temporaries: nothing is written."""
+        self._remove_parts()
         for file in self.files.values():
             file.abort()
+
+    def _remove_parts(self) -> None:
+        for part in (part for parts in self.parts.values() for part in parts):
+            part.unlink(missing_ok=True)
 
     def read_back(self, name: str) -> Table:
         """A streamed table read back from its file."""
         return read_table(self.path(name), PATIENT_TEXT if name == "patients" else EVENT_TEXT)
-
-
-def shared_cells(patients: Table) -> tuple[dict[str, Cells], dict[str, Cells]]:
-    """The patients' event times and ids as cells, and the event log's columns made of the same cells.
-
-    Each event time is formatted once, in the event log's order; a patient's time columns gather
-    those cells (an empty one where the patient has no such event).
-    """
-    which, rows = event_log_rows(patients.columns)
-    times = float_cells(np.stack([patients[name] for name in EVENT_TIMES])[which, rows])
-    cells = table_cells({name: patients[name] for name in ("trial", "patient")})
-    event_of = np.full((len(EVENT_TIMES), len(patients)), len(rows))  # past the last: the empty cell
-    event_of[which, rows] = np.arange(len(rows))
-    with_empty = times.with_empty_row()
-    cells |= {name: with_empty[event_of[k]] for k, name in enumerate(EVENT_TIMES)}
-    log = {"trial": cells["trial"][rows], "patient": cells["patient"][rows],
-           "event": text_cells([column[2:] for column in EVENT_TIMES])[which], "time": times}
-    return cells, log
 
 
 def read_table(path: Path, text: tuple[str, ...] = ()) -> Table:
@@ -221,14 +202,8 @@ def read_table(path: Path, text: tuple[str, ...] = ()) -> Table:
 
 def write_table(path: Path, table: Table) -> None:
     """Write one table whole, atomically, as CSV or Parquet by the path's suffix."""
-    if path.suffix == ".parquet":
-        with AtomicFile(path, binary=True) as stream:
-            import pyarrow.parquet as pq
-
-            pq.write_table(to_arrow(table), stream)
-    else:
-        with AtomicFile(path) as stream:
-            table.write_csv(stream)
+    with AtomicFile(path, binary=True) as stream:
+        table.to_parquet(stream) if path.suffix == ".parquet" else table.write_csv(stream)
 
 
 def write_results(results: Results, out: Path, command: list[str] | None = None, fmt: str = "csv") -> list[Path]:
@@ -274,19 +249,7 @@ def write_report(folder: Path) -> Path:
 
 
 def _records(table: Table) -> list[dict]:
-    return [{key: _plain(value) for key, value in row.items()} for row in table.rows()]
-
-
-def _plain(value):
-    """JSON-safe Python value: NaN and infinity become null and "inf"."""
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return None if math.isnan(value) else ("inf" if math.isinf(value) else value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value if isinstance(value, (int, bool, str)) or value is None else str(value)
+    return [{key: json_value(value) for key, value in row.items()} for row in table.rows()]
 
 
 def _version(name: str) -> str:

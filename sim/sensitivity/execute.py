@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,12 +178,18 @@ def run_design(design: Design, model: Callable[[Point], Evaluation], config: dic
     info = RunInfo({"method": design.method, "points": design.size, **config, **model_config(model),
                     "params_file": str(params.path) if params is not None else None,
                     "params_fingerprint": params_fingerprint(params)}, Path(out) if out is not None else None)
+    new_folder = out is not None and not Path(out).exists()
     with backend if backend is not None else SerialBackend() as running:  # connect first: fail before writing
         info.backend = running.describe()
         store = open_store(out, info.config, resume) if out is not None else MemoryStore()
         try:
             collected = execute(design, model, running, store, progress, input_names)
-        finally:
+        except Exception:  # an evaluation failed (on any backend): a folder this run made goes with it
+            store.close()
+            if new_folder:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        finally:  # Ctrl-C keeps what is done, to resume
             store.close()
     info.resumed, info.seconds = store.resumed, time.perf_counter() - started
     return collected, info

@@ -16,17 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from sim.errors import InputError
 from sim.inputs.params import Params
 from sim.table import Table
-from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.execute import Collected, Design, RunInfo
 from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
-from sim.sensitivity.model import Point, TrialModel
-from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.model import Point
+from sim.sensitivity.options import Options
+from sim.stats.key_outcomes import OUTCOMES
 from sim.sensitivity.report import Result, citation, study_label
 from sim.sensitivity.sobol import generator
 
@@ -121,11 +121,8 @@ class MorrisResult(Result):
         return OUTCOMES[name].axis_label if name in OUTCOMES else name
 
 
-def run_morris(params: Params | None = None, *, trajectories: int = 20, levels: int = 4, inner: int = 20,
-               seed: int = 0, outcomes: Sequence[str] = DEFAULT_OUTCOMES, inputs: Sequence[str] | None = None,
-               space: InputSpace | None = None, resamples: int = 1000, backend=None, out: str | Path | None = None,
-               resume: bool = False, progress: Progress | None = None, keep_patients: bool = False,
-               model=None) -> MorrisResult:
+def run_morris(params: Params | None = None, *, trajectories: int = 20, levels: int = 4,
+               space: InputSpace | None = None, resamples: int = 1000, **options) -> MorrisResult:
     """Morris screening of the uncertain inputs of ``params``.
 
     Parameters
@@ -136,25 +133,23 @@ def run_morris(params: Params | None = None, *, trajectories: int = 20, levels: 
         Paths through the grid; the model runs trajectories x (k + 1) times.
     levels : int
         Grid levels per input (even).
-    inner : int
-        Virtual trials per point (the same trials for every point).
-    seed : int
-        Seed of the trajectories, the virtual trials and the bootstrap of mu*.
-    outcomes, inputs, space, backend, out, resume, progress, keep_patients, model
-        As for :func:`~sim.sensitivity.sobol.run_sobol`.
+    space : InputSpace, optional
+        The inputs, in place of those of ``params``.
     resamples : int
         Bootstrap resamples for the interval of mu*.
+    **options
+        ``inner``, ``seed`` (also of the trajectories), ``outcomes``, ``inputs``, ``backend``, ``out``,
+        ``resume``, ``progress``, ``keep_patients``, ``model``: see :class:`~sim.sensitivity.options.Options`.
 
     Returns
     -------
     MorrisResult
     """
-    outcomes = check_outcomes(outcomes) if model is None else tuple(model.outcomes)
-    space = space or parameter_space(params, select_paths(params, inputs))
-    grid = morris_grid(space, trajectories, levels, seed)
-    model = model or TrialModel(params, outcomes, inner, seed, keep_patients=keep_patients)
+    options = Options.of("run_morris", options)
+    outcomes = options.checked_outcomes()
+    space = space or parameter_space(params, select_paths(params, options.inputs))
+    grid = morris_grid(space, trajectories, levels, options.seed)
     config = {"trajectories": trajectories, "levels": levels, "inputs": space.names, "resamples": resamples}
-    collected, info = run_design(morris_design(space, grid), model, config, params=params, backend=backend,
-                                 out=out, resume=resume, progress=progress)
+    collected, info = options.run(morris_design(space, grid), options.trial_model(params, outcomes), config, params)
     return MorrisResult(study_label(params), citation(params), info, outcomes, space, grid, levels, collected,
-                        resamples, seed)
+                        resamples, options.seed)

@@ -23,10 +23,11 @@ from scipy import stats
 from sim.inputs.params import Params
 from sim.table import Table
 from sim.inputs.uncertainty import DirichletUncertainty
-from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.execute import Collected, Design, RunInfo
 from sim.sensitivity.inputs import select_paths
-from sim.sensitivity.model import Point, TrialModel
-from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.model import Point
+from sim.sensitivity.options import Options
+from sim.stats.key_outcomes import OUTCOMES
 from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "oneway"
@@ -135,31 +136,25 @@ class OneWayResult(Result):
         return OUTCOMES[name].axis_label if name in OUTCOMES else name
 
 
-def run_oneway(params: Params, *, inner: int = 100, seed: int = 0, outcomes: Sequence[str] = DEFAULT_OUTCOMES,
-               inputs: Sequence[str] | None = None, backend=None, out: str | Path | None = None,
-               resume: bool = False, progress: Progress | None = None, keep_patients: bool = False,
-               model=None) -> OneWayResult:
+def run_oneway(params: Params, **options) -> OneWayResult:
     """One-way sensitivity analysis of ``params`` on common random numbers.
 
     Parameters
     ----------
     params : Params
         The parameters (a scenario's, to analyse a scenario).
-    inner : int
-        Virtual trials per run (the same trials for every run).
-    seed : int
-        Seed of the virtual trials.
-    outcomes, inputs, backend, out, resume, progress, keep_patients, model
-        As for :func:`~sim.sensitivity.psa.run_psa`.
+    **options
+        ``inner`` (here 100 unless given), ``seed``, ``outcomes``, ``inputs``, ``backend``, ``out``,
+        ``resume``, ``progress``, ``keep_patients``, ``model``: see :class:`~sim.sensitivity.options.Options`.
 
     Returns
     -------
     OneWayResult
     """
-    outcomes = check_outcomes(outcomes) if model is None else tuple(model.outcomes)
-    paths = select_paths(params, inputs)
-    inputs_ = swings(params, paths)
-    model = model or TrialModel(params, outcomes, inner, seed, keep_patients=keep_patients)
-    collected, info = run_design(oneway_design(inputs_), model, {"inputs": list(paths)}, params=params,
-                                 backend=backend, out=out, resume=resume, progress=progress)
-    return OneWayResult(study_label(params), citation(params), info, outcomes, inputs_, collected)
+    options = Options.of("run_oneway", options, inner=100)
+    outcomes = options.checked_outcomes()
+    paths = select_paths(params, options.inputs)
+    inputs = swings(params, paths)
+    collected, info = options.run(oneway_design(inputs), options.trial_model(params, outcomes),
+                                  {"inputs": list(paths)}, params)
+    return OneWayResult(study_label(params), citation(params), info, outcomes, inputs, collected)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.output.shown_values import three_figures as number
 from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
 from sim.sensitivity.inputs import DUMMY
 
@@ -26,13 +27,6 @@ PANEL_COLUMNS = 4
 
 def _figures(folder: Path) -> Path:
     return Path(folder) / FIGURES
-
-
-def number(value: float) -> str:
-    """A value for a label: three significant figures, or '-'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.3g}"
 
 
 def _wrapped(text: str, width: int = 34) -> str:

@@ -20,17 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from sim.stats.intervals import median_interval
 from sim.inputs.params import Params
 from sim.table import Table
-from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.execute import Collected, Design, RunInfo
 from sim.sensitivity.inputs import flat_names, select_paths
-from sim.sensitivity.model import Point, TrialModel
-from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.model import Point
+from sim.sensitivity.options import Options
+from sim.stats.key_outcomes import OUTCOMES
 from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "psa"
@@ -117,10 +117,7 @@ class PsaResult(Result):
         return psa_histograms(self, folder)
 
 
-def run_psa(params: Params, *, draws: int = 1000, inner: int = 20, seed: int = 0,
-            outcomes: Sequence[str] = DEFAULT_OUTCOMES, inputs: Sequence[str] | None = None, backend=None,
-            out: str | Path | None = None, resume: bool = False, progress: Progress | None = None,
-            keep_patients: bool = False, model=None) -> PsaResult:
+def run_psa(params: Params, *, draws: int = 1000, **options) -> PsaResult:
     """Probabilistic sensitivity analysis of ``params``.
 
     Parameters
@@ -128,37 +125,19 @@ def run_psa(params: Params, *, draws: int = 1000, inner: int = 20, seed: int = 0
     params : Params
         The parameters (a scenario's, to analyse a scenario).
     draws : int
-        Parameter draws (outer loop).
-    inner : int
-        Virtual trials per draw (inner loop), each of the trial's enrolment.
-    seed : int
-        Seed of the draws and of the patients' luck.
-    outcomes : sequence of str
-        Outcome names (:data:`~sim.stats.key_outcomes.OUTCOMES`).
-    inputs : sequence of str, optional
-        The uncertain parameters to draw (paths or sections); default all.
-    backend : optional
-        Serial (default), :class:`~sim.sensitivity.backends.PoolBackend` or
-        :class:`~sim.sensitivity.backends.DaskBackend`.
-    out : path, optional
-        Run folder: each draw is appended to it as it finishes, and the run can be resumed.
-    resume : bool
-        Continue the run in ``out``.
-    progress : callable, optional
-        ``progress(done, total)`` after each chunk of draws.
-    keep_patients : bool
-        Also write each draw's patient table into ``out``/patients.
-    model : optional
-        A :class:`~sim.sensitivity.model.FunctionModel` in place of the virtual trials (for checks).
+        Parameter draws (outer loop); each is evaluated by ``inner`` virtual trials (inner loop).
+    **options
+        ``inner``, ``seed``, ``outcomes``, ``inputs`` (the parameters drawn), ``backend``, ``out``,
+        ``resume``, ``progress``, ``keep_patients``, ``model``: see :class:`~sim.sensitivity.options.Options`.
 
     Returns
     -------
     PsaResult
     """
-    outcomes = check_outcomes(outcomes) if model is None else tuple(model.outcomes)
-    paths = tuple(select_paths(params, inputs))
-    model = model or TrialModel(params, outcomes, inner, seed, draw_paths=paths, keep_patients=keep_patients)
-    collected, info = run_design(psa_design(draws), model, {"draws": draws, "inputs": list(paths)},
-                                 params=params, backend=backend, out=out, resume=resume, progress=progress,
-                                 input_names=flat_names(params, paths))
-    return PsaResult(study_label(params), citation(params), info, outcomes, collected, inner)
+    options = Options.of("run_psa", options)
+    outcomes = options.checked_outcomes()
+    paths = tuple(select_paths(params, options.inputs))
+    model = options.trial_model(params, outcomes, draw_paths=paths)
+    collected, info = options.run(psa_design(draws), model, {"draws": draws, "inputs": list(paths)}, params,
+                                  input_names=flat_names(params, paths))
+    return PsaResult(study_label(params), citation(params), info, outcomes, collected, options.inner)

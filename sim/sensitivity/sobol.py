@@ -33,10 +33,11 @@ from sim.errors import InputError
 from sim.inputs.params import Params
 from sim.rng.streams import stream_key
 from sim.table import Table
-from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
+from sim.sensitivity.execute import Collected, Design, RunInfo
 from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
-from sim.sensitivity.model import Point, TrialModel
-from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
+from sim.sensitivity.model import Point
+from sim.sensitivity.options import Options
+from sim.stats.key_outcomes import OUTCOMES
 from sim.sensitivity.report import Result, citation, study_label
 
 METHOD = "sobol"
@@ -194,11 +195,8 @@ class SobolResult(Result):
         return OUTCOMES[name].axis_label if name in OUTCOMES else name
 
 
-def run_sobol(params: Params | None = None, *, samples: int = 512, inner: int = 20, seed: int = 0,
-              outcomes: Sequence[str] = DEFAULT_OUTCOMES, inputs: Sequence[str] | None = None,
-              space: InputSpace | None = None, resamples: int = 1000, backend=None, out: str | Path | None = None,
-              resume: bool = False, progress: Progress | None = None, keep_patients: bool = False,
-              model=None) -> SobolResult:
+def run_sobol(params: Params | None = None, *, samples: int = 512, space: InputSpace | None = None,
+              resamples: int = 1000, **options) -> SobolResult:
     """Sobol' indices of the outcomes with respect to the uncertain inputs of ``params``.
 
     Parameters
@@ -207,29 +205,23 @@ def run_sobol(params: Params | None = None, *, samples: int = 512, inner: int = 
         The parameters (a scenario's, to analyse a scenario); optional with ``space`` and ``model``.
     samples : int
         Rows of A and B, a power of 2; the model runs samples x (k + 2) times, k counting the dummy.
-    inner : int
-        Virtual trials per point.
-    seed : int
-        Seed of the design, the patients' luck and the bootstrap.
-    outcomes, inputs, backend, out, resume, progress, keep_patients
-        As for :func:`~sim.sensitivity.psa.run_psa`.
     space : InputSpace, optional
         The inputs, in place of those of ``params`` (for checks on functions with known indices).
     resamples : int
         Bootstrap resamples for the intervals.
-    model : optional
-        A :class:`~sim.sensitivity.model.FunctionModel` in place of the virtual trials.
+    **options
+        ``inner``, ``seed``, ``outcomes``, ``inputs``, ``backend``, ``out``, ``resume``, ``progress``,
+        ``keep_patients``, ``model``: see :class:`~sim.sensitivity.options.Options`.
 
     Returns
     -------
     SobolResult
     """
-    outcomes = check_outcomes(outcomes) if model is None else tuple(model.outcomes)
-    space = (space or parameter_space(params, select_paths(params, inputs))).with_dummy()
-    a, b = sobol_matrices(space, samples, seed)
-    model = model or TrialModel(params, outcomes, inner, seed, keep_patients=keep_patients)
-    collected, info = run_design(sobol_design(space, a, b), model,
-                                 {"samples": samples, "inputs": space.names, "resamples": resamples},
-                                 params=params, backend=backend, out=out, resume=resume, progress=progress)
+    options = Options.of("run_sobol", options)
+    outcomes = options.checked_outcomes()
+    space = (space or parameter_space(params, select_paths(params, options.inputs))).with_dummy()
+    a, b = sobol_matrices(space, samples, options.seed)
+    collected, info = options.run(sobol_design(space, a, b), options.trial_model(params, outcomes),
+                                  {"samples": samples, "inputs": space.names, "resamples": resamples}, params)
     return SobolResult(study_label(params), citation(params), info, outcomes, space, samples, collected, resamples,
-                       seed)
+                       options.seed)
