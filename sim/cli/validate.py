@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from sim.errors import InputError
 from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, output_folder, whole
 
-
 from sim.output.atomic_folder import staged_folder
 
 if TYPE_CHECKING:  # for annotations only; imported where used
