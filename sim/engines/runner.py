@@ -28,10 +28,12 @@ from sim.rng.parameter_draws import draw_batch_parameters, draw_parameter_batch
 from sim.rng.streams import check_seed
 from sim.stats.batch import Batch
 from sim.stats.facilities import facility_metrics_rows
+from sim.stats.outcome_summary import outcome_tables
 from sim.stats.trial_figures import trial_figures
 
 ENGINES = {"des": des_queues, "cohort": cohort_queues}
 BATCH = 256  # trials whose uniforms are drawn together
+PICTURE_TRIALS = 2048  # a streamed run keeps this many trials' patients for its pictures (memory stays bounded)
 
 
 def choose_engine(params: Params, engine: str = "auto") -> str:
@@ -140,14 +142,19 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
     and are not kept, so memory does not grow with ``trials``.
     """
     started = time.perf_counter()
-    patients, figures, facilities, engines, done = [], [], [], set(), 0
+    patients, figures, facilities, outcomes, engines, done = [], [], [], [], set(), 0
+    levels = list(params.dose_levels())
     for drawn, records in iterate_batches(params, trials, seed, parameter_uncertainty, engine):
         batch = Batch.from_records(records, facility_capacities(drawn if parameter_uncertainty else params))
         figures.append(Table({"trial": batch.trials} | trial_figures(params.seeds.figures, batch)))
         facilities.append(Table(facility_rows(batch, records)))
+        batch.facilities = facilities[-1]
+        outcomes.append(outcome_tables(batch, levels))
         table = Table(patient_columns(batch, records))
         if stream is not None:
             stream.add(table)
+            if done < PICTURE_TRIALS:
+                patients.append(table)
         else:
             patients.append(table)
         engines.update(choose_engine(p, engine) for p in {id(p): p for p in drawn}.values())
@@ -158,7 +165,8 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
     return Results(
         params=params, seed=check_seed(seed), parameter_uncertainty=parameter_uncertainty,
         stored_patients=Table.concat(patients) if stream is None else None,
+        kept_patients=Table.concat(patients) if stream is not None and patients else None,
         trials=Table.concat(figures), facilities=Table.concat(facilities),
         run_seconds=time.perf_counter() - started, extra={"engine": "+".join(sorted(engines))},
-        stream=stream,
+        stream=stream, outcomes={group: Table.concat([part[group] for part in outcomes]) for group in outcomes[0]},
     )

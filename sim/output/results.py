@@ -11,6 +11,8 @@ import numpy as np
 from sim.inputs.params import Params
 from sim.model.records import event_log
 from sim.output.table import Table
+from sim.stats.batch import Batch
+from sim.stats.outcome_summary import outcome_tables, summarise
 from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES
 
 
@@ -33,6 +35,8 @@ class Results:
     run_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
     stream: object = None  # the PatientStream the patients went to, if any
+    outcomes: dict[str, Table] | None = None  # per trial, the key outcomes: "all" patients, then each dose group
+    kept_patients: Table | None = None  # a streamed run's first trials, kept for the pictures
 
     def __post_init__(self) -> None:
         if self.stored_patients is None and self.stream is None:
@@ -43,6 +47,12 @@ class Results:
         return self.stored_patients if self.stored_patients is not None else self.stream.read_back("patients")
 
     @property
+    def picture_patients(self) -> Table | None:
+        """The patients the pictures are drawn from: all of them when held in memory, else the first trials
+        a streamed run kept (:data:`sim.engines.runner.PICTURE_TRIALS`); None if it kept none."""
+        return self.stored_patients if self.stored_patients is not None else self.kept_patients
+
+    @property
     def n_trials(self) -> int:
         return len(self.trials)
 
@@ -51,6 +61,19 @@ class Results:
         if self.stored_patients is None:
             return self.stream.read_back("events")
         return Table(event_log(self.patients.columns))
+
+    @cached_property
+    def trial_outcomes(self) -> dict[str, Table]:
+        """Per virtual trial, every key outcome (key ``"all"``), and each dose group's outcomes of its infused
+        patients (key: the level's name) where the trial has several dose levels."""
+        if self.outcomes is not None:
+            return self.outcomes
+        return outcome_tables(Batch.from_table(self.patients, self.facilities), list(self.params.dose_levels()))
+
+    def key_outcomes(self) -> Table:
+        """Per key outcome and dose group: median, 95% interval and mean over the virtual trials, and over how
+        many trials it is defined (the names and definitions of ``cartsim compare``; see ``sim.KEY_OUTCOMES``)."""
+        return summarise(self.trial_outcomes, self.parameter_uncertainty)
 
     def summary(self) -> Table:
         """Per figure: the reported value next to the simulated mean, median and 95% interval."""

@@ -60,11 +60,11 @@ def draw_folder(folder: str | Path) -> list[Path]:
 
     folder = Path(folder)
     if not is_comparison(folder):
-        return [*draw_run(folder), write_report(folder)]
+        return [*draw_run(folder), *write_report(folder)]
     meta = comparison_meta(folder)
     written = []
     for arm in (meta["base"], *meta["scenarios"]):
-        written += [*draw_run(folder / arm["folder"]), write_report(folder / arm["folder"])]
+        written += [*draw_run(folder / arm["folder"]), *write_report(folder / arm["folder"])]
     written += draw_comparison(folder)
     table = read_csv(folder / "comparison.csv", COMPARISON_TEXT)
     return [*written, write_comparison_report(folder, meta, table)]
