@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -23,6 +24,8 @@ from sim.model.draws import draw_patients, draw_uniforms
 from sim.model.records import COLUMNS, FACILITIES, TrialRecord, build_records
 from sim.model.timeline import plan
 from sim.output.results import Results
+from sim.output.run_files import PatientStream
+from sim.runs.saving import run_folder, write_into
 from sim.output.table import Table
 from sim.rng.parameter_draws import draw_batch_parameters, draw_parameter_batch
 from sim.rng.streams import check_seed
@@ -170,3 +173,26 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
         run_seconds=time.perf_counter() - started, extra={"engine": "+".join(sorted(engines))},
         stream=stream, outcomes={group: Table.concat([part[group] for part in outcomes]) for group in outcomes[0]},
     )
+
+
+def run_to_folder(params: Params, out: str | Path, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,
+                  fmt: str = "csv", plots: bool = False, force: bool = False,
+                  progress: Callable[[int, int], None] | None = None, command: list[str] | None = None,
+                  engine: str = "auto") -> tuple[Results, list[Path]]:
+    """Run ``trials`` virtual trials straight into the output folder ``out``; returns the Results and the files.
+
+    The patients go to their files a batch of trials at a time (memory does not grow with ``trials``); the
+    folder is claimed, locked, staged and swapped in whole as :meth:`Results.write` does it
+    (:mod:`sim.runs.saving`), so an error or Ctrl-C leaves the earlier result as it was.
+    """
+    with run_folder(out, params, force) as folder:
+        stream = PatientStream(folder, fmt)
+        try:
+            results = run_trials(params, trials, seed, parameter_uncertainty, progress, engine, stream=stream)
+        except BaseException:
+            stream.abort()
+            raise
+        stream.close()
+        written = write_into(results, folder, Path(out), command, fmt, plots)
+    stream.folder = Path(out)  # the files are in ``out`` now: results.patients reads them from there
+    return results, written

@@ -93,21 +93,28 @@ class Results:
             rows.append({"facility": facility} | {n: _nanmean(self.facilities[n][mask].astype(float)) for n in names})
         return Table({name: [row[name] for row in rows] for name in rows[0]})
 
-    def write(self, out: str | Path, command: list[str] | None = None, fmt: str = "csv") -> list[Path]:
-        """Write every table, the JSON summary and the report into the folder ``out``; returns the files.
+    def write(self, out: str | Path, command: list[str] | None = None, fmt: str = "csv", plots: bool = False,
+              force: bool = False) -> list[Path]:
+        """Write every table, the summary, the reports and (with ``plots``) the pictures into the folder ``out``,
+        whole or not at all; returns the files.
 
         Parameters
         ----------
         out : path
-            The output folder (created if needed).
+            The output folder (created if needed).  Its lock is held while writing; the files go to a
+            staging folder swapped in at the end, so an error leaves the earlier result as it was.
         command : list of str, optional
             The command line to record in the manifest (default: ``sys.argv``).
         fmt : {"csv", "parquet"}
             Format of the two large tables, patients and events (Parquet needs the ``parquet`` extra).
+        plots : bool
+            Also draw the pictures into ``out/figures`` (embedded in ``report.html``).
+        force : bool
+            Replace the results of another params file in ``out``.
         """
-        from sim.output.run_files import write_results  # run_files reads Results: imported on use
+        from sim.runs.saving import save_results  # upward: Results moves to runs/, beside the saving
 
-        return write_results(self, Path(out), command=command, fmt=fmt)
+        return save_results(self, out, command=command, fmt=fmt, plots=plots, force=force)
 
 
 def _summary_row(key: str, says: str, reported: float, of: int | None, values: np.ndarray) -> dict:
