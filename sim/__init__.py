@@ -3,11 +3,12 @@
 The public API (see the README's "Python API")::
 
     import sim
-    params = sim.load_params("params/cd5_tall.toml")
+    params = sim.load_params("cd5_tall")   # a shipped trial or scenario by name, or a params file
     results = sim.run_trials(params, trials=1000, seed=1)
     results.summary()          # reported figures next to the simulated median and 95% interval
     results.patients           # one row per virtual patient (a sim.Table; .to_pandas() if installed)
-    results.write("results/cd5")   # every table, the summary with its manifest, and the report
+    results.key_outcomes()     # the key outcomes (as `cartsim compare` names them), overall and by dose group
+    results.write("results/cd5")   # every table, the summary with its manifest, the reports, whole or not at all
 
 Everything else is importable from its module but may change between versions.
 """
@@ -15,8 +16,9 @@ Everything else is importable from its module but may change between versions.
 from importlib import metadata as _metadata
 
 from sim.errors import InputError
-from sim.inputs.params import Params, load_params
+from sim.inputs.params import Params
 from sim.inputs.paper import load_seeds
+from sim.inputs.scenarios import load_params_or_scenario as load_params
 from sim.inputs.scenarios import load_scenario
 from sim.output.results import Results
 from sim.output.run_folder import read_run

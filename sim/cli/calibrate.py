@@ -11,6 +11,7 @@ from sim.analyses.calibration import Calibration, calibrate
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.params_text import number as toml_number
+from sim.inputs.trial_catalog import inside_installed_package, trial_path
 from sim.analyses.calibration.joint import joint_posterior
 from sim.output.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
 from sim.cli.options import number, whole
@@ -41,7 +42,7 @@ virtual trial while their entries keep the calibrated values; an entry changed s
 scenario or an edit) keeps its own treatment.
 
 example:
-  cartsim calibrate params/cd5_tall.toml"""
+  cartsim calibrate cd5_tall --out calibrated/cd5_tall.toml"""
 
 
 def add_parser(commands) -> None:
@@ -49,7 +50,8 @@ def add_parser(commands) -> None:
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Fit the inputs of PARAMS that its paper gives only through outcomes to the figures of "
         "its seeds file, print the fit, and write the updated params file.")
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("params", metavar="PARAMS", type=trial_path,
+                        help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
     parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
@@ -62,6 +64,10 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_params(args.params)
+    if params.seeds.planned:
+        print(f"nothing to calibrate: {params.name} is a planned trial, with no reported outcomes to fit "
+              "(its seeds file states the design only); its params file is left as it was")
+        return 0
     out = _out_file(args.out, args.params)
     result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
@@ -92,6 +98,9 @@ def _write_joint(result: Calibration, out: Path, draws: int) -> None:
 
 
 def _out_file(out: Path | None, params_path: Path) -> Path:
+    if out is None and inside_installed_package(params_path):
+        raise InputError(params_path, "--out", "a shipped trial is not rewritten inside the installed package: "
+                         "give --out FILE, or start your own copy with 'cartsim new NAME --from TRIAL'")
     target = out if out is not None else params_path
     if target.exists() and not target.is_file():
         raise InputError(target, "--out", "exists and is not a file")

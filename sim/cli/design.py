@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
 from sim.errors import InputError
 from sim.inputs.scenarios import load_params_or_scenario
+from sim.inputs.trial_catalog import trial_path
 from sim.design.boin import boundaries
 from sim.design.oc import NONE, DesignOC, run_designs
-from sim.design.settings import DESIGNS, check_design_name, design_settings
+from sim.design.settings import DESIGNS, check_design_name, design_settings, target_problem
 from sim.design.write import DesignRun, write_design
 
 NAME = "design"
@@ -32,9 +34,13 @@ outputs (in --out, default results/<trial>[/<scenario>]/design):
   oc.json         the same with the design settings, BOIN's boundaries and a manifest
   oc.png, oc.svg  the picture
 
-example:
-  cartsim design params/scenarios/cll1_design_boin.toml --design 3+3,boin --trials 1000
-  cartsim design params/scenarios/cll1_design_boin.toml --dlt-probabilities 0.1,0.25,0.4"""
+maximum sample size: design.max_sample_size when the [design] section states it, else the trial's own
+size (accrual.enrolled); the command says which it used.
+
+examples:
+  cartsim design cll1_design_boin --design 3+3,boin --trials 1000
+  cartsim design cll1_design_boin --target 0.25 --trials 200
+  cartsim design cll1_design_boin --dlt-probabilities 0.1,0.25,0.4"""
 
 
 def add_parser(commands) -> None:
@@ -43,7 +49,8 @@ def add_parser(commands) -> None:
         description="Simulate N virtual dose-finding trials of each design on the patient flow of PARAMS (a params "
         "or scenario file) and print each dose's chance of selection as the MTD, patients and DLTs, with trial "
         "duration and withdrawals while waiting.")
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a params or scenario file")
+    parser.add_argument("params", metavar="PARAMS", type=trial_path,
+                        help="a params or scenario file, or a shipped trial or scenario by name (see 'cartsim trials')")
     parser.add_argument("--design", default=None, metavar="LIST",
                         help=f"designs to run on the same patients, comma-separated, from {list(DESIGNS)}")
     parser.add_argument("--trials", type=whole(1), default=1000, metavar="N",
@@ -51,6 +58,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the output files")
+    parser.add_argument("--target", type=float, default=None, metavar="RATE",
+                        help="target DLT rate of BOIN and TITE-BOIN, in [0.05, 0.6] (default: design.target_dlt_rate, "
+                        "else 0.3)")
     parser.add_argument("--dlt-probabilities", default=None, metavar="P1,P2,...",
                         help="fixed true DLT rates, one per dose level in escalation order, instead of the model's")
 
@@ -80,6 +90,25 @@ def parse_designs(text: str | None, default: str) -> list[str]:
     return names
 
 
+def with_target(settings, target: float | None):
+    """The settings with the --target DLT rate, checked as a params file's would be."""
+    if target is None:
+        return settings
+    for name in ("boin", "tite_boin"):
+        problem = target_problem(name, target) if math.isfinite(target) else f"must be a number, got {target}"
+        if problem:
+            raise InputError("--target", "", problem)
+    return dataclasses.replace(settings, target=target)
+
+
+def sample_size_line(settings) -> str:
+    """Which maximum sample size the run used, and where it came from."""
+    if settings.max_sample_from == "accrual.enrolled":
+        return (f"at most {settings.max_sample_size} patients: the trial's own size (accrual.enrolled); "
+                "set design.max_sample_size to change it")
+    return f"at most {settings.max_sample_size} patients (design.max_sample_size)"
+
+
 def default_folder(params) -> Path:
     folder = Path("results") / params.name
     return (folder / params.scenario.name if params.scenario is not None else folder) / "design"
@@ -87,7 +116,7 @@ def default_folder(params) -> Path:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     params = load_params_or_scenario(args.params)
-    base = design_settings(params)
+    base = with_target(design_settings(params), args.target)
     names = parse_designs(args.design, base.name)
     rates = parse_rates(args.dlt_probabilities, base.levels)
     out = output_folder(args.out, default_folder(params))
@@ -96,7 +125,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         with ProgressBar(label="trials, all designs") as bar:
             ocs, seconds = run_designs(params, designs, args.trials, args.seed, rates, progress=bar)
         run_info = DesignRun(params, args.seed, args.trials, seconds,
-                             {"designs": names, "dlt_probabilities": rates})
+                             {"designs": names, "dlt_probabilities": rates, "target_dlt_rate": base.target,
+                              "max_sample_size": base.max_sample_size, "max_sample_from": base.max_sample_from})
         written = write_design(run_info, ocs, folder, ["cartsim", *argv])
         from sim.design.plot import draw_oc  # matplotlib loads only when the picture is drawn
 
@@ -106,6 +136,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
           "the same patients under every design")
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
+    print(sample_size_line(base))
     print(format_oc(ocs, params))
     print(f"wrote {len(written)} files to {out}/")
     return 0

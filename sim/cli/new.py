@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if path.exists() and not args.force:
             raise InputError(path, "", "exists; choose another NAME or --dir, or pass --force to replace it")
     design = design_facts(template)
-    params_text = new_params_text(template, args.name, design)
+    params_text = new_params_text(template, args.name, design) + design_section(template)
     write_atomic(seeds_file, new_seeds_text(template, args.name, design))
     write_atomic(params_file, params_text)
     load_params(params_file)  # what was written runs as written
@@ -87,6 +87,34 @@ def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
         elif key is not None and key in seeds.figures and seeds.figures[key].metric == "enrolled":
             facts[key] = (int(seeds.figures[key].value), "patients", "patients to enrol")
     return facts
+
+
+def design_section(template: Params) -> str:
+    """A ``[design]`` section for ``cartsim design``, marked for the user to supply ('' if the template has one).
+
+    ``cartsim run`` does not read it.  Its maximum sample size is left out, so dose finding runs up to the
+    trial's own size (``accrual.enrolled``) until the protocol says otherwise.
+    """
+    if any(path.startswith("design.") for path in (*template.entries, *template.text)):
+        return ""
+    doses = template.dose_levels()
+    levels = sorted(doses, key=doses.get)
+    supply = "SUPPLY: your protocol's dose-finding design; a placeholder until then"
+    return "\n".join([
+        "",
+        "# SUPPLY design: the dose-finding design, read by 'cartsim design' only (see 'cartsim design --help').",
+        "# Every value is a placeholder: put your protocol's.  Without max_sample_size, dose finding runs up to",
+        "# the trial's own size, accrual.enrolled; uncomment it to set another.",
+        "[design]",
+        'name = "boin"',
+        f'levels = "{",".join(levels)}"',
+        f'start_level = "{levels[0]}"',
+        f'cohort_size = {{ value = 3, source = "scenario", note = "{supply}: patients per cohort" }}',
+        f'target_dlt_rate = {{ value = 0.3, source = "scenario", note = "{supply}: the target DLT rate" }}',
+        f'dlt_window_days = {{ value = 28, source = "scenario", note = "{supply}: the DLT window after infusion" }}',
+        '# max_sample_size = { value = 30, source = "scenario", note = "SUPPLY: the most patients dose finding treats" }',
+        "",
+    ])
 
 
 def new_params_text(template: Params, name: str, design: dict) -> str:

@@ -23,6 +23,7 @@ from sim.inputs.posterior_draws import load_draws
 from sim.inputs.seeds_agreement import disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
+from sim.inputs.trial_catalog import trial_path, unknown_trial
 from sim.rng.streams import MAX_PATIENTS
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
 
@@ -107,9 +108,13 @@ class Params:
 
 
 def load_params(path: str | Path) -> Params:
-    """Read and check a params file (and the seeds file it names); InputError on any problem."""
-    path = Path(path)
-    table, sha = read_toml(path)
+    """Read and check a params file (and the seeds file it names); InputError on any problem.
+
+    ``path`` may name a shipped trial instead (``"cd5_tall"``, or ``"params/cd5_tall.toml"`` run from
+    outside the repository): see :func:`~sim.inputs.trial_catalog.trial_path`.
+    """
+    path = trial_path(path)
+    table, sha = read_toml(path, missing=unknown_trial)
     reader = _Reader(path)
     reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
     reader.section("trial", table["trial"])
