@@ -16,6 +16,7 @@ from sim.analyses.calibration.joint import joint_posterior
 from sim.output.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
 from sim.cli.options import number, whole
 from sim.output.atomic_folder import check_output_place
+from sim.output.run_files import write_atomic
 
 NAME = "calibrate"
 HELP = "fit the inputs known only through reported outcomes and write them into the params file"
@@ -41,8 +42,9 @@ diagnostics).  Runs with parameter uncertainty take those hazards together from 
 virtual trial while their entries keep the calibrated values; an entry changed since (by a
 scenario or an edit) keeps its own treatment.
 
-example:
-  cartsim calibrate cd5_tall --out calibrated/cd5_tall.toml"""
+examples:
+  cartsim calibrate cd5_tall --out params/cd5_tall.toml --trials 200   # your own copy, in this folder
+  cartsim calibrate params/cd5_tall.toml     # in a clone of the repository: rewrites the file in place"""
 
 
 def add_parser(commands) -> None:
@@ -73,12 +75,31 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
           f"{result.draws} posterior draws")
     print(format_calibration(result))
-    if write_calibrated(result, out) is None:
+    copied = _seeds_beside(params, out) if result.fits else None
+    try:
+        written = write_calibrated(result, out)
+    except BaseException:
+        if copied is not None:
+            copied.unlink(missing_ok=True)
+        raise
+    if copied is not None:
+        print(f"wrote {copied}: the seeds file the calibrated params file names, copied from {Path(params.seeds.path).resolve()}")
+    if written is None:
         print(f"nothing to calibrate: {out} left as it was")
         return 0
     print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
     _write_joint(result, out, args.draws)
     return 0
+
+
+def _seeds_beside(params, out: Path) -> Path | None:
+    """Copy the trial's seeds file to where the params file written to ``out`` looks for it, if nothing is
+    there (``--out`` in another folder); returns the copy, None if none was needed."""
+    target = Path(os.path.normpath(out.parent / params.text["trial.seeds"]))
+    if target.exists() or params.seeds.path is None:
+        return None
+    write_atomic(target, Path(params.seeds.path).read_text(encoding="utf-8"))
+    return target
 
 
 def _write_joint(result: Calibration, out: Path, draws: int) -> None:
