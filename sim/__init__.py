@@ -15,6 +15,7 @@ Everything else is importable from its module but may change between versions.
 
 from importlib import metadata as _metadata
 
+from sim.analyses.comparison import Comparison, compare
 from sim.errors import InputError
 from sim.inputs.params import Params
 from sim.inputs.paper import load_seeds
@@ -32,5 +33,6 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "InputError", "KEY_OUTCOMES", "Params", "Results", "Table", "Validation", "load_params",
+__all__ = ["__version__", "Comparison", "InputError", "KEY_OUTCOMES", "Params", "Results", "Table", "Validation",
+           "compare", "load_params",
            "load_scenario", "load_seeds", "read_run", "run_trials", "run_validation", "simulate_trial"]
