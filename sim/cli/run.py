@@ -8,7 +8,7 @@ from pathlib import Path
 from sim.output.key_outcome_view import interval_note, text_table
 from sim.output.run_files import FORMATS
 from sim.inputs.params import Params
-from sim.engines.runner import run_to_folder
+from sim.runs.runner import run_to_folder
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import add_run_options, format_summary, output_folder

@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from sim.output.table import Table
+from sim.table import Table
 from sim.stats.batch import Batch
 from sim.stats.key_outcomes import KEY_OUTCOMES, batch_outcomes
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.output import run_folder, table
+from sim import table
+from sim.output import run_folder
 from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
 from sim.stats.outcome_summary import GROUP_OUTCOMES
 
@@ -85,7 +86,7 @@ def test_written_to_summary_and_reports_without_reading_back(tmp_path, monkeypat
     for module in (table, run_folder):
         monkeypatch.setattr(module, "read_csv", refuse)
         monkeypatch.setattr(module, "read_parquet", refuse)
-    from sim.engines.runner import run_to_folder
+    from sim.runs.runner import run_to_folder
 
     out = tmp_path / "run"
     results, written = run_to_folder(sim.load_params("cll1_aml"), out, trials=40, seed=1, plots=True)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.engines.runner import run_to_folder
+from sim.runs.runner import run_to_folder
 from sim.output.report_html import TABLE_ID
 
 WINDOW = (1280, 800)

@@ -10,9 +10,10 @@ import numpy as np
 
 from sim.inputs.params import Params
 from sim.model.records import event_log
-from sim.output.table import Table
+from sim.table import Table
 from sim.stats.batch import Batch
 from sim.stats.outcome_summary import outcome_tables, summarise
+from sim.runs.saving import save_results
 from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES
 
 
@@ -49,7 +50,7 @@ class Results:
     @property
     def picture_patients(self) -> Table | None:
         """The patients the pictures are drawn from: all of them when held in memory, else the first trials
-        a streamed run kept (:data:`sim.engines.runner.PICTURE_TRIALS`); None if it kept none."""
+        a streamed run kept (:data:`sim.runs.runner.PICTURE_TRIALS`); None if it kept none."""
         return self.stored_patients if self.stored_patients is not None else self.kept_patients
 
     @property
@@ -112,8 +113,6 @@ class Results:
         force : bool
             Replace the results of another params file in ``out``.
         """
-        from sim.runs.saving import save_results  # upward: Results moves to runs/, beside the saving
-
         return save_results(self, out, command=command, fmt=fmt, plots=plots, force=force)
 
 
