@@ -5,26 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.output.run_folder import COMPARISON_TEXT, FIGURES, RunData, inside, read_json, read_run
+from sim.output.run_folder import COMPARISON_TEXT, FIGURES, inside, read_json, read_run
 from sim.output.run_folder import read_table as read_csv
 from sim.plots import differences as comparison
-from sim.plots import consort_diagram as flow
-from sim.plots import cumulative_incidence as incidence
-from sim.plots import resources
-from sim.plots import survival_curves as survival
-from sim.plots import swimmer
-
-RUN_PICTURES = (flow, survival, incidence, swimmer, resources)
+from sim.plots.run_pictures import draw_held
 
 
 def draw_run(folder: str | Path) -> list[Path]:
     """Draw every picture of the run saved in ``folder`` (PNG and SVG); returns the files written."""
     return draw_held(read_run(folder))
 
-
-def draw_held(run: RunData) -> list[Path]:
-    """Draw every picture of a run (read from its folder, or as a run holds it) into its ``figures/``."""
-    return [path for module in RUN_PICTURES for path in module.draw(run, run.figures_folder)]
 
 
 def draw_comparison(folder: str | Path) -> list[Path]:

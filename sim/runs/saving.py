@@ -44,6 +44,6 @@ def save_results(results, out: str | Path, command: list[str] | None = None, fmt
 
 def draw_pictures(run: RunData) -> list[Path]:
     """Every picture of a run, drawn from what the run holds."""
-    from sim.plots.draw import draw_held  # upward: pictures sit above runs; matplotlib loads only when asked for
+    from sim.plots.run_pictures import draw_held  # upward: pictures sit above runs; matplotlib loads only when asked for
 
     return draw_held(run)
