@@ -102,3 +102,9 @@ def test_written_to_summary_and_reports_without_reading_back(tmp_path, monkeypat
     report = (out / "report.md").read_text()
     assert "## Key outcomes" in report and "| dose group C |" in report
     assert report.index("## Key outcomes") < report.index("## Results")
+
+
+def test_docs_name_every_key_outcome():
+    """docs/outputs.md lists each key outcome by its name."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert [name for name in KEY_OUTCOMES if f"`{name}`" not in text] == []
