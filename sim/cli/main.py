@@ -15,7 +15,7 @@ import sys
 from importlib import metadata
 
 from sim.cli import bench, calibrate, compare, design, new, plot, run, sensitivity, trials, validate, verbosity
-from sim.cli.options import Parser
+from sim.cli.options import ERROR_PREFIX, Parser, shortened
 from sim.errors import InputError, printable
 
 COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, sensitivity, design]
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _error(message: str) -> int:
-    print(f"cartsim: error: {printable(message)}", file=sys.stderr)
+    verbose = verbosity.level >= verbosity.VERBOSE
+    print(f"{ERROR_PREFIX}{shortened(printable(message), verbose)}", file=sys.stderr)
     return 2
 
 

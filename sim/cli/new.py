@@ -99,22 +99,20 @@ def design_section(template: Params) -> str:
         return ""
     doses = template.dose_levels()
     levels = sorted(doses, key=doses.get)
-    supply = "SUPPLY: your protocol's dose-finding design; a placeholder until then"
-    return "\n".join([
-        "",
-        "# SUPPLY design: the dose-finding design, read by 'cartsim design' only (see 'cartsim design --help').",
-        "# Every value is a placeholder: put your protocol's.  Without max_sample_size, dose finding runs up to",
-        "# the trial's own size, accrual.enrolled; uncomment it to set another.",
-        "[design]",
-        'name = "boin"',
-        f'levels = "{",".join(levels)}"',
-        f'start_level = "{levels[0]}"',
-        f'cohort_size = {{ value = 3, source = "scenario", note = "{supply}: patients per cohort" }}',
-        f'target_dlt_rate = {{ value = 0.3, source = "scenario", note = "{supply}: the target DLT rate" }}',
-        f'dlt_window_days = {{ value = 28, source = "scenario", note = "{supply}: the DLT window after infusion" }}',
-        '# max_sample_size = { value = 30, source = "scenario", note = "SUPPLY: the most patients dose finding treats" }',
-        "",
-    ])
+    lines = ["", "# The dose-finding design, read by 'cartsim design' only (see 'cartsim design --help'); every value",
+             "# below is a placeholder to SUPPLY from your protocol.  Without max_sample_size, dose finding runs up",
+             "# to the trial's own size, accrual.enrolled; uncomment it to set another.", "[design]",
+             'name = "boin"', f'levels = "{",".join(levels)}"', f'start_level = "{levels[0]}"']
+    for key, value, what in DESIGN_PLACEHOLDERS:
+        lines += [f"# SUPPLY design.{key}: your protocol's value (a placeholder)",
+                  f'{key} = {{ value = {value}, source = "scenario", note = "{what}; a placeholder until the protocol '
+                  'gives it" }']
+    lines.append('# max_sample_size = { value = 30, source = "scenario", note = "the most patients dose finding treats" }')
+    return "\n".join(lines) + "\n"
+
+
+DESIGN_PLACEHOLDERS = (("cohort_size", 3, "patients per cohort"), ("target_dlt_rate", 0.3, "the target DLT rate"),
+                       ("dlt_window_days", 28, "the DLT window after infusion, days"))
 
 
 def new_params_text(template: Params, name: str, design: dict) -> str:

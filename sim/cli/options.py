@@ -19,7 +19,19 @@ class Parser(argparse.ArgumentParser):
     """Argument errors as one line and exit status 2, without the usage block."""
 
     def error(self, message: str) -> None:  # noqa: D102
-        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+        self.exit(2, f"{ERROR_PREFIX}{shortened(printable(message))}\n")
+
+
+ERROR_PREFIX = "cartsim: error: "  # every error of every command begins so
+MAX_ERROR = 200  # characters of an error line; the whole message with -v
+
+
+def shortened(message: str, verbose: bool = False) -> str:
+    """An error message of at most about :data:`MAX_ERROR` characters, unless ``verbose``: a long one (a list
+    of every valid choice) is cut, saying how to see all of it."""
+    if verbose or len(message) <= MAX_ERROR:
+        return message
+    return message[:MAX_ERROR].rsplit(" ", 1)[0].rstrip(",;:") + " ... (cut short: run again with -v for all of it)"
 
 
 MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
@@ -59,12 +71,13 @@ def names(text: str) -> list[str]:
     return listed
 
 
-def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None:
-    """PARAMS, --trials, --seed and --out, as every simulating subcommand takes them."""
+def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000, least: int = 1) -> None:
+    """PARAMS, --trials (at least ``least``), --seed and --out, as every simulating subcommand takes them."""
     parser.add_argument("params", metavar="PARAMS", type=trial_path,
                         help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
-    parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
-                        help="number of virtual trials (default: %(default)s)")
+    parser.add_argument("--trials", type=whole(least), default=trials, metavar="N",
+                        help="number of virtual trials" + (f", at least {least}" if least > 1 else "")
+                        + " (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",

@@ -12,9 +12,10 @@ from sim.inputs.params import Params, load_params
 from sim.inputs.scenarios import load_scenario, require_base
 from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
 from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
+from sim.sensitivity.store import discard_unfinished
 from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
-from sim.cli import verbosity
 from sim.cli.options import names, output_folder, seconds, whole
+from sim.cli.progress import ProgressBar
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import folder_lock, staged_folder
 from sim.rng.streams import MAX_PATIENTS
@@ -37,7 +38,7 @@ examples:
   cartsim sensitivity oneway params/cll1_aml.toml --outcomes crs_g3_rate,os_12m
   cartsim sensitivity sobol params/cd5_tall.toml --inputs late,transplant --samples 1024 --dask local
   cartsim sensitivity morris params/cd5_tall.toml --trajectories 40 --dask tcp://scheduler:8786
-  (interrupted? run the same command again with --resume)"""
+  (interrupted? run the same command again with --resume to continue, or --fresh to start again)"""
 
 
 def add_parser(commands) -> None:
@@ -81,8 +82,11 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
                         "tcp://HOST:PORT joins a running scheduler (e.g. dask-jobqueue on SLURM/PBS)")
     parser.add_argument("--dask-timeout", type=seconds, default=DASK_CONNECT_SECONDS, metavar="SECONDS",
                         help="how long to wait for the Dask scheduler (default: %(default)s)")
-    parser.add_argument("--resume", action="store_true",
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --out, keeping every finished evaluation")
+    resume.add_argument("--fresh", action="store_true",
+                        help="start again, discarding the unfinished run in --out and its finished evaluations")
     parser.add_argument("--save-patients", action="store_true",
                         help="also write each evaluation's patient table to DIR/patients/ (large)")
 
@@ -152,21 +156,16 @@ def _method_options(args: argparse.Namespace) -> dict:
     return {}
 
 
-class Progress:
-    """Progress on standard error: a line at every tenth of the design."""
+class Progress(ProgressBar):
+    """The progress bar every long command shows, counting finished evaluations (for the interrupted message)."""
 
     def __init__(self, method: str) -> None:
-        self.method = method
+        super().__init__(label=f"{method} evaluations")
         self.done = 0
-        self.shown = -1
 
     def __call__(self, done: int, total: int) -> None:
         self.done = done
-        tenth = math.floor(10 * done / total)
-        if tenth != self.shown:
-            self.shown = tenth
-            if verbosity.level > verbosity.QUIET:
-                print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
+        super().__call__(done, total)
 
 
 RUNNERS = {"psa": run_psa, "oneway": run_oneway, "sobol": run_sobol, "morris": run_morris}
@@ -178,7 +177,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = output_folder(args.out, _default_out(params, args.method))
     backend = make_backend(args.workers, args.dask, args.dask_timeout)
     progress = Progress(args.method)
-    with folder_lock(out):  # one run at a time in a folder; the place is checked before anything runs
+    with folder_lock(out), progress:  # one run at a time in a folder; the place is checked before anything runs
+        if args.fresh and discard_unfinished(out):
+            print(f"--fresh: the unfinished run in {out}/ was discarded", file=sys.stderr)
         try:
             result = RUNNERS[args.method](params, inner=args.inner, seed=args.seed, outcomes=outcomes,
                                           inputs=args.inputs, backend=backend, out=out, resume=args.resume,

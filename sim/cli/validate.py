@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
-from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.table import Table
 from sim.output.run_files import write_atomic
@@ -50,7 +49,7 @@ def add_parser(commands) -> None:
         description="Simulate N virtual trials of the design in PARAMS, each with its parameters drawn from "
         "their uncertainty distributions, and place every figure of the trial's seeds file in the simulated "
         "distribution of the same figure.")
-    add_run_options(parser, trials=2000)
+    add_run_options(parser, trials=2000, least=MIN_TRIALS)
     parser.add_argument("--leave-one-out", action="store_true",
                         help="also refit the calibration without each of its targets and predict it")
     parser.add_argument("--detectability", action="store_true",
@@ -62,9 +61,6 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    if args.trials < MIN_TRIALS:
-        raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
-                         f"got {args.trials}")
     params = load_params(args.params)
     if params.seeds.planned:
         print(f"{params.text['trial.title']}: its seeds file reports no figures (a planned trial), so there is nothing "

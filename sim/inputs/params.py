@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,7 +174,17 @@ def _check_seeds_agreement(params: Params) -> None:
         problem = disagreement(entry.kind, entry.value, value, of)
         if problem:
             raise InputError(params.path, f"{path}.value",
-                             f"{problem} at {seeds.path.name}: {'figures' if cited else 'design'}.{key}")
+                             f"{problem} at {_relative(seeds.path, params.path)}: {'figures' if cited else 'design'}.{key}"
+                             " (change one of the two files)")
+
+
+def _relative(path: Path, beside: Path) -> str:
+    """``path`` as it reads from the folder of ``beside`` (e.g. ``../seeds/my_trial.toml``), so a message naming
+    two files of one name says which is which."""
+    try:
+        return os.path.relpath(path, Path(beside).parent)
+    except ValueError:  # another drive
+        return str(path)
 
 
 def _check_figure_levels(params: Params) -> None:
