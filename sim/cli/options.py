@@ -114,23 +114,3 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
     lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial"
                  + (f".  {note}" if note else ""))
     return "\n".join(lines)
-
-
-def format_key_outcomes(outcomes: Table, labels: dict) -> str:
-    """The key outcomes (counts of patients and rates), median and 95% interval over trials, for a run with
-    no reported figures to stand beside: a planned trial's first answer."""
-    lines = [f"{'key outcome':68} {'simulated':>10}  95% interval",
-             f"{'-' * 68} {'-' * 10}  {'-' * 17}"]
-    for name, outcome in labels.items():
-        if name not in outcomes.names or name == "n_enrolled":
-            continue
-        values = np.asarray(outcomes[name], dtype=float)
-        values = values[~np.isnan(values)]
-        if values.size == 0:
-            continue
-        low, mid, high = np.percentile(values, [2.5, 50, 97.5], method="inverted_cdf")
-        label = f"{outcome.label} ({outcome.unit})"
-        lines.append(f"{label:68} {number(mid):>10}  [{number(low)}, {number(high)}]")
-    lines.append("(the interval's bounds are values some virtual trial produced: 2.5th and 97.5th percentiles, "
-                 "inverted empirical CDF)")
-    return "\n".join(lines)
