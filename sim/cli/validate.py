@@ -11,6 +11,7 @@ from sim.inputs.params import load_params
 from sim.table import Table
 from sim.output.run_files import write_atomic
 from sim.checks.validation_files import run_validation
+from sim.cli.progress import ProgressBar
 from sim.cli.options import add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     out = output_folder(args.out, Path("results") / params.name)
     with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
-        validation = run_validation(params, trials=args.trials, seed=args.seed)
+        with ProgressBar() as bar:
+            validation = run_validation(params, trials=args.trials, seed=args.seed, progress=bar)
         written = validation.write(folder, ["cartsim", *argv])
         extra = []
         if args.leave_one_out:
