@@ -27,11 +27,12 @@ MAX_ERROR = 200  # characters of an error line; the whole message with -v
 
 
 def shortened(message: str, verbose: bool = False) -> str:
-    """An error message of at most about :data:`MAX_ERROR` characters, unless ``verbose``: a long one (a list
-    of every valid choice) is cut, saying how to see all of it."""
-    if verbose or len(message) <= MAX_ERROR:
+    """An error message of at most about :data:`MAX_ERROR` characters after the file it names, unless
+    ``verbose``: a long one (a list of every valid choice) is cut, saying how to see all of it."""
+    limit = MAX_ERROR + len(message.split(": ", 1)[0])  # the file's path, however long, plus the problem
+    if verbose or len(message) <= limit:
         return message
-    return message[:MAX_ERROR].rsplit(" ", 1)[0].rstrip(",;:") + " ... (cut short: run again with -v for all of it)"
+    return message[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ... (cut short: run again with -v for all of it)"
 
 
 MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
