@@ -30,6 +30,10 @@ PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\.\.\.|<|: ")  # a usage line (PARAM
 SMALL = {"--trials": 20, "--draws": 10, "--inner": 2, "--samples": 8, "--trajectories": 2, "--bootstrap": 10,
          "--workers": 1, "--levels": 4}
 FILE_ARGUMENTS = ("params", "base", "scenarios", "scenario", "template")
+DEFAULT_COUNTS = {"run": {"--trials": 40}, "compare": {"--trials": 40, "--draws": 4, "--inner": 2},
+                  "design": {"--trials": 40}, "validate": {"--trials": 40}, "calibrate": {"--trials": 40, "--draws": 20},
+                  "psa": {"--draws": 10, "--inner": 2}, "oneway": {"--inner": 2}, "sobol": {"--samples": 8, "--inner": 2},
+                  "morris": {"--trajectories": 2}}  # small counts for what an example leaves at its default
 
 
 def _commands(lines: list[str]) -> list[str]:
@@ -74,6 +78,10 @@ def small(command: str) -> list[str]:
         if word == "--dask" or (i and words[i - 1] == "--dask"):
             continue
         out.append(word)
+    command = out[1] if out and out[0] == "sensitivity" and len(out) > 1 else (out[0] if out else "")
+    if "--help" not in out and "-h" not in out:
+        for option, value in DEFAULT_COUNTS.get(command, {}).items():
+            out += [option, str(value)] if option not in out else []
     return out
 
 
