@@ -39,6 +39,8 @@ th { background: #eef2f6; }
 .pictures img { width: 100%; height: auto; border: 1px solid #e0e0e0; }
 figcaption { font-size: 12px; color: #444; }
 img { max-width: 100%; }
+main { overflow-wrap: anywhere; }
+main table { display: block; max-width: 100%; overflow-x: auto; }
 """
 
 

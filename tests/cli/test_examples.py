@@ -6,7 +6,7 @@ from the package; the source tree when run from it), run as ``python -m sim`` in
 
 Fast: every example parses, and every trial, scenario or params file it names resolves there.
 Slow: every example runs, the examples of one text in order (so ``cartsim new`` makes the file the next
-example runs), with its counts made small (at most 20 trials, 10 draws, ...) so the whole set takes
+example runs), with its counts made small (at most 40 trials, 10 draws, ...) so the whole set takes
 minutes; an example that needs a Dask scheduler at a network address runs without ``--dask``.
 """
 
@@ -27,7 +27,7 @@ from sim.cli.main import _parsers, build_parser, main
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\.\.\.|<|: ")  # a usage line (PARAMS, [--trials N], ...) or output
-SMALL = {"--trials": 20, "--draws": 10, "--inner": 2, "--samples": 8, "--trajectories": 2, "--bootstrap": 10,
+SMALL = {"--trials": 40, "--draws": 10, "--inner": 2, "--samples": 8, "--trajectories": 2, "--bootstrap": 10,
          "--workers": 1, "--levels": 4}
 FILE_ARGUMENTS = ("params", "base", "scenarios", "scenario", "template")
 DEFAULT_COUNTS = {"run": {"--trials": 40}, "compare": {"--trials": 40, "--draws": 4, "--inner": 2},
