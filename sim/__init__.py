@@ -3,11 +3,12 @@
 The public API (see the README's "Python API")::
 
     import sim
-    params = sim.load_params("params/cd5_tall.toml")
+    params = sim.load_params("cd5_tall")   # a shipped trial or scenario by name, or a params file
     results = sim.run_trials(params, trials=1000, seed=1)
     results.summary()          # reported figures next to the simulated median and 95% interval
     results.patients           # one row per virtual patient (a sim.Table; .to_pandas() if installed)
-    results.write("results/cd5")   # every table, the summary with its manifest, and the report
+    results.key_outcomes()     # the key outcomes (as `cartsim compare` names them), overall and by dose group
+    results.write("results/cd5")   # every table, the summary with its manifest, the reports, whole or not at all
 
 Everything else is importable from its module but may change between versions.
 """
@@ -15,12 +16,14 @@ Everything else is importable from its module but may change between versions.
 from importlib import import_module as _import_module
 from importlib import metadata as _metadata
 
-# Each public name and the module that defines it, imported on first use (PEP 562), so that
+# Each public name and the module that defines it ("module:attribute" where the names differ), imported on first use (PEP 562), so that
 # ``import sim`` and ``cartsim --version`` do not load numpy, scipy and matplotlib.
 _PUBLIC = {
+    "Comparison": "sim.analyses.comparison",
+    "compare": "sim.analyses.comparison",
     "InputError": "sim.errors",
     "Params": "sim.inputs.params",
-    "load_params": "sim.inputs.params",
+    "load_params": "sim.inputs.scenarios:load_params_or_scenario",
     "load_seeds": "sim.inputs.paper",
     "load_scenario": "sim.inputs.scenarios",
     "Results": "sim.runs.results",
@@ -34,7 +37,8 @@ _PUBLIC = {
 }
 
 
-__all__ = ["__version__", "InputError", "KEY_OUTCOMES", "Params", "Results", "Table", "Validation", "load_params",
+__all__ = ["__version__", "Comparison", "InputError", "KEY_OUTCOMES", "Params", "Results", "Table", "Validation",
+           "compare", "load_params",
            "load_scenario", "load_seeds", "read_run", "run_trials", "run_validation", "simulate_trial"]
 
 
@@ -49,7 +53,8 @@ def __getattr__(name: str):
         return value
     if name not in _PUBLIC:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    value = getattr(_import_module(_PUBLIC[name]), name)
+    module, _, attribute = _PUBLIC[name].partition(":")
+    value = getattr(_import_module(module), attribute or name)
     globals()[name] = value
     return value
 

@@ -150,6 +150,21 @@ def run_comparison(base: Params, scenarios: list[Params], trials: int, seed: int
     return Comparison(base_arm, arms, seed, other_seed, comparison_table(base_arm, arms))
 
 
+def compare(base: Params, scenarios: list[Params], trials: int = 1000, seed: int = 0, draws: int = 0,
+            inner: int = 20, parameter_uncertainty: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> Comparison:
+    """Scenarios against a base on common random numbers, as ``cartsim compare`` runs them.
+
+    Each row of ``.table`` is a scenario and an outcome: the paired difference over ``trials`` virtual
+    trials with its Monte Carlo interval (``diff_low95``, ``diff_high95``) and, with ``draws`` > 0, the
+    effect over parameter uncertainty (``effect_median``, ``effect_low95``, ``effect_high95``: the
+    2.5th-97.5th percentile over ``draws`` parameter draws of the expected difference, each from
+    ``inner`` virtual trials per arm), the interval a decision rests on.
+    """
+    comparison = run_comparison(base, scenarios, trials, seed, parameter_uncertainty, progress=progress)
+    return with_effects(comparison, draws, inner, progress=progress) if draws else comparison
+
+
 EFFECT_COLUMNS = (*SUMMARY_COLUMNS, "draws_defined", "zero_event_parameters")
 
 

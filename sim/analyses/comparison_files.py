@@ -6,7 +6,7 @@ import json
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sim.analyses.comparison import CONFIDENCE, Arm, Comparison
 from sim.stats.key_outcomes import KEY_OUTCOMES
@@ -64,17 +64,25 @@ def comparison_manifest(comparison: Comparison, command: list[str] | None) -> di
     }
 
 
-def write_comparison(comparison: Comparison, out: Path, command: list[str] | None = None) -> list[Path]:
-    """Each arm's outputs in ``out/<label>/``, then ``comparison.csv``, ``comparison.json`` and ``report.md``."""
+def write_comparison(comparison: Comparison, out: Path, command: list[str] | None = None,
+                     pictures: Callable | None = None, chart: Callable | None = None) -> list[Path]:
+    """Each arm's outputs in ``out/<label>/``, then ``comparison.csv``, ``comparison.json`` and ``report.md``.
+
+    ``pictures`` draws each arm's pictures from what its run holds (see
+    :func:`~sim.output.run_files.write_results`); ``chart(table, folder, meta)`` draws the comparison chart
+    into ``folder`` before the report, which shows it.  Nothing written is read back.
+    """
     written = []
     for arm in (comparison.base, *comparison.scenarios):
-        written += write_results(arm.results, out / arm.label, command=command)
+        written += write_results(arm.results, out / arm.label, command=command, pictures=pictures)
     meta = comparison_manifest(comparison, command)
     files = {"comparison.csv": comparison.table.to_csv_text(),
              "comparison.json": json.dumps(json_value(meta), indent=2) + "\n"}
     for name, text in files.items():
         write_atomic(out / name, text)
         written.append(out / name)
+    if chart is not None:
+        written += chart(comparison.table, Path(out) / "figures", json_value(meta))
     written.append(write_comparison_report(out, meta, comparison.table))
     return written
 

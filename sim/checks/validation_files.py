@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from sim.analyses.validation import LEVEL, failed, figure_roles, independent_count, passes_by_role, validation_table
 from sim.runs.runner import run_trials
@@ -73,8 +74,10 @@ class Validation:
         return [out / "validation.csv", out / "validation.json", *draw_validation(self.table, self.title, out)]
 
 
-def run_validation(params: Params, trials: int = 2000, seed: int = 0, level: float = LEVEL) -> Validation:
-    """Simulate ``trials`` virtual trials with parameter uncertainty and validate every reported figure."""
-    results = run_trials(params, trials=trials, seed=seed, parameter_uncertainty=True)
+def run_validation(params: Params, trials: int = 2000, seed: int = 0, level: float = LEVEL,
+                   progress: Callable[[int, int], None] | None = None) -> Validation:
+    """Simulate ``trials`` virtual trials with parameter uncertainty and validate every reported figure;
+    ``progress(done, total)`` is called as trials finish."""
+    results = run_trials(params, trials=trials, seed=seed, parameter_uncertainty=True, progress=progress)
     roles = figure_roles(params, results.trials.columns)
     return Validation(params, results, validation_table(params.seeds, results.trials, level, roles))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_POSTERIOR_DRAWS, whole
+from sim.inputs.trial_catalog import inside_installed_package, trial_path
 from sim.output.atomic_folder import check_output_place
 
 if TYPE_CHECKING:  # for annotations only; imported where used
@@ -39,8 +40,9 @@ diagnostics).  Runs with parameter uncertainty take those hazards together from 
 virtual trial while their entries keep the calibrated values; an entry changed since (by a
 scenario or an edit) keeps its own treatment.
 
-example:
-  cartsim calibrate params/cd5_tall.toml"""
+examples:
+  cartsim calibrate cd5_tall --out params/cd5_tall.toml --trials 200   # your own copy, in this folder
+  cartsim calibrate params/cd5_tall.toml     # in a clone of the repository: rewrites the file in place"""
 
 
 def add_parser(commands) -> None:
@@ -48,7 +50,8 @@ def add_parser(commands) -> None:
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Fit the inputs of PARAMS that its paper gives only through outcomes to the figures of "
         "its seeds file, print the fit, and write the updated params file.")
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
+    parser.add_argument("params", metavar="PARAMS", type=trial_path,
+                        help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
     parser.add_argument("--trials", type=whole(10, MAX_CALIBRATION_TRIALS, IN_MEMORY), default=1000, metavar="N",
@@ -67,6 +70,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.output.staged_files import StagedFiles
 
     params = load_params(args.params)
+    if params.seeds.planned:
+        print(f"nothing to calibrate: {params.name} is a planned trial, with no reported outcomes to fit "
+              "(its seeds file states the design only); its params file is left as it was")
+        return 0
     out = _out_file(args.out, args.params)
     result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
@@ -75,13 +82,34 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not result.fits:
         print(f"nothing to calibrate: {out} left as it was")
         return 0
-    with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:  # swapped in together, or not
-        draws, note = _joint(result, check_staged(files, result, out), out, args.draws)
-        stage_calibration(files, out, updated_text(result, out), draws)
+    copied = _seeds_beside(params, out)  # --out in another folder: the seeds file it names, copied there
+    try:
+        with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:  # swapped in together, or not
+            draws, note = _joint(result, check_staged(files, result, out), out, args.draws)
+            stage_calibration(files, out, updated_text(result, out), draws)
+    except BaseException:
+        if copied is not None:
+            copied.unlink(missing_ok=True)
+        raise
+    if copied is not None:
+        print(f"wrote {copied}: the seeds file the calibrated params file names, copied from "
+              f"{Path(params.seeds.path).resolve()}")
     print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
     if note:
         print(note)
     return 0
+
+
+def _seeds_beside(params, out: Path) -> Path | None:
+    """Copy the trial's seeds file to where the params file written to ``out`` looks for it, if nothing is
+    there (``--out`` in another folder); returns the copy, None if none was needed."""
+    from sim.output.run_files import write_atomic
+
+    target = Path(os.path.normpath(out.parent / params.text["trial.seeds"]))
+    if target.exists() or params.seeds.path is None:
+        return None
+    write_atomic(target, Path(params.seeds.path).read_text(encoding="utf-8"))
+    return target
 
 
 def _joint(result: Calibration, fitted, out: Path, draws: int) -> tuple[dict | None, str]:
@@ -105,6 +133,9 @@ def _joint(result: Calibration, fitted, out: Path, draws: int) -> tuple[dict | N
 
 
 def _out_file(out: Path | None, params_path: Path) -> Path:
+    if out is None and inside_installed_package(params_path):
+        raise InputError(params_path, "--out", "a shipped trial is not rewritten inside the installed package: "
+                         "give --out FILE, or start your own copy with 'cartsim new NAME --from TRIAL'")
     target = out if out is not None else params_path
     if target.exists() and not target.is_file():
         raise InputError(target, "--out", "exists and is not a file")

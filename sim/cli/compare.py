@@ -101,11 +101,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if not args.base_values_only:
             with ProgressBar(label="parameter draws") as bar:
                 comparison = with_effects(comparison, args.draws, args.inner, progress=bar)
-        written = write_comparison(comparison, folder, command=["cartsim", *argv])
-        if args.plots:
-            from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
-
-            written += draw_folder(folder)
+        pictures = chart = None
+        if args.plots:  # matplotlib loads only when pictures are drawn
+            from sim.plots.differences import draw as chart
+            from sim.plots.run_pictures import draw_held as pictures
+        written = write_comparison(comparison, folder, command=["cartsim", *argv], pictures=pictures, chart=chart)
     print(format_comparison(comparison))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

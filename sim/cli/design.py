@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,12 @@ from sim.cli.options import IN_MEMORY, MAX_TRIALS, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
 from sim.errors import InputError
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.design.oc import DesignOC
+from sim.inputs.trial_catalog import trial_path
+
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for annotations only; imported where used
     from sim.design.oc import DesignOC
@@ -31,20 +38,26 @@ outputs (in --out, default results/<trial>[/<scenario>]/design):
   oc.json         the same with the design settings, BOIN's boundaries and a manifest
   oc.png, oc.svg  the picture
 
-example:
-  cartsim design params/scenarios/cll1_design_boin.toml --design 3+3,boin --trials 1000
-  cartsim design params/scenarios/cll1_design_boin.toml --dlt-probabilities 0.1,0.25,0.4"""
+maximum sample size: design.max_sample_size when the [design] section states it, else the trial's own
+size (accrual.enrolled); the command says which it used.
+
+examples:
+  cartsim design cll1_design_boin --design 3+3,boin --trials 1000
+  cartsim design cll1_design_boin --target 0.25 --trials 200
+  cartsim design cll1_design_boin --dlt-probabilities 0.1,0.25,0.4"""
 
 
 def add_parser(commands) -> None:
     from sim.inputs.design_settings import DESIGNS
+
 
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual dose-finding trials of each design on the patient flow of PARAMS (a params "
         "or scenario file) and print each dose's chance of selection as the MTD, patients and DLTs, with trial "
         "duration and withdrawals while waiting.")
-    parser.add_argument("params", metavar="PARAMS", type=Path, help="a params or scenario file")
+    parser.add_argument("params", metavar="PARAMS", type=trial_path,
+                        help="a params or scenario file, or a shipped trial or scenario by name (see 'cartsim trials')")
     parser.add_argument("--design", default=None, metavar="LIST",
                         help=f"designs to run on the same patients, comma-separated, from {list(DESIGNS)}")
     parser.add_argument("--trials", type=whole(1, MAX_TRIALS, IN_MEMORY), default=1000, metavar="N",
@@ -52,6 +65,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the output files")
+    parser.add_argument("--target", type=float, default=None, metavar="RATE",
+                        help="target DLT rate of BOIN and TITE-BOIN, in [0.05, 0.6] (default: design.target_dlt_rate, "
+                        "else 0.3)")
     parser.add_argument("--dlt-probabilities", default=None, metavar="P1,P2,...",
                         help="fixed true DLT rates, one per dose level in escalation order, instead of the model's")
 
@@ -75,12 +91,34 @@ def parse_designs(text: str | None, default: str) -> list[str]:
     """The --design list, checked against the known designs."""
     from sim.inputs.design_settings import check_design_name
 
+
     names = [default] if text is None else [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise InputError("--design", "", "names no design")
     for name in names:
         check_design_name(name)
     return names
+
+
+def with_target(settings, target: float | None):
+    """The settings with the --target DLT rate, checked as a params file's would be."""
+    from sim.inputs.design_settings import target_problem
+
+    if target is None:
+        return settings
+    for name in ("boin", "tite_boin"):
+        problem = target_problem(name, target) if math.isfinite(target) else f"must be a number, got {target}"
+        if problem:
+            raise InputError("--target", "", problem)
+    return dataclasses.replace(settings, target=target)
+
+
+def sample_size_line(settings) -> str:
+    """Which maximum sample size the run used, and where it came from."""
+    if settings.max_sample_from == "accrual.enrolled":
+        return (f"at most {settings.max_sample_size} patients: the trial's own size (accrual.enrolled); "
+                "set design.max_sample_size to change it")
+    return f"at most {settings.max_sample_size} patients (design.max_sample_size)"
 
 
 def default_folder(params) -> Path:
@@ -90,12 +128,14 @@ def default_folder(params) -> Path:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.design.oc import run_designs
-    from sim.inputs.design_settings import check_run, design_settings
     from sim.design.write import DesignRun, write_design
+    from sim.inputs.design_settings import design_settings
     from sim.inputs.scenarios import load_params_or_scenario
 
+    from sim.inputs.design_settings import check_run
+
     params = load_params_or_scenario(args.params)
-    base = design_settings(params)
+    base = with_target(design_settings(params), args.target)
     names = parse_designs(args.design, base.name)
     rates = parse_rates(args.dlt_probabilities, base.levels)
     out = output_folder(args.out, default_folder(params))
@@ -106,7 +146,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         with ProgressBar(label="trials, all designs") as bar:
             ocs, seconds = run_designs(params, designs, args.trials, args.seed, rates, progress=bar)
         run_info = DesignRun(params, args.seed, args.trials, seconds,
-                             {"designs": names, "dlt_probabilities": rates})
+                             {"designs": names, "dlt_probabilities": rates, "target_dlt_rate": base.target,
+                              "max_sample_size": base.max_sample_size, "max_sample_from": base.max_sample_from})
         written = write_design(run_info, ocs, folder, ["cartsim", *argv])
         from sim.design.plot import draw_oc  # matplotlib loads only when the picture is drawn
 
@@ -116,6 +157,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
           "the same patients under every design")
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
+    print(sample_size_line(base))
     print(format_oc(ocs, params))
     print(f"wrote {len(written)} files to {out}/")
     return 0
@@ -131,6 +173,7 @@ def format_oc(ocs: list[DesignOC], params) -> str:
     """The operating characteristics as plain text: per dose, then per design overall."""
     from sim.design.boin import boundaries
     from sim.design.oc import NONE
+
 
     s = ocs[0].settings
     lines = [f"DLT: {s.dlt.describe()}"]

@@ -19,9 +19,8 @@ import warnings
 from importlib import import_module, metadata
 
 from sim.cli import verbosity
-from sim.cli.options import Parser
+from sim.cli.options import ERROR_PREFIX, Parser, shortened
 from sim.errors import InputError, printable
-from sim.cli.extras import missing_dependency
 
 COMMAND_NAMES = ("run", "compare", "plot", "trials", "new", "bench", "validate", "calibrate", "sensitivity", "design")
 COMMANDS = [import_module(f"sim.cli.{name}") for name in COMMAND_NAMES]
@@ -88,6 +87,8 @@ INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + S
 def main(argv: list[str] | None = None) -> int:
     """Run one command.  Exit status: 0 done, 1 a check failed (validate), 2 bad input or an output that
     cannot be written (one line, nothing written), 130 interrupted (one line, nothing half-written)."""
+    from sim.cli.extras import missing_dependency
+
     argv = sys.argv[1:] if argv is None else argv
     previous = _terminate_as_interrupt()
     try:
@@ -150,7 +151,8 @@ def numeric_warnings():
 
 
 def _error(message: str) -> int:
-    print(f"cartsim: error: {printable(message)}", file=sys.stderr)
+    verbose = verbosity.level >= verbosity.VERBOSE
+    print(f"{ERROR_PREFIX}{shortened(printable(message), verbose)}", file=sys.stderr)
     return 2
 
 

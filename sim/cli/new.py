@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if path.is_dir():
             raise InputError(path, "", "is a folder; choose another NAME or --dir")
     design = design_facts(template)
-    params_text = new_params_text(template, args.name, design)  # both texts in memory, then one staged swap
+    params_text = new_params_text(template, args.name, design) + design_section(template)  # both texts in memory, then one staged swap
     seeds_text = new_seeds_text(template, args.name, design)
     with StagedFiles(args.dir, "the new trial's params and seeds files") as files:
         files.put(seeds_file, seeds_text)
@@ -97,6 +97,32 @@ def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
         elif key is not None and key in seeds.figures and seeds.figures[key].metric == "enrolled":
             facts[key] = (int(seeds.figures[key].value), "patients", "patients to enrol")
     return facts
+
+
+def design_section(template: Params) -> str:
+    """A ``[design]`` section for ``cartsim design``, marked for the user to supply ('' if the template has one).
+
+    ``cartsim run`` does not read it.  Its maximum sample size is left out, so dose finding runs up to the
+    trial's own size (``accrual.enrolled``) until the protocol says otherwise.
+    """
+    if any(path.startswith("design.") for path in (*template.entries, *template.text)):
+        return ""
+    doses = template.dose_levels()
+    levels = sorted(doses, key=doses.get)
+    lines = ["", "# The dose-finding design, read by 'cartsim design' only (see 'cartsim design --help'); every value",
+             "# below is a placeholder to SUPPLY from your protocol.  Without max_sample_size, dose finding runs up",
+             "# to the trial's own size, accrual.enrolled; uncomment it to set another.", "[design]",
+             'name = "boin"', f'levels = "{",".join(levels)}"', f'start_level = "{levels[0]}"']
+    for key, value, what in DESIGN_PLACEHOLDERS:
+        lines += [f"# SUPPLY design.{key}: your protocol's value (a placeholder)",
+                  f'{key} = {{ value = {value}, source = "scenario", note = "{what}; a placeholder until the protocol '
+                  'gives it" }']
+    lines.append('# max_sample_size = { value = 30, source = "scenario", note = "the most patients dose finding treats" }')
+    return "\n".join(lines) + "\n"
+
+
+DESIGN_PLACEHOLDERS = (("cohort_size", 3, "patients per cohort"), ("target_dlt_rate", 0.3, "the target DLT rate"),
+                       ("dlt_window_days", 28, "the DLT window after infusion, days"))
 
 
 def new_params_text(template: Params, name: str, design: dict) -> str:

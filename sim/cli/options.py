@@ -19,7 +19,20 @@ class Parser(argparse.ArgumentParser):
     """Argument errors as one line and exit status 2, without the usage block."""
 
     def error(self, message: str) -> None:  # noqa: D102
-        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+        self.exit(2, f"{ERROR_PREFIX}{shortened(printable(message))}\n")
+
+
+ERROR_PREFIX = "cartsim: error: "  # every error of every command begins so
+MAX_ERROR = 200  # characters of an error line; the whole message with -v
+
+
+def shortened(message: str, verbose: bool = False) -> str:
+    """An error message of at most about :data:`MAX_ERROR` characters after the file it names, unless
+    ``verbose``: a long one (a list of every valid choice) is cut, saying how to see all of it."""
+    limit = MAX_ERROR + len(message.split(": ", 1)[0])  # the file's path, however long, plus the problem
+    if verbose or len(message) <= limit:
+        return message
+    return message[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ... (cut short: run again with -v for all of it)"
 
 
 MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
@@ -68,12 +81,13 @@ def names(text: str) -> list[str]:
     return listed
 
 
-def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None:
-    """PARAMS, --trials, --seed and --out, as every simulating subcommand takes them."""
+def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000, least: int = 1) -> None:
+    """PARAMS, --trials (at least ``least``), --seed and --out, as every simulating subcommand takes them."""
     parser.add_argument("params", metavar="PARAMS", type=trial_path,
                         help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
-    parser.add_argument("--trials", type=whole(1, MAX_TRIALS, IN_MEMORY), default=trials, metavar="N",
-                        help="number of virtual trials (default: %(default)s)")
+    parser.add_argument("--trials", type=whole(least, MAX_TRIALS, IN_MEMORY), default=trials, metavar="N",
+                        help="number of virtual trials" + (f", at least {least}" if least > 1 else "")
+                        + " (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -107,30 +121,4 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
         lines.append(f"{row['figure']:34} {reported:>14} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
     lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial, "
                  "a count k/n over the trials with n in its denominator" + (f".  {note}" if note else ""))
-    return "\n".join(lines)
-
-
-def format_key_outcomes(outcomes: Table, labels: dict) -> str:
-    """The key outcomes (counts of patients and rates), median and 95% interval over trials, for a run with
-    no reported figures to stand beside: a planned trial's first answer."""
-    from sim.output.shown_values import number
-    from sim.stats.intervals import median_interval
-
-
-    import numpy as np
-
-    lines = [f"{'key outcome':68} {'simulated':>10}  95% interval",
-             f"{'-' * 68} {'-' * 10}  {'-' * 17}"]
-    for name, outcome in labels.items():
-        if name not in outcomes.names or name == "n_enrolled":
-            continue
-        values = np.asarray(outcomes[name], dtype=float)
-        values = values[~np.isnan(values)]
-        if values.size == 0:
-            continue
-        mid, low, high = median_interval(values)
-        label = f"{outcome.label} ({outcome.unit})"
-        lines.append(f"{label:68} {number(mid):>10}  [{number(low)}, {number(high)}]")
-    lines.append("(the interval's bounds are values some virtual trial produced: 2.5th and 97.5th percentiles, "
-                 "inverted empirical CDF)")
     return "\n".join(lines)

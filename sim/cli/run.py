@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.inputs.trial_catalog import trial_path
-from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder
+from sim.cli.options import add_run_options, format_summary, output_folder
 from sim.cli.progress import ProgressBar
 
 if TYPE_CHECKING:
     from sim.inputs.params import Params
 
 NAME = "run"
-OUTPUTS = ("patients.csv", "events.csv", "patients.parquet", "events.parquet", "trials.csv", "facilities.csv",
-           "summary.csv", "summary.json", "parameters.csv", "report.md", "figures")  # replaced together; other files and subfolders are kept
 HELP = "simulate virtual trials and compare them with the reported figures"
 EPILOG = """\
 outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
@@ -27,7 +25,9 @@ outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
   summary.csv     per figure: reported value, simulated mean, median and 95% interval
   summary.json    the same with a manifest (versions, params hash, seed, command, run time)
   parameters.csv  every parameter: value, source, note, uncertainty, whether a scenario set it
+  summary.csv/.json also hold the key outcomes (as 'cartsim compare' names them), overall and by dose group
   report.md       the run report, laid out as the STRESS-DES checklist
+  report.html     the same as one self-contained page, key outcomes and key pictures first
   figures/        with --plots: the pictures, PNG and SVG (see 'cartsim plot --help')
 
 example:
@@ -42,7 +42,6 @@ than the Monte Carlo error, the terminal and report.md say so and name the likel
 
 def add_parser(commands) -> None:
     from sim.output.run_files import FORMATS
-
 
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -70,7 +69,6 @@ def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
     """PARAMS (a params or scenario file), with the scenario applied when one is given."""
     from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 
-
     params = load_params_or_scenario(params_file)
     if scenario_file is None:
         return params
@@ -85,51 +83,34 @@ def default_folder(params: Params) -> Path:
     return folder / params.scenario.name if params.scenario is not None else folder
 
 
-def _planned_outcomes(results) -> str:
-    """A planned trial has no reported figures: its key outcomes over the virtual trials instead."""
-    from sim.stats.key_outcomes import KEY_OUTCOMES, key_outcomes
-
-    return ("a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:\n"
-            + format_key_outcomes(key_outcomes(results.patients, results.facilities), KEY_OUTCOMES))
-
-
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.base_agreement import base_agreement
-    from sim.output.folder_claims import claim_run
-    from sim.output.run_files import PatientStream
-    from sim.output.shown_path import shown_path
-    from sim.runs.runner import run_trials
-
-    from sim.output.atomic_folder import staged_folder
+    from sim.runs.runner import run_to_folder
 
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
-    claim_run(out, shown_path(params.path), args.force, params.sha256)  # another params file's results: --force
-    with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
-        stream = PatientStream(folder, args.format)  # patients and events go to the files as they are made
-        try:
-            with ProgressBar() as bar:
-                results = run_trials(params, trials=args.trials, seed=args.seed,
-                                     parameter_uncertainty=not args.base_values, progress=bar, stream=stream)
-        except BaseException:
-            stream.abort()
-            raise
-        stream.close()
-        agreement = base_agreement(params, results)  # the other mode, on the same seed: do the two agree?
-        results.extra["base_agreement"] = agreement.to_dict()
-        written = results.write(folder, command=["cartsim", *argv], fmt=args.format)
-        planned = _planned_outcomes(results) if params.seeds.planned else ""  # patients are read back from the stage
-        if args.plots:
-            from sim.plots.draw import draw_folder  # matplotlib loads only when pictures are drawn
+    agreement = []
 
-            written += draw_folder(folder)
+    def check_agreement(results) -> None:  # the other mode, on the same seed: do the two agree?
+        agreement.append(base_agreement(params, results))
+        results.extra["base_agreement"] = agreement[0].to_dict()
+
+    with ProgressBar() as bar:
+        results, written = run_to_folder(params, out, trials=args.trials, seed=args.seed,
+                                         parameter_uncertainty=not args.base_values, fmt=args.format,
+                                         plots=args.plots, force=args.force, progress=bar, command=["cartsim", *argv],
+                                         before_write=check_agreement)
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}"
           f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")
     if params.scenario is not None:
         print(f"scenario {params.scenario.name}: {params.scenario.title}")
     print(format_summary(results.summary(), params.scenario.manifest() if params.scenario is not None else None))
-    if planned:
-        print(planned)
-    print(textwrap.fill(agreement.why(), 110))
+    if params.seeds.planned:
+        from sim.output.key_outcome_view import interval_note, text_table
+
+        records = results.key_outcomes().rows()
+        print("a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:\n"
+              + text_table(records) + "\n" + interval_note(records))
+    print(textwrap.fill(agreement[0].why(), 110))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli import verbosity
 from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, names, output_folder, seconds, whole
+from sim.cli.progress import ProgressBar
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import folder_lock, staged_folder
 
@@ -35,7 +35,7 @@ examples:
   cartsim sensitivity oneway params/cll1_aml.toml --outcomes crs_g3_rate,os_12m
   cartsim sensitivity sobol params/cd5_tall.toml --inputs late,transplant --samples 1024 --dask local
   cartsim sensitivity morris params/cd5_tall.toml --trajectories 40 --dask tcp://scheduler:8786
-  (interrupted? run the same command again with --resume)"""
+  (interrupted? run the same command again with --resume to continue, or --fresh to start again)"""
 
 
 def add_parser(commands) -> None:
@@ -86,8 +86,11 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
                         "tcp://HOST:PORT joins a running scheduler (e.g. dask-jobqueue on SLURM/PBS)")
     parser.add_argument("--dask-timeout", type=seconds, default=DASK_CONNECT_SECONDS, metavar="SECONDS",
                         help="how long to wait for the Dask scheduler (default: %(default)s)")
-    parser.add_argument("--resume", action="store_true",
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --out, keeping every finished evaluation")
+    resume.add_argument("--fresh", action="store_true",
+                        help="start again, discarding the unfinished run in --out and its finished evaluations")
     parser.add_argument("--save-patients", action="store_true",
                         help="also write each evaluation's patient table to DIR/patients/ (large)")
 
@@ -160,21 +163,16 @@ def _method_options(args: argparse.Namespace) -> dict:
     return {}
 
 
-class Progress:
-    """Progress on standard error: a line at every tenth of the design."""
+class Progress(ProgressBar):
+    """The progress bar every long command shows, counting finished evaluations (for the interrupted message)."""
 
     def __init__(self, method: str) -> None:
-        self.method = method
+        super().__init__(label=f"{method} evaluations")
         self.done = 0
-        self.shown = -1
 
     def __call__(self, done: int, total: int) -> None:
         self.done = done
-        tenth = math.floor(10 * done / total)
-        if tenth != self.shown:
-            self.shown = tenth
-            if verbosity.level > verbosity.QUIET:
-                print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
+        super().__call__(done, total)
 
 
 RUNNERS = {"psa": "run_psa", "oneway": "run_oneway", "sobol": "run_sobol", "morris": "run_morris"}  # in sim.sensitivity
@@ -189,8 +187,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     outcomes = check_outcomes(args.outcomes)
     out = output_folder(args.out, _default_out(params, args.method))
     backend = make_backend(args.workers, args.dask, args.dask_timeout)
+    from sim.sensitivity.store import discard_unfinished
+
     progress = Progress(args.method)
-    with folder_lock(out):  # one run at a time in a folder; the place is checked before anything runs
+    with folder_lock(out), progress:  # one run at a time in a folder; the place is checked before anything runs
+        if args.fresh and discard_unfinished(out):
+            print(f"--fresh: the unfinished run in {out}/ was discarded", file=sys.stderr)
         try:
             result = getattr(sensitivity, RUNNERS[args.method])(params, inner=args.inner, seed=args.seed, outcomes=outcomes,
                                           inputs=args.inputs, backend=backend, out=out, resume=args.resume,

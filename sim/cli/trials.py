@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from sim.errors import InputError
-from sim.inputs.tomlfile import read_toml
 from sim.inputs.trial_catalog import shipped_scenarios, shipped_trials
 
 NAME = "trials"
@@ -39,6 +38,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _title(path, *keys: str) -> str:
     """A shipped file's title, read without loading the model (the shipped files' checks are tests')."""
+    from sim.inputs.tomlfile import read_toml
+
     value = read_toml(path)[0]
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None

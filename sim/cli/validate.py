@@ -11,6 +11,7 @@ from sim.errors import InputError
 from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, output_folder, whole
 
 from sim.output.atomic_folder import staged_folder
+from sim.cli.progress import ProgressBar
 
 if TYPE_CHECKING:  # for annotations only; imported where used
     from sim.table import Table
@@ -52,7 +53,7 @@ def add_parser(commands) -> None:
         description="Simulate N virtual trials of the design in PARAMS, each with its parameters drawn from "
         "their uncertainty distributions, and place every figure of the trial's seeds file in the simulated "
         "distribution of the same figure.")
-    add_run_options(parser, trials=2000)
+    add_run_options(parser, trials=2000, least=MIN_TRIALS)
     parser.add_argument("--leave-one-out", action="store_true",
                         help="also refit the calibration without each of its targets and predict it")
     parser.add_argument("--detectability", action="store_true",
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     out = output_folder(args.out, Path("results") / params.name)
     with staged_folder(out, replace=OUTPUTS) as folder:  # validation files join a run's outputs in the same folder
-        validation = run_validation(params, trials=args.trials, seed=args.seed)
+        with ProgressBar() as bar:
+            validation = run_validation(params, trials=args.trials, seed=args.seed, progress=bar)
         written = validation.write(folder, ["cartsim", *argv])
         extra = []
         if args.leave_one_out:

@@ -15,7 +15,7 @@ from sim.errors import InputError
 DESIGNS = ("fixed", "3+3", "boin", "tite_boin")
 DLT_PARTS = ("crs", "icans", "death")
 SOURCES = ("scenario", "assumption")
-DEFAULTS = {"cohort_size": 3, "max_sample_size": 30, "target_dlt_rate": 0.3, "elimination_cutoff": 0.95,
+DEFAULTS = {"cohort_size": 3, "target_dlt_rate": 0.3, "elimination_cutoff": 0.95,
             "dlt_window_days": 28, "dlt_crs_min_grade": 3, "dlt_icans_min_grade": 3,
             "max_pending_fraction": 0.5}
 BOIN_TARGET_RANGE = (0.05, 0.6)  # the BOIN package's limits on the target
@@ -82,6 +82,9 @@ class DesignSettings:
         TITE-BOIN: suspend accrual while more than this share at the current dose is pending.
     tite_estimator : str
         ``imputation`` (Yuan et al. 2018) or ``ess`` (effective sample size, Lin and Yuan 2020).
+    max_sample_from : str
+        Where ``max_sample_size`` comes from: ``design.max_sample_size``, or ``accrual.enrolled`` (the
+        trial's own size) when the design does not say.
     """
 
     name: str
@@ -98,6 +101,7 @@ class DesignSettings:
     expand_mtd: bool
     max_pending_fraction: float
     tite_estimator: str
+    max_sample_from: str = "design.max_sample_size"  # where max_sample_size came from (absent: the trial's size)
 
     def with_name(self, name: str) -> "DesignSettings":
         """The same settings under another design (its own default for dosing while a window is open)."""
@@ -122,9 +126,11 @@ def design_settings(params) -> DesignSettings:
     levels = _levels(params)
     start = _text(params, "start_level", levels[0])
     early = _number(params, "early_stop_patients")
+    stated = "design.max_sample_size" in params.entries
+    max_from = "design.max_sample_size" if stated else "accrual.enrolled"
     return DesignSettings(
         name=name, levels=levels, start=levels.index(start) if start in levels else -1,
-        cohort_size=int(_number(params, "cohort_size")), max_sample_size=int(_number(params, "max_sample_size")),
+        cohort_size=int(_number(params, "cohort_size")), max_sample_size=int(params[max_from]), max_sample_from=max_from,
         target=float(_number(params, "target_dlt_rate")), elimination_cutoff=float(_number(params, "elimination_cutoff")),
         early_stop_patients=None if early is None else int(early), dlt=_dlt(params),
         dose_while_open=_text(params, "while_window_open", "dose" if name == "tite_boin" else "wait") == "dose",
@@ -175,12 +181,12 @@ def _check_settings(s: DesignSettings, fail) -> None:
     if s.cohort_size < 1:
         fail("cohort_size", f"must be at least 1, got {s.cohort_size}")
     if s.cohort_size > s.max_sample_size:
-        fail("cohort_size", f"a cohort of {s.cohort_size} exceeds max_sample_size {s.max_sample_size}")
+        fail("cohort_size", f"a cohort of {s.cohort_size} exceeds max_sample_size {s.max_sample_size} ({s.max_sample_from})")
     if s.max_sample_size > MAX_SAMPLE_SIZE:
         fail("max_sample_size", f"at most {MAX_SAMPLE_SIZE} patients per dose-finding trial, got {s.max_sample_size}")
-    low, high = BOIN_TARGET_RANGE
-    if s.name in ("boin", "tite_boin") and not low <= s.target <= high:
-        fail("target_dlt_rate", f"{s.name} needs a target DLT rate in [{low}, {high}], got {s.target}")
+    problem = target_problem(s.name, s.target)
+    if problem:
+        fail("target_dlt_rate", problem)
     if not 0.5 <= s.elimination_cutoff < 1:
         fail("elimination_cutoff", f"must be in [0.5, 1), got {s.elimination_cutoff}")
     if s.max_pending_fraction <= 0:
@@ -188,6 +194,14 @@ def _check_settings(s: DesignSettings, fail) -> None:
     if s.dose_while_open and s.name != "tite_boin":
         fail("while_window_open", f"'dose' (dosing with partial follow-up) needs the time-to-event design "
              f"tite_boin, not {s.name}")
+
+
+def target_problem(design: str, target: float) -> str:
+    """Why ``target`` cannot be the target DLT rate of ``design`` ('' if it can)."""
+    low, high = BOIN_TARGET_RANGE
+    if design in ("boin", "tite_boin") and not low <= target <= high:
+        return f"BOIN needs a target DLT rate in [{low}, {high}], got {target:g}"
+    return ""
 
 
 def _failer(params):

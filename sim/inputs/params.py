@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from sim.inputs.posterior_draws import load_draws
 from sim.inputs.seeds_agreement import UNCOMPARED_KINDS, disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
+from sim.inputs.trial_catalog import trial_path, unknown_trial
 from sim.rng.streams import MAX_PATIENTS
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
 
@@ -130,9 +132,13 @@ class Params:
 
 
 def load_params(path: str | Path) -> Params:
-    """Read and check a params file (and the seeds file it names); InputError on any problem."""
-    path = Path(path)
-    table, sha = read_toml(path)
+    """Read and check a params file (and the seeds file it names); InputError on any problem.
+
+    ``path`` may name a shipped trial instead (``"cd5_tall"``, or ``"params/cd5_tall.toml"`` run from
+    outside the repository): see :func:`~sim.inputs.trial_catalog.trial_path`.
+    """
+    path = trial_path(path)
+    table, sha = read_toml(path, missing=unknown_trial)
     reader = _Reader(path)
     reader.closed("", table, set(S.SCHEMA), required=set(S.SCHEMA) - set(S.OPTIONAL_SECTIONS))
     reader.section("trial", table["trial"])
@@ -229,7 +235,17 @@ def _check_seeds_agreement(params: Params) -> None:
         problem = disagreement(entry.kind, entry.value, value, of)
         if problem:
             raise InputError(params.path, f"{path}.value",
-                             f"{problem} at {seeds.path.name}: {'figures' if cited else 'design'}.{key}")
+                             f"{problem} at {_relative(seeds.path, params.path)}: {'figures' if cited else 'design'}.{key}"
+                             " (change one of the two files)")
+
+
+def _relative(path: Path, beside: Path) -> str:
+    """``path`` as it reads from the folder of ``beside`` (e.g. ``../seeds/my_trial.toml``), so a message naming
+    two files of one name says which is which."""
+    try:
+        return os.path.relpath(path, Path(beside).parent)
+    except ValueError:  # another drive
+        return str(path)
 
 
 def _check_figure_levels(params: Params) -> None:

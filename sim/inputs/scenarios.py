@@ -33,6 +33,7 @@ from sim.inputs.params import TIMEDIST_ARG_KINDS, Params, check_params, folder_n
 from sim.inputs.provenance import format_value
 from sim.inputs.durations import FAMILIES
 from sim.inputs.tomlfile import read_toml
+from sim.inputs.trial_catalog import trial_path, unknown_trial
 
 META_KEYS = ("base", "title", "description")
 FIXED_SECTIONS = ("trial",)
@@ -66,12 +67,15 @@ class Scenario:
 
 def is_scenario_file(path: str | Path) -> bool:
     """True if the TOML file at ``path`` is a scenario (it names a ``base``) rather than a params file."""
-    table, _ = read_toml(Path(path))
+    table, _ = read_toml(trial_path(path), missing=unknown_trial)
     return "base" in table and "trial" not in table
 
 
 def load_params_or_scenario(path: str | Path) -> Params:
-    """A params file or a scenario file, whichever ``path`` is."""
+    """A trial's parameters from a params file or a scenario file, whichever ``path`` is, or from a shipped
+    trial or scenario by name (``"cd5_tall"``, ``"cll1_dose_c"``); InputError on any problem, with the
+    closest shipped names when ``path`` names nothing."""
+    path = trial_path(path)
     return load_scenario(path) if is_scenario_file(path) else load_params(path)
 
 
@@ -81,11 +85,11 @@ def load_scenario(path: str | Path) -> Params:
     The result's ``path`` and ``sha256`` are the scenario file's, so later errors name it, and its
     ``scenario`` records the base file and the changed paths.
     """
-    path = Path(path)
+    path = trial_path(path)
     problem = folder_name_problem(path.stem)
     if problem:
         raise InputError(path, "", f"the file's name names the scenario and its output folder: {problem}")
-    table, sha = read_toml(path)
+    table, sha = read_toml(path, missing=unknown_trial)
     _check_meta(path, table)
     base_path = _base_path(path, table["base"])
     base = load_params(base_path)

@@ -11,16 +11,20 @@ import hashlib
 import sys
 import tomllib
 from pathlib import Path
+from typing import Callable
 
 from sim.errors import InputError
 
 MAX_DEPTH = 32  # params, seeds and scenario files nest at most a handful of levels
 
 
-def read_toml(path: Path) -> tuple[dict, str]:
-    """The parsed table and the SHA-256 of the file's bytes."""
+def read_toml(path: Path, missing: Callable[[Path], str] | None = None) -> tuple[dict, str]:
+    """The parsed table and the SHA-256 of the file's bytes; ``missing`` words the problem of a file that
+    does not exist (default: the system's words)."""
     try:
         data = Path(path).read_bytes()
+    except FileNotFoundError as err:
+        raise InputError(path, "", missing(path) if missing else f"cannot read file: {err.strerror}") from None
     except OSError as err:
         raise InputError(path, "", f"cannot read file: {err.strerror or err}") from None
     try:

@@ -8,6 +8,7 @@ the command line (``cartsim run cd5_tall``) is looked up here when no file of th
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def shipped_params_folder() -> Path | None:
     return REPOSITORY_PARAMS if REPOSITORY_PARAMS.is_dir() else None
 
 
+def inside_installed_package(path: str | Path) -> bool:
+    """Whether ``path`` is a shipped file inside an installed package (not the repository's own copy)."""
+    installed = Path(str(resources.files("sim").joinpath(*SHIPPED)))
+    return installed.is_dir() and Path(path).resolve().is_relative_to(installed.resolve())
+
+
 def shipped_trials() -> dict[str, Path]:
     """Each shipped trial's name (its params file's stem) and params file, by name."""
     folder = shipped_params_folder()
@@ -39,12 +46,36 @@ def shipped_scenarios() -> dict[str, Path]:
     return {} if folder is None else {p.stem: p for p in sorted((folder / "scenarios").glob("*.toml"))}
 
 
-def trial_path(text: str) -> Path:
-    """An argparse type: ``text`` as a path when such a file exists, else a shipped trial or scenario of that name.
+def trial_path(text: str | Path) -> Path:
+    """A trial or scenario named by path or by name: the path when such a file exists, else the shipped file.
 
-    Anything else is returned as given, so that the reader reports the missing file in its usual way.
+    A bare name (``cd5_tall``, ``cll1_design_boin``) is a shipped trial or scenario; a path in the
+    repository's layout (``params/cd5_tall.toml``, ``params/scenarios/cll1_dose_c.toml``) that does not
+    exist where it is run is the shipped file of that name, so the examples work from an installed
+    package in any folder.  Anything else is returned as given, for the reader to report with
+    :func:`unknown_trial`.  Also an argparse type.
     """
     path = Path(text)
-    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+    if path.exists():
         return path
-    return shipped_trials().get(text) or shipped_scenarios().get(text) or path
+    shipped = shipped_scenarios() if path.parent.name == "scenarios" else shipped_trials() | shipped_scenarios()
+    if _names_shipped(path):
+        return shipped.get(path.stem, path)
+    return path
+
+
+def _names_shipped(path: Path) -> bool:
+    """A bare name, or a relative ``params/NAME.toml`` or ``params/scenarios/NAME.toml``."""
+    if len(path.parts) == 1:
+        return path.suffix in ("", ".toml")
+    return (not path.is_absolute() and path.suffix == ".toml"
+            and tuple(path.parts[:-1]) in (("params",), ("params", "scenarios")))
+
+
+def unknown_trial(path: str | Path) -> str:
+    """The problem of a trial file that does not exist: no such file, nor a shipped trial or scenario of
+    that name; the closest shipped names, if any, and where to list them."""
+    names = [*shipped_trials(), *shipped_scenarios()]
+    close = difflib.get_close_matches(Path(path).stem, names, n=2)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return f"no such file, nor a shipped trial or scenario of that name ({hint}see `cartsim trials`)"

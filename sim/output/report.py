@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.output import model_facts
+from sim.output.key_outcome_view import header, interval_note, outcome_rows
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
 from sim.output.shown_path import shown_command, shown_path
@@ -49,10 +50,39 @@ FIGURE_CAPTIONS = {
 
 def render_report(run: RunData) -> str:
     """The whole report of one run, as markdown."""
+    return "\n\n".join(part.strip("\n") for part in report_parts(run)) + "\n"
+
+
+def report_parts(run: RunData) -> list[str]:
+    """The report's parts in order: the header, the key outcomes, the results, the checklist's six
+    sections, the appendix."""
     m = run.manifest
-    parts = [_header(run), _results(run), _objectives(run), _logic(run), _data(run), _experimentation(run),
-             _implementation(m), _code_access(m), _appendix(run)]
-    return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+    return [_header(run), key_outcomes_section(run), _results(run), _objectives(run), _logic(run), _data(run),
+            _experimentation(run), _implementation(m), _code_access(m), _appendix(run)]
+
+
+def key_outcomes_section(run: RunData) -> str:
+    """The key outcomes, a column per dose group, with what the intervals are and what they rest on."""
+    records = run.summary.get("key_outcomes") or []
+    if not records:
+        return "## Key outcomes\n\nThis folder's summary holds no key outcomes: run it again to add them."
+    table = markdown_table([[f"{r.label} ({r.unit})", *r.cells] for r in outcome_rows(records)], header(records))
+    return f"## Key outcomes\n\n{interval_note(records)}\n\n{table}\n\n**What they rest on.** {rests_on(run)}"
+
+
+def rests_on(run: RunData) -> str:
+    """What the run's numbers rest on: the trials run, the parameters and where those come from."""
+    m = run.manifest
+    drawn = ("each trial's parameters drawn from their uncertainty distributions, so the intervals hold parameter "
+             "uncertainty and one trial's chance" if m.get("parameter_uncertainty") else
+             "every trial at the base parameter values, so the intervals hold one trial's chance only, not what we do "
+             "not know about the rates")
+    pictures = m.get("picture_trials")
+    sample = (f"  The pictures are drawn from the first {pictures} of the {m['trials']} virtual trials."
+              if pictures and pictures < m["trials"] else "")
+    return (f"{m['trials']} virtual trials of {_parameter_value(run, 'accrual.enrolled')} patients each, seed "
+            f"{m['seed']}, {drawn}.  {_source_counts(run.parameters).split('.  ')[0]}; each is listed with its source "
+            f"in Appendix A.{sample}")
 
 
 def markdown_table(rows: list[list[Any]], header: list[str]) -> str:

@@ -15,16 +15,18 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 
 from sim.inputs.posterior_draws import joint_paths
 from sim.inputs.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.shown_values import json_value
 from sim.output.report import render_report, report_path
+from sim.output.report_html import render_html
 from sim.model.records import event_log
-from sim.output.run_folder import PATIENT_TEXT, read_run
+from sim.output.run_folder import PATIENT_TEXT, RunData, read_run
 from sim.table import Table, read_csv, read_parquet
 
 if TYPE_CHECKING:  # the runs write their results through this module
@@ -206,11 +208,14 @@ def write_table(path: Path, table: Table) -> None:
         table.to_parquet(stream) if path.suffix == ".parquet" else table.write_csv(stream)
 
 
-def write_results(results: Results, out: Path, command: list[str] | None = None, fmt: str = "csv") -> list[Path]:
-    """Write every table and the JSON summary into ``out``; returns the files written.
+def write_results(results: Results, out: Path, command: list[str] | None = None, fmt: str = "csv",
+                  pictures: Callable[[RunData], list[Path]] | None = None) -> list[Path]:
+    """Write every table, the JSON summary and the reports into ``out``; returns the files written.
 
-    ``fmt`` is the format of the two large tables (patients and events); a run streamed into
-    ``out`` has written them already.
+    Everything is computed from what ``results`` holds; nothing written is read back.  ``fmt`` is the
+    format of the two large tables (patients and events); a run streamed into ``out`` has written them
+    already.  ``pictures``, if given, draws the pictures from the run as held (before the reports,
+    which embed them), and returns the files it wrote.
     """
     out = Path(out)
     written = []
@@ -221,31 +226,70 @@ def write_results(results: Results, out: Path, command: list[str] | None = None,
             written.append(out / f"{name}.{fmt}")
     else:
         written += [stream.path(name) for name in STREAMED]
-    summary = results.summary()
+    summary, key = results.summary(), results.key_outcomes()
+    document = {"manifest": manifest(results, command), "citation": results.params.seeds.cite(),
+                "figures": _records(summary), "key_outcomes": _records(key),
+                "facilities": _records(results.facility_summary())}
+    if "base_agreement" in results.extra:
+        document["base_agreement"] = _plain_nan(results.extra["base_agreement"])
+    if pictures is not None:
+        document["manifest"]["picture_trials"] = len(np.unique(results.picture_patients["trial"]))
+    parameters = parameter_table(results.params)
     files = {
         "trials.csv": results.trials.to_csv_text(),
         "facilities.csv": results.facilities.to_csv_text(),
-        "summary.csv": summary.to_csv_text(),
-        "summary.json": json.dumps({"manifest": manifest(results, command),
-                                    "citation": results.params.seeds.cite(),
-                                    "figures": _records(summary),
-                                    "facilities": _records(results.facility_summary()),
-                                    **({"base_agreement": _plain_nan(results.extra["base_agreement"])}
-                                       if "base_agreement" in results.extra else {})}, indent=2) + "\n",
-        "parameters.csv": parameter_table(results.params).to_csv_text(),
+        "summary.csv": summary_file(summary, key).to_csv_text(),
+        "summary.json": json.dumps(document, indent=2) + "\n",
+        "parameters.csv": parameters.to_csv_text(),
     }
     for name, text in files.items():
         write_atomic(out / name, text)
         written.append(out / name)
-    written.append(write_report(out))
-    return written
+    held = {"parameters": parameters, "trials": results.trials, "facilities": results.facilities,
+            "seeds": results.params.seeds if results.params.seeds.path else None}
+    if pictures is not None:
+        shown = document | {"manifest": document["manifest"] | {"trials": document["manifest"]["picture_trials"]}}
+        written += pictures(RunData.held(out, summary=shown, **held, patients=results.picture_patients))
+    return written + write_reports(RunData.held(out, summary=document, **held))
 
 
-def write_report(folder: Path) -> Path:
-    """Write (or redraw) ``report.md`` in a run's output folder from the files there, pictures included."""
-    path = report_path(folder)
-    write_atomic(path, render_report(read_run(folder)))
-    return path
+def summary_file(figures: Table, key: Table) -> Table:
+    """``summary.csv``: the reported figures (kind 'figure'), then the key outcomes (kind 'key_outcome'),
+    each with its median, 95% interval and mean over the virtual trials and over how many it is defined."""
+    n = len(figures)
+    trials = np.asarray(figures["trials_defined"], dtype=float)
+    total = float(np.max(np.asarray(key["trials_defined"]) + np.asarray(key["trials_undefined"])))
+    interval = key["interval"][0]
+    first = {"kind": ["figure"] * n, "name": figures["figure"], "dose_group": ["all"] * n,
+             "description": figures["says"], "unit": ["patients"] * n, "reported": figures["reported"],
+             "of": figures["of"], "median": figures["sim_median"], "low95": figures["sim_low95"],
+             "high95": figures["sim_high95"], "mean": figures["sim_mean"], "trials_defined": trials,
+             "trials_undefined": total - trials, "interval": [interval] * n}
+    m = len(key)
+    second = {"kind": ["key_outcome"] * m, "name": key["outcome"], "dose_group": key["dose_group"],
+              "description": key["label"], "unit": key["unit"], "reported": np.full(m, np.nan), "of": np.full(m, np.nan),
+              "median": key["median"], "low95": key["low95"], "high95": key["high95"], "mean": key["mean"],
+              "trials_defined": np.asarray(key["trials_defined"], dtype=float),
+              "trials_undefined": np.asarray(key["trials_undefined"], dtype=float), "interval": key["interval"]}
+    text = ("kind", "name", "dose_group", "description", "unit", "interval")
+    return Table({name: np.concatenate([np.asarray(first[name], dtype=object if name in text else float),
+                                        np.asarray(second[name], dtype=object if name in text else float)])
+                  for name in first})
+
+
+def write_reports(run: RunData) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` of a run, with the pictures in its ``figures/`` folder."""
+    path = report_path(run.folder)
+    text = render_report(run)
+    write_atomic(path, text)
+    html = path.with_suffix(".html")
+    write_atomic(html, render_html(run))
+    return [path, html]
+
+
+def write_report(folder: Path) -> list[Path]:
+    """Redraw ``report.md`` and ``report.html`` of a saved run folder from its files (``cartsim plot``)."""
+    return write_reports(read_run(folder))
 
 
 def _records(table: Table) -> list[dict]:

@@ -30,6 +30,18 @@ class RunData:
 
     folder: Path
 
+    @classmethod
+    def held(cls, folder: Path, **known: Any) -> "RunData":
+        """A run whose files are still being written, with what the run holds in memory given by name
+        (``summary``, ``parameters``, ``seeds``, ``trials``, ``facilities``, ``patients``): those are never
+        read back from ``folder``."""
+        run = cls(Path(folder))
+        unknown = set(known) - {"summary", "parameters", "seeds", "trials", "facilities", "patients"}
+        if unknown:
+            raise TypeError(f"RunData.held: unknown {', '.join(sorted(unknown))}")
+        run.__dict__.update(known)  # the cached properties, filled before they are first asked for
+        return run
+
     @cached_property
     def summary(self) -> dict[str, Any]:
         summary = _json(self.folder / "summary.json")

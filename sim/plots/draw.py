@@ -8,19 +8,13 @@ from sim.errors import InputError
 from sim.output.run_folder import COMPARISON_TEXT, FIGURES, inside, read_json, read_run
 from sim.output.run_folder import read_table as read_csv
 from sim.plots import differences as comparison
-from sim.plots import consort_diagram as flow
-from sim.plots import cumulative_incidence as incidence
-from sim.plots import resources
-from sim.plots import survival_curves as survival
-from sim.plots import swimmer
-
-RUN_PICTURES = (flow, survival, incidence, swimmer, resources)
+from sim.plots.run_pictures import draw_held
 
 
 def draw_run(folder: str | Path) -> list[Path]:
     """Draw every picture of the run saved in ``folder`` (PNG and SVG); returns the files written."""
-    run = read_run(folder)
-    return [path for module in RUN_PICTURES for path in module.draw(run, run.figures_folder)]
+    return draw_held(read_run(folder))
+
 
 
 def draw_comparison(folder: str | Path) -> list[Path]:
@@ -60,11 +54,11 @@ def draw_folder(folder: str | Path) -> list[Path]:
 
     folder = Path(folder)
     if not is_comparison(folder):
-        return [*draw_run(folder), write_report(folder)]
+        return [*draw_run(folder), *write_report(folder)]
     meta = comparison_meta(folder)
     written = []
     for arm in (meta["base"], *meta["scenarios"]):
-        written += [*draw_run(folder / arm["folder"]), write_report(folder / arm["folder"])]
+        written += [*draw_run(folder / arm["folder"]), *write_report(folder / arm["folder"])]
     written += draw_comparison(folder)
     table = read_csv(folder / "comparison.csv", COMPARISON_TEXT)
     return [*written, write_comparison_report(folder, meta, table)]

@@ -13,6 +13,9 @@ from sim.model.records import event_log
 from sim.table import Table
 from sim.stats.intervals import median_interval
 from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES, figure_at_denominator
+from sim.stats.batch import Batch
+from sim.stats.outcome_summary import outcome_tables, summarise
+from sim.runs.saving import save_results
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Results:
     run_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
     stream: object = None  # the PatientStream the patients went to, if any
+    outcomes: dict[str, Table] | None = None  # per trial, the key outcomes: "all" patients, then each dose group
+    kept_patients: Table | None = None  # a streamed run's first trials, kept for the pictures
 
     def __post_init__(self) -> None:
         if self.stored_patients is None and self.stream is None:
@@ -44,6 +49,12 @@ class Results:
         return self.stored_patients if self.stored_patients is not None else self.stream.read_back("patients")
 
     @property
+    def picture_patients(self) -> Table | None:
+        """The patients the pictures are drawn from: all of them when held in memory, else the first trials
+        a streamed run kept (:data:`sim.runs.runner.PICTURE_TRIALS`); None if it kept none."""
+        return self.stored_patients if self.stored_patients is not None else self.kept_patients
+
+    @property
     def n_trials(self) -> int:
         return len(self.trials)
 
@@ -52,6 +63,19 @@ class Results:
         if self.stored_patients is None:
             return self.stream.read_back("events")
         return Table(event_log(self.patients.columns))
+
+    @cached_property
+    def trial_outcomes(self) -> dict[str, Table]:
+        """Per virtual trial, every key outcome (key ``"all"``), and each dose group's outcomes of its infused
+        patients (key: the level's name) where the trial has several dose levels."""
+        if self.outcomes is not None:
+            return self.outcomes
+        return outcome_tables(Batch.from_table(self.patients, self.facilities), list(self.params.dose_levels()))
+
+    def key_outcomes(self) -> Table:
+        """Per key outcome and dose group: median, 95% interval and mean over the virtual trials, and over how
+        many trials it is defined (the names and definitions of ``cartsim compare``; see ``sim.KEY_OUTCOMES``)."""
+        return summarise(self.trial_outcomes, self.parameter_uncertainty)
 
     def summary(self) -> Table:
         """Per figure: the reported value next to the simulated mean, median and 95% interval (a count k of n
@@ -72,21 +96,26 @@ class Results:
             rows.append({"facility": facility} | {n: _nanmean(self.facilities[n][mask].astype(float)) for n in names})
         return Table({name: [row[name] for row in rows] for name in rows[0]})
 
-    def write(self, out: str | Path, command: list[str] | None = None, fmt: str = "csv") -> list[Path]:
-        """Write every table, the JSON summary and the report into the folder ``out``; returns the files.
+    def write(self, out: str | Path, command: list[str] | None = None, fmt: str = "csv", plots: bool = False,
+              force: bool = False) -> list[Path]:
+        """Write every table, the summary, the reports and (with ``plots``) the pictures into the folder ``out``,
+        whole or not at all; returns the files.
 
         Parameters
         ----------
         out : path
-            The output folder (created if needed).
+            The output folder (created if needed).  Its lock is held while writing; the files go to a
+            staging folder swapped in at the end, so an error leaves the earlier result as it was.
         command : list of str, optional
             The command line to record in the manifest (default: ``sys.argv``).
         fmt : {"csv", "parquet"}
             Format of the two large tables, patients and events (Parquet needs the ``parquet`` extra).
+        plots : bool
+            Also draw the pictures into ``out/figures`` (embedded in ``report.html``).
+        force : bool
+            Replace the results of another params file in ``out``.
         """
-        from sim.output.run_files import write_results  # run_files reads Results: imported on use
-
-        return write_results(self, Path(out), command=command, fmt=fmt)
+        return save_results(self, out, command=command, fmt=fmt, plots=plots, force=force)
 
 
 def _summary_row(key: str, says: str, reported: float, of: int | None, values: np.ndarray) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -23,15 +24,19 @@ from sim.model.draws import draw_patients, draw_uniforms
 from sim.model.records import COLUMNS, FACILITIES, TrialRecord, build_records
 from sim.model.timeline import plan
 from sim.runs.results import Results
+from sim.output.run_files import PatientStream
+from sim.runs.saving import run_folder, write_into
 from sim.table import Table
 from sim.inputs.parameter_draws import draw_batch_parameters, draw_parameter_batch
 from sim.rng.streams import check_seed
 from sim.stats.batch import Batch
 from sim.stats.facilities import facility_metrics_rows
+from sim.stats.outcome_summary import outcome_tables
 from sim.stats.trial_figures import trial_figures
 
 ENGINES = {"des": des_queues, "cohort": cohort_queues}
 BATCH = 256  # trials whose uniforms are drawn together
+PICTURE_TRIALS = 2048  # a streamed run keeps this many trials' patients for its pictures (memory stays bounded)
 
 
 def choose_engine(params: Params, engine: str = "auto") -> str:
@@ -140,14 +145,19 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
     and are not kept, so memory does not grow with ``trials``.
     """
     started = time.perf_counter()
-    patients, figures, facilities, engines, done = [], [], [], set(), 0
+    patients, figures, facilities, outcomes, engines, done = [], [], [], [], set(), 0
+    levels = list(params.dose_levels())
     for drawn, records in iterate_batches(params, trials, seed, parameter_uncertainty, engine):
         batch = Batch.from_records(records, facility_capacities(drawn if parameter_uncertainty else params))
         figures.append(Table({"trial": batch.trials} | trial_figures(params.seeds.figures, batch)))
         facilities.append(Table(facility_rows(batch, records)))
+        batch.facilities = facilities[-1]
+        outcomes.append(outcome_tables(batch, levels))
         table = Table(patient_columns(batch, records))
         if stream is not None:
             stream.add(table)
+            if done < PICTURE_TRIALS:
+                patients.append(table)
         else:
             patients.append(table)
         engines.update(choose_engine(p, engine) for p in {id(p): p for p in drawn}.values())
@@ -158,7 +168,37 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
     return Results(
         params=params, seed=check_seed(seed), parameter_uncertainty=parameter_uncertainty,
         stored_patients=Table.concat(patients) if stream is None else None,
+        kept_patients=Table.concat(patients) if stream is not None and patients else None,
         trials=Table.concat(figures), facilities=Table.concat(facilities),
         run_seconds=time.perf_counter() - started, extra={"engine": "+".join(sorted(engines))},
-        stream=stream,
+        stream=stream, outcomes={group: Table.concat([part[group] for part in outcomes]) for group in outcomes[0]},
     )
+
+
+def run_to_folder(params: Params, out: str | Path, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,
+                  fmt: str = "csv", plots: bool = False, force: bool = False,
+                  progress: Callable[[int, int], None] | None = None, command: list[str] | None = None,
+                  engine: str = "auto", before_write: Callable[[Results], None] | None = None
+                  ) -> tuple[Results, list[Path]]:
+    """Run ``trials`` virtual trials straight into the output folder ``out``; returns the Results and the files.
+
+    ``before_write(results)``, if given, is called once the trials have run and before anything is
+    written (to add to ``results.extra`` what the summary and reports should carry).
+
+    The patients go to their files a batch of trials at a time (memory does not grow with ``trials``); the
+    folder is claimed, locked, staged and swapped in whole as :meth:`Results.write` does it
+    (:mod:`sim.runs.saving`), so an error or Ctrl-C leaves the earlier result as it was.
+    """
+    with run_folder(out, params, force) as folder:
+        stream = PatientStream(folder, fmt)
+        try:
+            results = run_trials(params, trials, seed, parameter_uncertainty, progress, engine, stream=stream)
+        except BaseException:
+            stream.abort()
+            raise
+        stream.close()
+        if before_write is not None:
+            before_write(results)
+        written = write_into(results, folder, Path(out), command, fmt, plots)
+    stream.folder = Path(out)  # the files are in ``out`` now: results.patients reads them from there
+    return results, written

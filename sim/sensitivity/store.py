@@ -122,9 +122,23 @@ def open_store(folder: str | Path, config: dict[str, Any], resume: bool) -> RunS
         _check_same(folder, state["config"], config)
         return RunStore(folder, config, read_log(folder / LOG, config))
     if state is not None and state.get("status") == RUNNING and _has_lines(folder / LOG):
-        raise InputError(folder, "", "holds an unfinished run: continue it with --resume (resume=True), "
-                         "or choose another output folder")
+        raise InputError(folder, "", "holds an unfinished run: continue it with --resume, start it again with "
+                         "--fresh, or choose another --out")
     return _start(folder, config)
+
+
+def discard_unfinished(folder: str | Path) -> bool:
+    """Forget an unfinished run in ``folder`` (its state and finished evaluations), so the next run starts
+    afresh; returns whether there was one.  A finished run's files are left for the new run to replace."""
+    folder = Path(folder)
+    state = _read_state(folder) if folder.is_dir() else None
+    if state is None or state.get("status") != RUNNING:
+        return False
+    for old in (folder / PATIENTS).glob("evaluation-*.csv"):
+        old.unlink()
+    (folder / LOG).unlink(missing_ok=True)
+    (folder / STATE).unlink(missing_ok=True)
+    return True
 
 
 def _start(folder: Path, config: dict[str, Any]) -> RunStore:

@@ -110,8 +110,8 @@ class Batch(Mapping):
                      self.facilities)
 
     def facility(self, facility: str, metric: str) -> np.ndarray:
-        """One facility metric per trial, from the records' uses or the facilities table."""
-        if self.records is not None:
+        """One facility metric per trial, from the facilities table if the batch has one, else the records' uses."""
+        if self.facilities is None:
             capacity = self.capacities[facility]
             return np.array([facility_metrics(r.uses[facility], c, r.cutoff)[metric]
                              for r, c in zip(self.records, np.broadcast_to(capacity, len(self.records)))], dtype=float)

@@ -169,7 +169,8 @@ def key_outcomes(patients: Table, facilities: Table) -> Table:
 
 
 def results_outcomes(results) -> Table:
-    """Key outcomes of a run, then every per-trial figure of ``results.trials`` not already among them."""
-    key = key_outcomes(results.patients, results.facilities)
+    """Key outcomes of a run (as the run computed them), then every per-trial figure of ``results.trials`` not
+    already among them."""
+    key = results.trial_outcomes["all"]
     extra = {name: results.trials[name] for name in results.trials.names if name not in key.columns}
     return Table(key.columns | extra)

@@ -180,7 +180,7 @@ def test_validate_exits_1_and_names_a_figure_that_fails(cll1_copy, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragments", [
-    (["--trials", "5"], ["--trials", "at least 40"]),
+    (["--trials", "5"], ["--trials", "40"]),
     (["--trials", "zero"], ["--trials", "must be a whole number"]),
     (["--seed", "-1"], ["--seed", "must be >= 0"]),
 ])

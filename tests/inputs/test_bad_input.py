@@ -132,7 +132,7 @@ CASES = [
          "lymphodepletion.start_before_infusion_days", "lymphodepletion must end before infusion"),
     Case("seeds-value-disagrees", "cd5", 'enrolled = { value = 19, source = "seeds:enrolled" }',
          'enrolled = { value = 30, source = "seeds:enrolled" }',
-         "accrual.enrolled.value", "value 30 disagrees with the seeds file, which gives 19 at cd5_tall.toml: figures.enrolled"),
+         "accrual.enrolled.value", "value 30 disagrees with the seeds file, which gives 19 at ../seeds/cd5_tall.toml: figures.enrolled"),
     # --- missing sections and keys ---------------------------------------------------------------------
     Case("missing-section", "cd5", re.compile(r"^\[withdrawal\]\n.*\n", re.MULTILINE), "",
          "withdrawal", "missing section"),
@@ -383,7 +383,7 @@ def test_toml_error_says_where(cd5_copy):
 
 def test_load_params_missing_file(tmp_path):
     missing = tmp_path / "nope.toml"
-    with pytest.raises(InputError, match="cannot read file") as info:
+    with pytest.raises(InputError, match="no such file, nor a shipped trial") as info:
         load_params(missing)
     assert info.value.source == str(missing)
 
@@ -428,7 +428,7 @@ ARGUMENT_CASES = [
                  id="trials-fraction"),
     pytest.param(["run", GOOD, "--seed", "-1"], ["--seed", "must be >= 0, got -1"], id="seed-negative"),
     pytest.param(["run", GOOD, "--seed", "x"], ["--seed", "must be a whole number, got 'x'"], id="seed-not-a-number"),
-    pytest.param(["run", "nope.toml"], ["nope.toml", "cannot read file"], id="params-not-found"),
+    pytest.param(["run", "nope.toml"], ["nope.toml", "no such file"], id="params-not-found"),
     pytest.param(["run", "."], ["cannot read file"], id="params-is-a-folder"),
     pytest.param(["run"], ["PARAMS", "required"], id="params-missing"),
     pytest.param(["run", GOOD, "--bogus"], ["unrecognized arguments: --bogus"], id="unknown-option"),

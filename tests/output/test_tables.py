@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim
 from sim.runs.runner import run_trials
 from sim.output.run_files import PATIENT_TEXT, PatientStream, read_table
 from sim.table import Table, read_csv

@@ -137,3 +137,19 @@ def test_a_killed_command_resumes_to_the_uninterrupted_result(cd5, tmp_path):
     whole = run_psa(cd5, draws=300, inner=2, seed=6, outcomes=OUTCOMES)
     assert (out / "psa_draws.csv").read_text() == whole.draws_table().to_csv_text()
     assert (out / "psa_summary.csv").read_text() == whole.summary_table().to_csv_text()
+
+
+def test_fresh_starts_an_unfinished_run_again(cd5, tmp_path, capsys):
+    """Without --resume or --fresh an unfinished run is refused in CLI words; --fresh discards it and runs."""
+    from sim.cli.main import main
+
+    with pytest.raises(KeyboardInterrupt):
+        psa(cd5, tmp_path / "run", progress=StopAfter(5))
+    command = ["sensitivity", "psa", str(PARAMS["cd5_tall"]), "--draws", "12", "--inner", "2", "--out",
+               str(tmp_path / "run"), "--outcomes", ",".join(OUTCOMES)]
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "--fresh" in err and "resume=True" not in err
+    assert main([*command, "--fresh"]) == 0
+    assert "--fresh: the unfinished run" in capsys.readouterr().err
+    assert len(log_indices(tmp_path / "run")) == 12  # every evaluation of the new run, none of the old
