@@ -109,39 +109,70 @@ def _term(f: SeriesFigure, remission: float, followup: float, infused: int) -> F
 
 
 class SeriesLikelihood:
-    """Log-likelihood of one series' figures as a function of its band-1 levels (arrays over points).
+    """Log-likelihood of the figures of several series as a function of their band-1 levels.
+
+    Every term's patients (one followed to the term's day, and one transplanted on the way when the
+    series transplanted some) are rows of one :class:`LateModel`, so a call is one pass over arrays.
 
     Parameters
     ----------
-    series : Series
-        The series and its figures.
+    series : list of Series
+        The series and their figures.
     params : Params
         The reference params: band edges and shapes, levels after transplant, the response
         assessment day and the median infusion-to-transplant day.
     """
 
-    def __init__(self, series: Series, params: Params) -> None:
-        self.series = series
-        self.terms, self.unused = series_terms(series)
-        self.transplanted = series.transplanted_after / series.infused
+    def __init__(self, series: list[Series], params: Params) -> None:
+        self.series = list(series)
+        self.terms, self.unused, rows = [], {}, []
         transplant_day = _median_transplant_day(params)
+        for j, s in enumerate(self.series):
+            terms, self.unused[s.key] = series_terms(s)
+            moved = s.transplanted_after / s.infused
+            for term in terms:
+                index = len(self.terms)
+                self.terms.append((j, term))
+                rows += [(j, index, 1.0 - moved, term.day, np.inf)] + ([(j, index, moved, term.day, transplant_day)] if moved > 0 else [])
+        owner, term_of, weight, day, transplant = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0)] * 5
+        self.owner, self.weight, self.term_of = owner.astype(int), weight, term_of.astype(int)
         self.after = {c: late_bands.level(params, c, True) for c in LATE_CAUSES}
-        self.models = [(_model(params, t.day, np.inf), _model(params, t.day, transplant_day)) for t in self.terms]
+        self.model = _model(params, day, transplant)
 
     def chances(self, levels: dict[str, np.ndarray]) -> list[list[np.ndarray]]:
-        """The model's chance of each category of each term (per point)."""
-        out = []
-        for term, (plain, moved) in zip(self.terms, self.models):
-            states = [(w, m.states(levels, self.after)) for w, m in ((1.0 - self.transplanted, plain),
-                                                                   (self.transplanted, moved)) if w > 0]
-            out.append([term.scale * sum(w * s[regime][name] for w, s in states for regime in (False, True)
-                                         for name in category if name in s[regime])
-                        for category in term.states])
+        """The model's chance of each category of each term, arrays over points.
+
+        ``levels`` by cause: arrays shaped (points, series)."""
+        before = {c: np.asarray(v)[..., self.owner] for c, v in levels.items()}
+        each = self.model.patient_states(before, self.after, per_patient=True)
+        out = [[None] * len(term.states) for _, term in self.terms]
+        for states, (matrix, places) in self._weights().items():
+            share = sum(each[regime][name] for regime in (False, True) for name in states if name in each[regime])
+            for column, (t, c) in zip((share @ matrix).T, places):
+                out[t][c] = column.T
         return out
 
+    def _weights(self) -> dict:
+        """For each set of states a category counts: a (patients x categories) matrix of each patient's
+        weight times the term's scale, and the (term, category) of each column."""
+        if not hasattr(self, "_cache"):
+            groups: dict = {}
+            for t, (_, term) in enumerate(self.terms):
+                for c, states in enumerate(term.states):
+                    groups.setdefault(states, []).append((t, c))
+            self._cache = {}
+            for states, places in groups.items():
+                matrix = np.zeros((len(self.owner), len(places)))
+                for k, (t, _) in enumerate(places):
+                    rows = self.term_of == t
+                    matrix[rows, k] = self.weight[rows] * self.terms[t][1].scale
+                self._cache[states] = (matrix, places)
+        return self._cache
+
     def __call__(self, levels: dict[str, np.ndarray]) -> np.ndarray:
+        """The log-likelihood of every series' figures together, per point."""
         total = 0.0
-        for term, chances in zip(self.terms, self.chances(levels)):
+        for (_, term), chances in zip(self.terms, self.chances(levels)):
             rest = 1.0
             for events, p in zip(term.events, chances):
                 total = total + events * np.log(np.maximum(p, TINY))
@@ -158,13 +189,13 @@ def _median_transplant_day(params: Params) -> float:
     return max(median, float(params["response.assessment_day"]))
 
 
-def _model(params: Params, day: float, transplant_day: float) -> LateModel:
-    """One patient in remission from the assessment day to ``day``, transplanted at ``transplant_day``
+def _model(params: Params, day: np.ndarray, transplant_day: np.ndarray) -> LateModel:
+    """Patients in remission from the assessment day to ``day``, transplanted at ``transplant_day``
     (inf: never) unless an event comes first: the model's chances of each state by ``day``."""
     assessment = float(params["response.assessment_day"])
-    one = lambda v, dtype=float: np.array([v], dtype=dtype)  # noqa: E731
-    windows = LateWindows(trial=one(0, int), last_enrolment=one(0.0), infusion=one(0.0), response=one(assessment),
-                          transplant_delay=one(transplant_day - assessment), response_category=one("mrd_neg_cr", object),
-                          cytopenia=one(False, bool), early_infection=one(False, bool),
-                          cutoff_after_last=max(day, assessment))
+    n = len(day)
+    windows = LateWindows(trial=np.zeros(n, int), last_enrolment=np.maximum(day, assessment), infusion=np.zeros(n),
+                          response=np.full(n, assessment), transplant_delay=transplant_day - assessment,
+                          response_category=np.full(n, "mrd_neg_cr", dtype=object), cytopenia=np.zeros(n, bool),
+                          early_infection=np.zeros(n, bool), cutoff_after_last=0.0)
     return LateModel(windows, params)
