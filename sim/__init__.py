@@ -18,11 +18,11 @@ from sim.errors import InputError
 from sim.inputs.params import Params, load_params
 from sim.inputs.paper import load_seeds
 from sim.inputs.scenarios import load_scenario
-from sim.output.results import Results
+from sim.runs.results import Results
 from sim.output.run_folder import read_run
-from sim.output.table import Table
-from sim.output.validation_files import Validation, run_validation
-from sim.engines.runner import run_trials, simulate_trial
+from sim.table import Table
+from sim.checks.validation_files import Validation, run_validation
+from sim.runs.runner import run_trials, simulate_trial
 from sim.stats.key_outcomes import KEY_OUTCOMES
 
 try:

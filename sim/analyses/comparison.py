@@ -1,7 +1,7 @@
 """Scenario comparisons on common random numbers: paired differences from the base, trial by trial.
 
 Every arm (the base and each scenario) runs with the same seed, so virtual trial k of every arm has
-the same patients with the same luck (:mod:`sim.rng.streams`, :mod:`sim.rng.parameter_draws`), and the
+the same patients with the same luck (:mod:`sim.rng.streams`, :mod:`sim.inputs.parameter_draws`), and the
 difference d_k = scenario_k - base_k moves only as far as the scenario itself moves it.  Over the
 K trials where an outcome is defined in both arms, the mean difference gets a t interval for a mean,
 
@@ -24,9 +24,9 @@ from scipy import stats
 
 from sim.stats.key_outcomes import KEY_OUTCOMES, results_outcomes
 from sim.inputs.params import Params
-from sim.output.results import Results
-from sim.engines.runner import run_trials
-from sim.output.table import Table
+from sim.runs.results import Results
+from sim.runs.runner import run_trials
+from sim.table import Table
 
 CONFIDENCE = 0.95
 INDEPENDENT_SEED_OFFSET = 1  # the independent arm's seed: the comparison seed plus this

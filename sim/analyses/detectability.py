@@ -23,12 +23,12 @@ import math
 import numpy as np
 
 from sim.analyses.validation import NOT_MODELLED
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.errors import InputError
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
-from sim.output.table import Table
-from sim.rng.parameter_draws import inverse_cdf
+from sim.table import Table
+from sim.inputs.parameter_draws import inverse_cdf
 
 RATE_FACTORS = (("x0.5", 0.5), ("x2", 2.0))
 PERCENTILES = (("p2.5", 0.025), ("p97.5", 0.975))
@@ -67,7 +67,7 @@ def detectability(params: Params, validation: Table, replicates: int = 400, seed
     ----------
     params : sim.inputs.params.Params
         The trial's parameters at their base values.
-    validation : sim.output.table.Table
+    validation : sim.table.Table
         The validation table of the unshifted model: its intervals are the pass rule.
     replicates : int, optional
         Observed trials simulated per shift (R).
@@ -78,7 +78,7 @@ def detectability(params: Params, validation: Table, replicates: int = 400, seed
 
     Returns
     -------
-    sim.output.table.Table
+    sim.table.Table
         Columns :data:`COLUMNS`; the ``none`` row first, then parameters in file order.
     """
     intervals = reference_intervals(validation)

@@ -1,7 +1,7 @@
 """Scenario effects over parameter uncertainty: the interval a decision rests on.
 
 For D parameter draws d (every arm draws each parameter it leaves alone from the same stream,
-:func:`sim.rng.parameter_draws.draw_trial_parameters`, so the arms share the draw), each arm runs M
+:func:`sim.inputs.parameter_draws.draw_trial_parameters`, so the arms share the draw), each arm runs M
 inner virtual trials at that draw's values, on the same patients' luck in every arm (trials
 d M .. d M + M - 1 of the seed).  Per draw, the **expected difference** e_d is the mean over the
 inner trials of scenario - base.  Three intervals, each for what it is:
@@ -35,11 +35,11 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from sim.engines.runner import choose_engine, facility_capacities, simulate
+from sim.runs.runner import choose_engine, facility_capacities, simulate
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
 from sim.model.draws import draw_uniforms
-from sim.rng.parameter_draws import draw_trial_parameters
+from sim.inputs.parameter_draws import draw_trial_parameters
 from sim.stats.batch import Batch
 from sim.stats.key_outcomes import batch_outcomes
 

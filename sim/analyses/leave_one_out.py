@@ -26,10 +26,10 @@ import dataclasses
 
 from sim.analyses.calibration import OTHER, Calibration, calibrate, late_groups, target_keys
 from sim.analyses.validation import LEVEL, figure_row, figure_roles
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import parse_scalar
-from sim.output.table import Table
+from sim.table import Table
 
 UNIDENTIFIED = "unidentified"
 COLUMNS = ("figure", "left_out", "unidentified", "sim_median", "sim_low95", "sim_high95", "reported", "of",
@@ -76,7 +76,7 @@ def leave_one_out(params: Params, trials: int = 2000, seed: int = 0, calibration
 
     Returns
     -------
-    sim.output.table.Table
+    sim.table.Table
         One row per calibration target, columns :data:`COLUMNS`.
     """
     roles = figure_roles(params)

@@ -28,7 +28,7 @@ import numpy as np
 
 from sim.analyses.calibration import target_keys
 from sim.inputs.paper import Figure, Seeds
-from sim.output.table import Table
+from sim.table import Table
 
 LEVEL = 0.95
 PASS, FAIL, NOT_MODELLED, NO_VALUE = "pass", "fail", "not modelled", "no simulated value"
@@ -162,7 +162,7 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL, roles: d
     ----------
     seeds : sim.inputs.paper.Seeds
         The trial's reported figures.
-    trials : sim.output.table.Table
+    trials : sim.table.Table
         One row per virtual trial with a column per modelled figure (``Results.trials``).
     level : float, optional
         Coverage of the central interval.
@@ -171,7 +171,7 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL, roles: d
 
     Returns
     -------
-    sim.output.table.Table
+    sim.table.Table
         One row per figure (modelled or not), columns :data:`COLUMNS`.
     """
     roles = roles or {}

@@ -6,7 +6,7 @@ import argparse
 import platform
 from pathlib import Path
 
-from sim.engines.benchmark import (psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark,
+from sim.checks.benchmark import (psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark,
                                    uncertainty_benchmark)
 from sim.inputs.params import load_params
 from sim.cli.options import whole

@@ -12,7 +12,7 @@ from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.params_text import number as toml_number
 from sim.analyses.calibration.joint import joint_posterior
-from sim.output.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
+from sim.analyses.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
 from sim.cli.options import number, whole
 from sim.output.atomic_folder import check_output_place
 

@@ -11,7 +11,7 @@ from sim.analyses.comparison import Comparison, arm_label, run_comparison, uniqu
 from sim.analyses.effects import DRAWS, INNER
 from sim.inputs.params import folder_name_problem
 from sim.output.folder_claims import claim_comparison, comparison_folder_name
-from sim.output.comparison_files import moved, signed, write_comparison
+from sim.analyses.comparison_files import moved, signed, write_comparison
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import number, output_folder, whole

@@ -13,7 +13,7 @@ from sim.errors import InputError
 from sim.inputs.scenarios import load_params_or_scenario
 from sim.design.boin import boundaries
 from sim.design.oc import NONE, DesignOC, run_designs
-from sim.design.settings import DESIGNS, check_design_name, design_settings
+from sim.inputs.design_settings import DESIGNS, check_design_name, design_settings
 from sim.design.write import DesignRun, write_design
 
 NAME = "design"

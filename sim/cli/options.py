@@ -12,7 +12,7 @@ from sim.errors import printable
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
 from sim.output.paper_view import paper_view, with_rate
-from sim.output.table import Table
+from sim.table import Table
 
 
 class Parser(argparse.ArgumentParser):

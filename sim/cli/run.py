@@ -9,7 +9,7 @@ from sim.output.folder_claims import claim_run
 from sim.output.run_files import FORMATS, PatientStream
 from sim.output.shown_path import shown_path
 from sim.inputs.params import Params
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder

@@ -9,9 +9,9 @@ from pathlib import Path
 from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
 from sim.errors import InputError
 from sim.inputs.params import load_params
-from sim.output.table import Table
+from sim.table import Table
 from sim.output.run_files import write_atomic
-from sim.output.validation_files import run_validation
+from sim.checks.validation_files import run_validation
 from sim.cli.options import add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 

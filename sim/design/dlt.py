@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.model.draws import NO_CR, crs_shift, grades
 from sim.model.toxicity_death import toxicity_death_day
-from sim.design.settings import DLTDefinition
+from sim.inputs.design_settings import DLTDefinition
 
 NEVER = np.inf
 

@@ -16,10 +16,10 @@ import numpy as np
 
 from sim.model.draws import FAILED, arrival_times, dose_level_names, draw_patients, draw_uniforms
 from sim.rng.streams import check_seed
-from sim.output.table import Table
+from sim.table import Table
 from sim.model.timeline import plan
 from sim.design.dlt import Toxicity, fixed_toxicity, model_toxicity
-from sim.design.settings import DesignSettings
+from sim.inputs.design_settings import DesignSettings
 from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.design.boin import BOIN
-from sim.design.settings import DesignSettings
+from sim.inputs.design_settings import DesignSettings
 from sim.design.trial_flow import make_rules
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.design.boin import BOIN, Action
-from sim.design.settings import DesignSettings
+from sim.inputs.design_settings import DesignSettings
 
 ARRIVE, PROGRESS, FAIL, REQUEST, INFUSE, DLT_SEEN, WINDOW_END = range(7)
 POOL, WAITING, ASSIGNED, INFUSED, WITHDRAWN, FAILED, TURNED_AWAY = range(7)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sim.output.run_files import _plain, manifest, write_atomic
-from sim.output.table import Table
+from sim.table import Table
 from sim.design.boin import boundaries
 from sim.design.oc import INTERVAL, DesignOC, overall_table, per_dose_table
 

@@ -1,1 +1,1 @@
-"""Engines that resolve the queues (SimPy and cohort arrays), the trial runner, and the benchmark reference."""
+"""Engines that resolve the queues: SimPy processes, or cohort arrays."""

@@ -1,1 +1,2 @@
-"""Inputs: params files, their schema and uncertainty distributions, the papers' reported figures, scenarios."""
+"""Inputs: params files, their schema and uncertainty distributions, parameter draws, design settings, the papers'
+reported figures, scenarios."""

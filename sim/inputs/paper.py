@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
-from sim.stats.trial_figures import METRICS, NOT_MODELLED, qualifier_problem
+from sim.stats.trial_figures import (  # upward: a seeds file may name only the figures that stats defines
+    METRICS, NOT_MODELLED, qualifier_problem)
 from sim.inputs.tomlfile import read_toml
 
 CITATION_KEYS = {"title", "topic", "first_author", "last_author", "journal", "year", "volume", "doi", "registry"}

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from sim.inputs.durations import FAMILIES, arguments_valid
-from sim.inputs.params import Params
 from sim.inputs.schema import LATE_BANDS
+
+if TYPE_CHECKING:  # Params.draw calls this module: Params is a type name here only
+    from sim.inputs.params import Params
 
 
 @dataclass(frozen=True)

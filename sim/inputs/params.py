@@ -100,8 +100,8 @@ class Params:
 
     def draw(self, seed: int, trial: int = 0) -> "Params":
         """A copy with every uncertain value drawn from its uncertainty distribution, as virtual trial
-        ``trial`` of a run with ``seed`` and parameter uncertainty draws it (:mod:`sim.rng.parameter_draws`)."""
-        from sim.rng.parameter_draws import draw_trial_parameters  # that module reads Params
+        ``trial`` of a run with ``seed`` and parameter uncertainty draws it (:mod:`sim.inputs.parameter_draws`)."""
+        from sim.inputs.parameter_draws import draw_trial_parameters  # that module reads Params
 
         return draw_trial_parameters(self, seed, trial)
 
@@ -348,7 +348,7 @@ def _check_consistency(params: Params) -> None:
         problem = argument_problem(family, params.timedist(path)[1])
         if problem:
             raise InputError(params.path, path, problem)
-    from sim.design.settings import check_design  # the design section's checks across entries
+    from sim.inputs.design_settings import check_design  # the design section's checks across entries
 
     check_design(params)
     if params["lymphodepletion.start_before_infusion_days"] < params["lymphodepletion.days"]:

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 from sim.inputs import schema as S
 from sim.errors import InputError
 from sim.inputs.params import TIMEDIST_ARG_KINDS, Params, check_params, folder_name_problem, load_params, read_entry
-from sim.output.provenance import format_value
+from sim.inputs.provenance import format_value
 from sim.inputs.durations import FAMILIES
 from sim.inputs.tomlfile import read_toml
 

@@ -113,7 +113,7 @@ SCHEMA: dict[str, dict[str, object]] = {
                    "delay_days": TimeDist(), "bed_days": DURATION},
     "late": _late(),
     "resources": {"manufacturing_slots": CAPACITY, "icu_beds": CAPACITY, "transplant_beds": CAPACITY},
-    # dose-finding design (sim/design/settings.py reads and checks it; absent: the fixed allocation)
+    # dose-finding design (sim/inputs/design_settings.py reads and checks it; absent: the fixed allocation)
     "design": {"name": Choice(optional=True, options=("fixed", "3+3", "boin", "tite_boin")),
                "levels": Text(optional=True), "start_level": Text(optional=True, level=True),
                "cohort_size": Setting("count"), "max_sample_size": Setting("count"),

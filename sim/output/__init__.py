@@ -1,1 +1,1 @@
-"""Tables, run results, the files a run writes, its report and its folder read back."""
+"""The files of a run: tables written and read, the report, and the folder written atomically and read back."""

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from sim.output.table import Table
+from sim.table import Table
 
 ENROLLED = "enrolled"
 

@@ -17,7 +17,7 @@ from typing import Any
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
 from sim.output.shown_path import shown_command, shown_path
-from sim.output.table import Table
+from sim.table import Table
 
 CHECKLIST = "STRESS-DES (Monks et al., J Simul 2019;13:55-67)"
 DRAWN = "parameters drawn from their uncertainty distributions"

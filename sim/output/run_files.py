@@ -16,18 +16,21 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.inputs.posterior_draws import joint_paths
-from sim.output.provenance import parameter_table
+from sim.inputs.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.report import render_report, report_path
-from sim.output.results import Results
 from sim.model.records import EVENT_TIMES, event_log, event_log_rows
 from sim.output.run_folder import PATIENT_TEXT, read_run
 from sim.output.cell_text import Cells, float_cells, text_cells
-from sim.output.table import Table, read_csv, read_parquet, table_cells, to_arrow, write_cells
+from sim.table import Table, read_csv, read_parquet, table_cells, to_arrow, write_cells
+
+if TYPE_CHECKING:  # the runs write their results through this module
+    from sim.runs.results import Results
 
 FORMATS = ("csv", "parquet")
 STREAMED = ("patients", "events")

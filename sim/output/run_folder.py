@@ -15,7 +15,7 @@ from typing import Any
 from sim.errors import InputError
 from sim.inputs.paper import Seeds, load_seeds
 from sim.output.shown_path import resolved_path
-from sim.output.table import Table, read_csv, read_parquet
+from sim.table import Table, read_csv, read_parquet
 
 PATIENT_TEXT = ("product", "dose_level", "response", "death_cause", "final_state")
 FACILITY_TEXT = ("facility",)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.output.table import Table
+from sim.table import Table
 from sim.plots.style import footnote, house_style, new_figure, save
 
 NAME = "detectability"

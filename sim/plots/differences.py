@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from sim.output.comparison_files import moved
-from sim.output.table import Table
+from sim.analyses.comparison_files import moved
+from sim.table import Table
 from sim.plots.style import footnote, house_style, new_figure, save
 from sim.stats.key_outcomes import KEY_OUTCOMES
 
@@ -38,7 +38,7 @@ def draw(table: Table, folder: Path, meta: dict) -> list[Path]:
 
     Parameters
     ----------
-    table : sim.output.table.Table
+    table : sim.table.Table
         The comparison table, one row per scenario and outcome.
     folder : pathlib.Path
         Where to write ``comparison.png`` and ``comparison.svg``.

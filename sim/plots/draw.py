@@ -55,7 +55,7 @@ def is_comparison(folder: str | Path) -> bool:
 
 def draw_folder(folder: str | Path) -> list[Path]:
     """Every picture of a run or a comparison folder, then its report(s) redrawn with them embedded."""
-    from sim.output.comparison_files import write_comparison_report
+    from sim.analyses.comparison_files import write_comparison_report
     from sim.output.run_files import write_report
 
     folder = Path(folder)

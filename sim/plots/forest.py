@@ -26,7 +26,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from sim.analyses.validation import CALIBRATED, INDEPENDENT, INPUT, NOT_MODELLED, PASS, ROLES
 from sim.output.paper_view import ENROLLED, shows_paper, with_rate
-from sim.output.table import Table
+from sim.table import Table
 from sim.plots.style import house_style, new_figure, save
 
 PASS_COLOUR, FAIL_COLOUR, REPORTED_COLOUR, TRACK_COLOUR = "#1f7a4d", "#c0392b", "#111111", "#e3e3e3"
@@ -51,7 +51,7 @@ def draw_validation(table: Table, title: str, folder: Path, name: str = "validat
 
     Parameters
     ----------
-    table : sim.output.table.Table
+    table : sim.table.Table
         A table from :func:`sim.analyses.validation.validation_table`.
     title : str
         The figure's title (the trial and the run).

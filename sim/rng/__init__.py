@@ -1,1 +1,1 @@
-"""Random numbers: named counter-based streams, and parameter draws with common random numbers."""
+"""Random numbers: named counter-based streams, and numpy's SeedSequence words computed over arrays."""

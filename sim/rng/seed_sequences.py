@@ -1,7 +1,7 @@
 """``numpy.random.SeedSequence`` over arrays: the first state word of many seed sequences at once.
 
 A parameter's stream in a virtual trial is ``SeedSequence(seed, spawn_key=(trial, key, path key))``
-(:mod:`sim.rng.parameter_draws`).  Building one costs tens of microseconds, so drawing 48
+(:mod:`sim.inputs.parameter_draws`).  Building one costs tens of microseconds, so drawing 48
 parameters for each of thousands of trials one sequence at a time costs more than simulating the
 trials.  Here numpy's algorithm (its pool of four 32-bit words, ``hashmix`` and ``mix``, then
 ``generate_state``) runs on uint32 arrays, one element per sequence; the constants are numpy's.

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from sim.inputs.params import Params
-from sim.engines.runner import choose_engine
+from sim.runs.runner import choose_engine
 from sim.sensitivity.backends import SerialBackend
 from sim.sensitivity.model import Evaluation, Point
 from sim.sensitivity.store import MemoryStore, mark_complete, open_store

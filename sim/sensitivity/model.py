@@ -21,15 +21,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from sim.rng.parameter_draws import draw_values
+from sim.inputs.parameter_draws import draw_values
 from sim.inputs.param_batch import ParamBatch
 from sim.inputs.params import Params
 from sim.model.records import FACILITIES
 from sim.model.records import TrialRecord
-from sim.engines.runner import BATCH, choose_engine, facility_capacities, simulate
+from sim.runs.runner import BATCH, choose_engine, facility_capacities, simulate
 from sim.model.draws import draw_uniforms
 from sim.rng.streams import check_seed, stream_key
-from sim.output.table import Table
+from sim.table import Table
 from sim.sensitivity.inputs import flat_inputs
 from sim.stats.batch import Batch
 from sim.stats.key_outcomes import OUTCOMES
@@ -107,7 +107,7 @@ def point_values(params: Params | None, seed: int, draw_paths: Sequence[str], po
 
 
 def simulate_trials(params: Params, seed: int, trials: np.ndarray, engine: str = "auto") -> list[TrialRecord]:
-    """Virtual trials with the given indices, in batches as :func:`sim.engines.runner.iterate_trials` runs them."""
+    """Virtual trials with the given indices, in batches as :func:`sim.runs.runner.iterate_trials` runs them."""
     n = int(params["accrual.enrolled"])
     engine = choose_engine(params, engine)
     records: list[TrialRecord] = []
@@ -136,7 +136,7 @@ class TrialModel:
     keep_patients : bool
         Return each evaluation's patient table too (large; for inspection only).
     engine : str
-        ``"auto"``, ``"cohort"`` or ``"des"`` (:func:`sim.engines.runner.choose_engine`).
+        ``"auto"``, ``"cohort"`` or ``"des"`` (:func:`sim.runs.runner.choose_engine`).
     """
 
     params: Params

@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.inputs.params import Params
-from sim.output.table import Table
+from sim.table import Table
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
 from sim.sensitivity.model import Point, TrialModel

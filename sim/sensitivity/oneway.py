@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from sim.inputs.params import Params
-from sim.output.table import Table
+from sim.table import Table
 from sim.inputs.uncertainty import DirichletUncertainty
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import select_paths

@@ -2,7 +2,7 @@
 
 Draw d (d = 0, 1, ...) takes every uncertain parameter from its own stream for (seed, d) through its
 inverse CDF (category weights from their Dirichlet), exactly as virtual trial d of ``cartsim run
---parameter-uncertainty --seed S`` does (:mod:`sim.rng.parameter_draws`); with ``inputs`` only those
+--parameter-uncertainty --seed S`` does (:mod:`sim.inputs.parameter_draws`); with ``inputs`` only those
 parameters vary and the rest stay at base.  It then runs ``inner`` virtual trials of the trial's
 size, with luck of their own (virtual trials d*inner .. (d+1)*inner - 1 of the seed), and keeps each
 outcome's mean and variance over them.  Each outcome's distribution over draws (median, 95% interval,
@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from sim.inputs.params import Params
-from sim.output.table import Table
+from sim.table import Table
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import flat_names, select_paths
 from sim.sensitivity.model import Point, TrialModel

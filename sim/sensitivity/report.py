@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.output.run_files import write_atomic
 from sim.inputs.params import Params
-from sim.output.table import Table
+from sim.table import Table
 from sim.sensitivity.execute import RunInfo, finish
 
 LIBRARIES = ("numpy", "scipy", "matplotlib", "SALib", "dask", "distributed")

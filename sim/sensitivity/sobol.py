@@ -32,7 +32,7 @@ from scipy.stats import qmc
 from sim.errors import InputError
 from sim.inputs.params import Params
 from sim.rng.streams import stream_key
-from sim.output.table import Table
+from sim.table import Table
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
 from sim.sensitivity.inputs import InputSpace, parameter_space, select_paths
 from sim.sensitivity.model import Point, TrialModel

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.inputs.schema import RESPONSE_CATEGORIES as RESPONSES
-from sim.output.table import Table
+from sim.table import Table
 from sim.stats.batch import Batch
 from sim.stats.endpoints import infused
 from sim.stats.trial_figures import LATE_STATES as OUTCOME_STATES, late_state

@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from sim.errors import InputError
-from sim.output.table import Table
+from sim.table import Table
 from sim.stats.batch import Batch
 from sim.stats.competing_risks import NON_RELAPSE_DEATH, RELAPSE, cumulative_incidence
 from sim.stats.endpoints import in_remission, relapse_and_nrm

@@ -10,9 +10,9 @@ import numpy as np
 
 from sim.analyses.detectability import detectability, flagged, shifts
 from sim.analyses.validation import figure_roles, validation_table
-from sim.engines.runner import run_trials
-from sim.output.table import Table
-from sim.rng.parameter_draws import inverse_cdf
+from sim.runs.runner import run_trials
+from sim.table import Table
+from sim.inputs.parameter_draws import inverse_cdf
 
 
 def test_hazards_are_halved_and_doubled_and_other_kinds_go_to_their_percentiles(cd5):

@@ -19,7 +19,7 @@ from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import (draw_rows, draws_csv_text, draws_paths, joint_paths, joint_values,
                                         load_draws, provenance_text)
-from sim.rng.parameter_draws import draw_trial_parameters
+from sim.inputs.parameter_draws import draw_trial_parameters
 
 
 def poisson_log_density(counts: dict[str, tuple[float, float]]):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import sim
 from conftest import PARAMS
 from sim.inputs.paper import Figure
-from sim.output.table import Table
+from sim.table import Table
 from sim.analyses.validation import (FAIL, NO_VALUE, NOT_MODELLED, PASS, central_interval, failed, figure_row,
                             midrank_percentile, status, validation_table)
 

@@ -20,7 +20,7 @@ from sim.inputs.trial_catalog import shipped_scenarios, shipped_trials, trial_pa
 from sim.output.folder_claims import claim_comparison, claim_run, comparison_folder_name
 from sim.output.paper_view import paper_view, shows_paper, with_rate
 from sim.output.shown_path import shown_command, shown_path
-from sim.output.table import Table
+from sim.table import Table
 
 
 def test_every_code_package_is_in_the_wheel():

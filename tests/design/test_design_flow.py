@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from sim.design import design_settings
+from sim.inputs.design_settings import design_settings
 from sim.design.exact import three_plus_three
 from sim.design.oc import candidates, pool_size, run_design
 from sim.design.trial_flow import INFUSED, CohortFlow, make_rules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from sim.design import design_settings
+from sim.inputs.design_settings import design_settings
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.scenarios import load_scenario

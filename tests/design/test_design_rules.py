@@ -15,7 +15,7 @@ import pytest
 from sim.design.boin import BOIN, boundaries, pava, select_mtd, too_toxic
 from sim.design.exact import three_plus_three
 from sim.design.rules_33 import ThreePlusThree
-from sim.design.settings import DesignSettings, DLTDefinition
+from sim.inputs.design_settings import DesignSettings, DLTDefinition
 from sim.design.standard import standard_oc
 from sim.design.tite import TITEBOIN, imputed_rate
 

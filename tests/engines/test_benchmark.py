@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from conftest import ROOT, cartsim
-from sim.engines.benchmark import _timed
+from sim.checks.benchmark import _timed
 
 
 def test_repeated_timings_keep_the_fastest():

@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from sim.engines.cohort_engine import fifo_queue
-from sim.engines.runner import choose_engine, iterate_trials
+from sim.runs.runner import choose_engine, iterate_trials
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "toy_trial.toml"
 LIMITED = {"resources.manufacturing_slots": 1, "resources.icu_beds": 1, "resources.transplant_beds": 1}

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import sim
-from sim.output.results import Results
-from sim.engines.runner import simulate_trial, trial_parameters
+from sim.runs.results import Results
+from sim.runs.runner import simulate_trial, trial_parameters
 from sim.model.draws import draw_patients, draw_uniforms
 from sim.rng.streams import Streams
-from sim.output.table import Table
+from sim.table import Table
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("patients", "trials", "facilities", "events")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engines.runner import simulate
+from sim.runs.runner import simulate
 from sim.errors import InputError
 from sim.inputs.param_batch import ParamBatch
 from sim.model.draws import draw_uniforms
-from sim.rng.parameter_draws import draw_batch_parameters, draw_parameter_batch
+from sim.inputs.parameter_draws import draw_batch_parameters, draw_parameter_batch
 
 TRIALS = np.array([0, 1, 5, 12, 40, 41])
 

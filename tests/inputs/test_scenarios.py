@@ -21,8 +21,8 @@ import sim
 from sim.output.shown_path import shown_path
 from conftest import PARAMS, ROOT, SCENARIO_HEAD, write_scenario
 from sim.cli.main import main
-from sim.rng.parameter_draws import INVERSE_CDF, draw_trial_parameters, inverse_cdf
-from sim.engines.runner import trial_parameters
+from sim.inputs.parameter_draws import INVERSE_CDF, draw_trial_parameters, inverse_cdf
+from sim.runs.runner import trial_parameters
 from sim.inputs.scenarios import is_scenario_file, load_params_or_scenario, load_scenario
 from sim.inputs.uncertainty import parse_scalar
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.model.records import EVENT_TIMES, FINAL_STATES
-from sim.engines.runner import simulate_trial
+from sim.runs.runner import simulate_trial
 from sim.stats.facilities import facility_metrics
 
 FACILITIES = ("manufacturing_slots", "icu_beds", "transplant_beds")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sim.design.dlt import model_toxicity
-from sim.design.settings import DLTDefinition
-from sim.engines.runner import iterate_trials
+from sim.inputs.design_settings import DLTDefinition
+from sim.runs.runner import iterate_trials
 from sim.model.draws import draw_patients, draw_uniforms
 from sim.model.records import FINAL_STATES
 from sim.model.timeline import plan

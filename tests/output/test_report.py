@@ -11,7 +11,7 @@ import sim
 from conftest import ROOT
 from sim.cli.progress import ProgressBar
 from sim.output.run_files import write_results
-from sim.output.provenance import parameter_table
+from sim.inputs.provenance import parameter_table
 from sim.output.report import render_report
 from sim.output.run_folder import read_run
 from sim.inputs.scenarios import load_scenario

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.output.run_files import PatientStream
-from sim.output.table import Table, read_csv
+from sim.table import Table, read_csv
 from sim.stats.facilities import facility_metrics, facility_metrics_rows, row_sum
 
 

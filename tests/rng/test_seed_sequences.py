@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.rng.parameter_draws import (draw_batch_parameters, draw_parameter, draw_weights, parameter_sequence,
+from sim.inputs.parameter_draws import (draw_batch_parameters, draw_parameter, draw_weights, parameter_sequence,
                                      parameter_uniforms)
 from sim.rng.seed_sequences import first_state_words, state_words
 

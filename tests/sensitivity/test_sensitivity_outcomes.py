@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engines.runner import facility_capacities, run_trials
+from sim.runs.runner import facility_capacities, run_trials
 from sim.errors import InputError
 from sim.sensitivity.model import simulate_trials
 from sim.stats.batch import Batch

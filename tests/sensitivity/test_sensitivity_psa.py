@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.stats.key_outcomes import key_outcomes
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.sensitivity import run_psa
 from sim.sensitivity.psa import variance_split
 

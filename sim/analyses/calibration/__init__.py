@@ -19,7 +19,7 @@ patient's *window*: for the progression hazard, the days from enrolment to infus
 failed product); for the late hazards, the days from the response assessment to the cut-off and
 the planned transplant day.  The chance of each reported outcome is then exact (piecewise-constant
 hazards over each window: no second simulation, so the likelihood is smooth), averaged over the
-windows.  :mod:`sim.output.calibrated_params` writes the fitted entries back into a params file.
+windows.  :mod:`sim.analyses.calibrated_params` writes the fitted entries back into a params file.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import optimize
 
 from sim.analyses.calibration.fits import CUTOFF, NO_CUTOFF_DAYS, Fit, Target, triangular_by_quantiles
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.inputs.paper import Figure
 from sim.inputs.params import Params
 from sim.model.late_bands import LATE_CAUSES, level_path

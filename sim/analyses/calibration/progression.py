@@ -8,7 +8,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from sim.analyses.calibration.fits import CUTOFF, JEFFREYS, NO_CUTOFF_DAYS, PROGRESSION, Fit, Target, gamma_by_moments
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.errors import InputError
 from sim.inputs.paper import Figure
 from sim.inputs.params import Params

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.analyses.validation import LEVEL, failed, figure_roles, passes_by_role, validation_table
-from sim.engines.runner import run_trials
+from sim.runs.runner import run_trials
 from sim.inputs.params import Params
-from sim.output.results import Results
+from sim.runs.results import Results
 from sim.output.run_files import manifest, write_atomic
-from sim.output.table import Table
+from sim.table import Table
 
 DEFINITIONS = {
     "trials": "each virtual trial draws its parameters from their uncertainty distributions",

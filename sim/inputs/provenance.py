@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.inputs.params import Params
-from sim.output.table import Table
+from sim.table import Table
 
 
 def format_value(value: Any) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 
 from sim.inputs.params import Params
-from sim.engines.runner import iterate_trials
+from sim.runs.runner import iterate_trials
 
 
 @dataclass
@@ -150,7 +150,7 @@ def run_benchmark(params: Params, patients: int, repeat: int = 1) -> dict[str, M
 def run_path_benchmark(params: Params, patients: int, fmt: str = "csv", repeat: int = 1) -> Measure:
     """``cartsim run`` without the printing: trials simulated with the engine ``auto`` chooses, every
     table computed and written (patients and events streamed) into a temporary folder."""
-    from sim.engines.runner import run_trials
+    from sim.runs.runner import run_trials
     from sim.output.run_files import PatientStream
 
     trials = _trials(params, patients)

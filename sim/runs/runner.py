@@ -1,4 +1,4 @@
-"""Running virtual trials: one, or many with a seed, into a :class:`~sim.output.results.Results`.
+"""Running virtual trials: one, or many with a seed, into a :class:`~sim.runs.results.Results`.
 
 Two engines give the same records: the SimPy engine (``"des"``) and the cohort engine
 (``"cohort"``), which computes queues in request order over arrays.  With every facility unlimited
@@ -22,9 +22,9 @@ from sim.inputs.params import Params
 from sim.model.draws import draw_patients, draw_uniforms
 from sim.model.records import COLUMNS, FACILITIES, TrialRecord, build_records
 from sim.model.timeline import plan
-from sim.output.results import Results
-from sim.output.table import Table
-from sim.rng.parameter_draws import draw_batch_parameters, draw_parameter_batch
+from sim.runs.results import Results
+from sim.table import Table
+from sim.inputs.parameter_draws import draw_batch_parameters, draw_parameter_batch
 from sim.rng.streams import check_seed
 from sim.stats.batch import Batch
 from sim.stats.facilities import facility_metrics_rows

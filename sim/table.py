@@ -15,7 +15,8 @@ from typing import IO, Iterable, Mapping
 
 import numpy as np
 
-from sim.output.cell_text import Cells, NulInText, csv_array, float_cells, integer_cells, text_cells
+from sim.output.cell_text import (  # upward: the hand-written cell formatter, until a table library writes the text
+    Cells, NulInText, csv_array, float_cells, integer_cells, text_cells)
 
 ROWS_PER_CHUNK = 16_384  # rows formatted and written at a time
 _NEEDS_QUOTES = (",", '"', "\n", "\r")

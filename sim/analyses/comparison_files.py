@@ -13,7 +13,7 @@ from sim.stats.key_outcomes import KEY_OUTCOMES
 from sim.output.run_files import write_atomic, write_results
 from sim.output.report import markdown_table, number
 from sim.output.shown_path import shown_command, shown_path
-from sim.output.table import Table
+from sim.table import Table
 
 INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
 SPREAD = "2.5th-97.5th percentiles of the single-trial differences d_k"

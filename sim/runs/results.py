@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.inputs.params import Params
 from sim.model.records import event_log
-from sim.output.table import Table
+from sim.table import Table
 from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES
 
 

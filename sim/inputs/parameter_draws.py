@@ -13,18 +13,20 @@ its trials at once; ``tests/inputs/test_scenarios.py`` checks them against scipy
 from __future__ import annotations
 
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 from scipy import special
 
 from sim.inputs.param_batch import ParamBatch
-from sim.inputs.params import Params
 from sim.inputs.posterior_draws import joint_values
 from sim.rng.seed_sequences import first_state_words, state_words
 from sim.rng.streams import stream_key
 from sim.inputs.uncertainty import JEFFREYS, Uncertainty
+
+if TYPE_CHECKING:  # Params.draw calls this module: Params is a type name here only
+    from sim.inputs.params import Params
 
 PARAMETERS_STREAM = "parameters"
 PCG64_WORDS = 4  # uint64 words a PCG64 takes from its seed sequence (state and increment)
