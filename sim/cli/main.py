@@ -14,11 +14,12 @@ import signal
 import sys
 from importlib import metadata
 
-from sim.cli import bench, calibrate, compare, design, new, plot, run, sensitivity, trials, validate, verbosity
+from sim.cli import (bench, calibrate, compare, design, evidence, new, plot, run, sensitivity, trials, validate,
+                     verbosity)
 from sim.cli.options import Parser
 from sim.errors import InputError, printable
 
-COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, sensitivity, design]
+COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, evidence, sensitivity, design]
 
 DESCRIPTION = """\
 Simulate early-phase trials of donor-derived CAR-T cell therapy, one virtual patient at a time:

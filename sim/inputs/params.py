@@ -27,7 +27,7 @@ from sim.rng.streams import MAX_PATIENTS
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
 
 MAX_NAME = 100  # a trial or scenario name, as a folder name: well inside every file system's limit
-SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario")
+SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario", "predicted")
 TIMEDIST_ARG_KINDS = {"days": "duration", "mean": "positive", "low": "duration", "high": "duration",
                       "median": "positive", "sigma": "positive", "loc": "duration"}
 
@@ -300,7 +300,7 @@ class _Reader:
             if not note.strip():
                 self.fail(f"{path}.note", f"a value whose source is '{source}' must say why in a note")
         else:
-            self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'assumption' or 'scenario', got {source!r}")
+            self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'predicted', 'assumption' or 'scenario', got {source!r}")
         return source, note
 
     def require_range(self, path: str, entry: Entry) -> None:

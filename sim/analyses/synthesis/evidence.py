@@ -16,6 +16,8 @@ own pull on the pooled parameters without refitting; the weights' effective samp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy import stats
 
@@ -23,6 +25,7 @@ from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSE_LABELS, CAUSES
 from sim.analyses.synthesis.predictive import interval, map_log_levels
 from sim.analyses.synthesis.series_likelihood import NRM_STATES, SeriesLikelihood
+from sim.inputs.series import Series, SeriesFigure
 from sim.rng.streams import stream_key
 
 Z_DRAWS = 200
@@ -146,3 +149,47 @@ def jeffreys_interval(events: float, size: float) -> tuple[float, float]:
     """The Jeffreys 95% interval of a share (one trial's chance, as a reported share's uncertainty)."""
     low, high = stats.beta(events + 0.5, size - events + 0.5).ppf([0.025, 0.975])
     return float(0.0 if events == 0 else low), float(1.0 if events == size else high)
+
+
+def reference_series(target_class: str) -> Series:
+    """A series of 100 responders followed one year, none transplanted: the yardstick of a one-year risk."""
+    figures = {"nrm": SeriesFigure("nrm", "nrm_deaths", 0.0, 100), "relapse":
+               SeriesFigure("relapse", "relapse_count", 0.0, 100, of_kind="responders")}
+    return Series("one_year", Path("one_year"), {"doi": "-"}, "-", target_class, "autologous", "-", 100,
+                  12.0, 0, figures)
+
+
+def one_year_risks(levels: np.ndarray, reference) -> dict[str, np.ndarray]:
+    """One-year non-relapse mortality and relapse among responders at level draws (draws, cause)."""
+    model = SeriesLikelihood([reference_series("-")], reference)
+    nrm, relapse = model.chances({c: levels[:, i, None] for i, c in enumerate(CAUSES)})
+    return {"nrm": sum(nrm), "relapse": sum(relapse)}
+
+
+def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
+    """Rows of the forest plot: each series' NRM and relapse (or event) figures, and per class the
+    pooled and predictive one-year risks."""
+    rows = []
+    for r in series_rows(synthesis):
+        shares = r["metric"] in ("nrm_deaths", "infection_deaths", "relapse_count")
+        size = float(r["of"])
+        reported = r["reported"] / size if shares else (1 - r["reported"] if r["metric"] == "lfs" else r["reported"])
+        low, high = jeffreys_interval(reported * size, size)
+        flip = (lambda v: 1 - v) if r["metric"] == "lfs" else (lambda v: v)
+        estimate = [flip(v / size if shares else v) for v in (r["estimate"], r["low"], r["high"])]
+        rows.append({"panel": "nrm" if r["metric"].startswith("nrm") else "relapse",
+                     "label": f"{r['series']} ({r['metric']}, day {r['day']:.0f})", "reported": reported,
+                     "reported_low": low, "reported_high": high, "estimate": estimate[0],
+                     "low": min(estimate[1:]), "high": max(estimate[1:])})
+    summary = []
+    hierarchy, theta = synthesis.hierarchy, _thinned(synthesis, LOO_DRAWS)
+    mu, _, _, _ = hierarchy.split(theta)
+    rng = _rng(synthesis, "plot")
+    for k, name in enumerate(hierarchy.classes):
+        for kind, log_levels in (("pooled", mu[:, :, k]), ("predictive", map_log_levels(hierarchy, theta, name, rng))):
+            risks = one_year_risks(np.exp(log_levels), reference)
+            for panel, draws in risks.items():
+                mid, low, high = interval(draws)
+                summary.append({"panel": panel, "kind": kind, "label": f"{name}: {kind} 1-year risk",
+                                "estimate": mid, "low": low, "high": high})
+    return rows, summary

@@ -15,7 +15,8 @@ Choices, each stated where it is used:
 - **counts and shares**: a count k of n is binomial; a share s at a day is binomial with
   s x n events of the n at risk (the effective count is n: censoring before the day is ignored, so
   such a figure weighs a little more than it should).
-- **consolidative transplant**: the series' ``transplanted_after`` share of the at-risk patients
+- **consolidative transplant**: except in a figure over untransplanted responders (a relapse count
+  ``of_kind = "responders"``), the series' ``transplanted_after`` share of the at-risk patients
   switch to the model's levels after transplant (the params file's values) at the params file's
   median infusion-to-transplant day; the series' own levels act before it, and its figures count
   the events after transplant too, as its papers do.
@@ -57,6 +58,7 @@ class FigureTerm:
     day: float
     scale: float
     states: tuple[tuple[str, ...], ...]
+    untransplanted: bool = False  # the figure counts only patients who had no transplant after CAR-T
 
 
 def series_terms(series: Series) -> tuple[list[FigureTerm], list[str]]:
@@ -95,7 +97,8 @@ def _term(f: SeriesFigure, remission: float, followup: float, infused: int) -> F
             return None
         states = {"nrm_deaths": NRM_STATES, "infection_deaths": ("died_infection",), "relapse_count": ("relapsed",)}[f.metric]
         scale = 1.0 if f.of_kind == "responders" else remission
-        return FigureTerm(f.key, f.metric, (f.value,), f.of, followup, scale, (states,))
+        # responders in a relapse count are those not transplanted after CAR-T (the series files' contract)
+        return FigureTerm(f.key, f.metric, (f.value,), f.of, followup, scale, (states,), f.of_kind == "responders")
     if f.metric in ("nrm_cumulative_incidence", "relapse_cumulative_incidence"):
         states = NRM_STATES if f.metric.startswith("nrm") else ("relapsed",)
         return FigureTerm(f.key, f.metric, (f.value * infused,), infused, f.day, remission, (states,))
@@ -129,8 +132,8 @@ class SeriesLikelihood:
         transplant_day = _median_transplant_day(params)
         for j, s in enumerate(self.series):
             terms, self.unused[s.key] = series_terms(s)
-            moved = s.transplanted_after / s.infused
             for term in terms:
+                moved = 0.0 if term.untransplanted else s.transplanted_after / s.infused
                 index = len(self.terms)
                 self.terms.append((j, term))
                 rows += [(j, index, 1.0 - moved, term.day, np.inf)] + ([(j, index, moved, term.day, transplant_day)] if moved > 0 else [])
