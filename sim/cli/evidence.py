@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from sim.analyses.synthesis.evidence import leave_one_out, plot_rows
 from sim.analyses.synthesis.files import evidence_csv_text, write_predictive
-from sim.analyses.synthesis.fit import fit_synthesis
+from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
+from sim.analyses.synthesis.shipped import write_pooled
 from sim.cli.options import whole
 from sim.inputs.params import load_params
 from sim.inputs.series import load_all_series
@@ -49,6 +52,14 @@ def add_parser(commands) -> None:
     parser.add_argument("--trials", type=whole(10), default=50, metavar="N",
                         help="virtual trials simulated for each shipped trial's windows (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S", help="seed (default: %(default)s)")
+    parser.add_argument("--keep-sample", type=Path, default=None, metavar="FILE",
+                        help="also save the sampler's draws after burn-in (numpy .npz) to FILE")
+    parser.add_argument("--from-sample", type=Path, default=None, metavar="FILE",
+                        help="diagnose and report draws saved by --keep-sample (same series, --steps, --trials, --seed) "
+                        "instead of sampling again")
+    parser.add_argument("--write-shipped", action="store_true",
+                        help="write each shipped trial's partially pooled late levels into its params file, with "
+                        "joint draws beside it (only when converged)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="print each series' reported NRM against its leave-one-out 95%% predictive interval")
 
@@ -58,18 +69,27 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     series = load_all_series(args.series)
     shipped = [load_params(path) for path in shipped_trials().values()]
     reference = shipped[0]
-    synthesis = fit_synthesis(series, shipped, reference, steps=args.steps, trials=args.trials, seed=args.seed)
+    if args.from_sample is not None:
+        theta = np.load(args.from_sample)["theta"]
+        synthesis = synthesis_from_sample(series, shipped, reference, theta, args.steps, args.trials, args.seed)
+    else:
+        synthesis = fit_synthesis(series, shipped, reference, steps=args.steps, trials=args.trials, seed=args.seed)
     sample = synthesis.sample
     print(f"{len(series)} published series and {len(shipped)} shipped trials; emcee {sample.walkers} walkers x "
           f"{sample.steps} steps: max R-hat {max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}")
     args.out.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out / "evidence.csv", evidence_csv_text(synthesis))
+    if args.keep_sample is not None:
+        np.savez_compressed(args.keep_sample, theta=sample.theta, names=np.array(synthesis.hierarchy.names))
+    if sample.converged:
+        print(f"wrote {write_predictive(synthesis, args.out)} (robust predictive draws, read by cartsim new --class)")
+    write_atomic(args.out / "evidence.csv", evidence_csv_text(synthesis, shipped))
+    if args.write_shipped and sample.converged:
+        for params in shipped:
+            print(f"wrote {write_pooled(params, synthesis)} (partially pooled late levels and their joint draws)")
     draw_evidence(*plot_rows(synthesis, reference), args.out)
     print(f"wrote {args.out / 'evidence.csv'} and {args.out / 'evidence.png'}")
     if not sample.converged:
         print("NOT CONVERGED - predictive draws not written; rerun with more --steps:\n  " + "\n  ".join(sample.problems[:10]))
-    else:
-        print(f"wrote {write_predictive(synthesis, args.out)} (robust predictive draws, read by cartsim new --class)")
     if args.leave_one_out:
         print(format_leave_one_out(leave_one_out(synthesis, reference)))
     return 0 if sample.converged else 1

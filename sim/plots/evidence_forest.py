@@ -23,11 +23,11 @@ def draw_evidence(rows: list[dict], summary: list[dict], folder: Path, name: str
     """
     with house_style():
         heights = [max(3, sum(r["panel"] == p for r in rows) + sum(s["panel"] == p for s in summary)) for p, _ in PANELS]
-        figure = new_figure(11, 1.2 + 0.32 * sum(heights))
+        figure = new_figure(11, 2.2 + 0.32 * sum(heights))
         axes = figure.subplots(len(PANELS), 1, gridspec_kw={"height_ratios": heights})
         for ax, (panel, title) in zip(axes, PANELS):
             _panel(ax, [r for r in rows if r["panel"] == panel], [s for s in summary if s["panel"] == panel], title)
-        axes[0].legend(handles=_legend(), loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, fontsize=8, frameon=False)
+        figure.legend(handles=_legend(), loc="outside upper center", ncol=1, fontsize=8, frameon=False)
         return save(figure, folder, name)
 
 

@@ -26,6 +26,7 @@ from sim.analyses.synthesis.hierarchy import CAUSE_LABELS, CAUSES
 from sim.analyses.synthesis.predictive import interval, map_log_levels
 from sim.analyses.synthesis.series_likelihood import NRM_STATES, SeriesLikelihood
 from sim.inputs.series import Series, SeriesFigure
+from sim.model.late_bands import level_path
 from sim.rng.streams import stream_key
 
 Z_DRAWS = 200
@@ -193,3 +194,33 @@ def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
                 summary.append({"panel": panel, "kind": kind, "label": f"{name}: {kind} 1-year risk",
                                 "estimate": mid, "low": low, "high": high})
     return rows, summary
+
+
+def shipped_rows(synthesis: Synthesis, shipped: list) -> list[dict]:
+    """Each shipped trial's level per cause: the params file's own (trial-only) estimate and interval
+    beside the partially pooled posterior."""
+    quantities = synthesis.sample.quantities()
+    rows = []
+    for params in shipped:
+        for c in CAUSES:
+            draws = quantities.get(f"level {c} {params.name}")
+            if draws is None:
+                continue
+            path = level_path(c, False)
+            entry = params.entries[path]
+            own = (float(entry.value), *(_own_interval(entry)))
+            pooled = interval(draws.ravel())
+            for kind, (mid, low, high), label in (("trial_only", own, f"the params file's {entry.source} entry"),
+                                                  ("partially_pooled", pooled, POSTERIOR)):
+                rows.append({"row": kind, "series": params.name, "target": "", "target_class": synthesis.hierarchy.units[
+                    [u.name for u in synthesis.hierarchy.units].index(params.name)].target_class,
+                    "cause_or_figure": CAUSE_LABELS[c], "metric": "band-1 level", "reported": "", "of": "", "day": "",
+                    "estimate": mid, "low": low, "high": high, "interval": label})
+    return rows
+
+
+def _own_interval(entry) -> tuple[float, float]:
+    """The 95% interval of an entry's own uncertainty distribution (nan when it states none)."""
+    if entry.uncertainty is None:
+        return float("nan"), float("nan")
+    return float(entry.uncertainty.ppf(0.025)), float(entry.uncertainty.ppf(0.975))

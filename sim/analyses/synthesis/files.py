@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analyses.synthesis.evidence import COLUMNS, pooled_rows, series_rows
+from sim.analyses.synthesis.evidence import COLUMNS, pooled_rows, series_rows, shipped_rows
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.analyses.synthesis.predictive import (ROBUST_WEIGHT, VAGUE_SD, interval, map_log_levels,
@@ -30,13 +30,14 @@ from sim.rng.streams import stream_key
 PREDICTIVE_DRAWS = 2000
 
 
-def evidence_csv_text(synthesis: Synthesis) -> str:
-    """evidence.csv: a row per series figure, then pooled, predictive and tau rows (each interval labelled)."""
+def evidence_csv_text(synthesis: Synthesis, shipped: list = ()) -> str:
+    """evidence.csv: a row per series figure, then pooled, predictive and tau rows, then each shipped trial's
+    trial-only and partially pooled levels (each interval labelled)."""
     out = io.StringIO()
     state = "converged" if synthesis.sample.converged else "NOT CONVERGED"
     writer = csv.DictWriter(out, fieldnames=COLUMNS + ["sampler"], lineterminator="\n")
     writer.writeheader()
-    for row in series_rows(synthesis) + pooled_rows(synthesis):
+    for row in series_rows(synthesis) + pooled_rows(synthesis) + shipped_rows(synthesis, list(shipped)):
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()} | {"sampler": state})
     return out.getvalue()
 

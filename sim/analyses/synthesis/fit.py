@@ -21,7 +21,7 @@ import numpy as np
 from sim.analyses.calibration import calibrate, late_groups
 from sim.analyses.calibration.late import DRAW_WINDOWS, LateModel, hazard_path, level_log_prior
 from sim.analyses.synthesis.hierarchy import CAUSES, Block, Hierarchy, Unit
-from sim.analyses.synthesis.sampler import HierarchySample, sample_hierarchy
+from sim.analyses.synthesis.sampler import HierarchySample, diagnosed, sample_hierarchy
 from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
 from sim.errors import InputError
 from sim.inputs.params import Params
@@ -106,4 +106,17 @@ def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params
     """Build the hierarchy and sample it."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
     sample = sample_hierarchy(hierarchy, steps=steps, seed=seed)
+    return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)
+
+
+def synthesis_from_sample(series: list[Series], shipped: list[Params], reference: Params, theta: np.ndarray,
+                          steps: int, trials: int = 200, seed: int = 0) -> Synthesis:
+    """A synthesis from draws saved by an earlier fit (``cartsim evidence --keep-sample``): the hierarchy
+    is rebuilt the same way and the draws diagnosed again, without sampling."""
+    hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
+    if theta.shape[-1] != hierarchy.ndim:
+        raise InputError("--from-sample", "", f"the draws have {theta.shape[-1]} columns, the hierarchy {hierarchy.ndim}")
+    walkers = max(32, 2 * hierarchy.ndim + 2)
+    walkers += walkers % 2
+    sample = diagnosed(hierarchy, theta.reshape(-1, walkers, hierarchy.ndim), steps, seed)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)

@@ -122,9 +122,13 @@ def sample_hierarchy(hierarchy: Hierarchy, steps: int = 4000, walkers: int | Non
     sampler = emcee.EnsembleSampler(walkers, hierarchy.ndim, hierarchy, vectorize=True, moves=moves)
     sampler.random_state = np.random.RandomState(seed).get_state()  # emcee's moves draw from the sampler's own generator
     sampler.run_mcmc(_start(hierarchy, rng, walkers), steps, progress=False)
-    chain = sampler.get_chain(discard=steps // 2)
-    logging.getLogger("emcee").setLevel(logging.ERROR)  # its short-chain notice: the diagnostics below decide  # (steps, walkers, ndim)
+    return diagnosed(hierarchy, sampler.get_chain(discard=steps // 2), steps, seed)
+
+
+def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, steps: int, seed: int) -> HierarchySample:
+    """The sample of a chain after burn-in, shaped (steps, walkers, ndim), with its diagnostics."""
+    logging.getLogger("emcee").setLevel(logging.ERROR)  # its short-chain notice: the diagnostics below decide
     quantities = reported(hierarchy, chain)
     rhat = {n: split_rhat(v) for n, v in quantities.items()}
     ess = {n: effective_sample_size(v) for n, v in quantities.items()}
-    return HierarchySample(hierarchy, chain.reshape(-1, hierarchy.ndim), rhat, ess, walkers, steps, seed)
+    return HierarchySample(hierarchy, chain.reshape(-1, hierarchy.ndim), rhat, ess, chain.shape[1], steps, seed)
