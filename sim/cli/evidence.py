@@ -61,7 +61,8 @@ def add_parser(commands) -> None:
                         help="write each shipped trial's partially pooled late levels into its params file, with "
                         "joint draws beside it (only when converged)")
     parser.add_argument("--leave-one-out", action="store_true",
-                        help="print each series' reported NRM against its leave-one-out 95%% predictive interval")
+                        help="print each series' reported figures (NRM first) against their leave-one-out 95%% "
+                        "predictive intervals")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -97,12 +98,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def format_leave_one_out(rows: list[dict]) -> str:
     """The leave-one-out table as text, with the share of series inside their interval."""
-    lines = [f"{'series':40} {'class':18} {'n':>5} {'NRM':>5} {'95% LOO interval':>17} {'inside':>7} {'IS ESS':>7}"]
+    lines = [f"{'series':36} {'class':18} {'figure':28} {'day':>5} {'n':>5} {'count':>5} {'95% LOO interval':>17} "
+             f"{'inside':>7} {'IS ESS':>7}"]
     for r in rows:
-        lines.append(f"{r['series']:40} {r['target_class']:18} {r['size']:>5} {r['reported']:>5} "
+        lines.append(f"{r['series']:36} {r['target_class']:18} {r['metric']:28} {r['day']:>5} {r['size']:>5} {r['reported']:>5} "
                      f"{'[' + str(r['low']) + ', ' + str(r['high']) + ']':>17} {'yes' if r['inside'] else 'NO':>7} "
                      f"{r['weights_ess']:>7}")
-    inside = sum(r["inside"] for r in rows)
-    lines.append(f"{inside} of {len(rows)} series inside their 95% leave-one-out predictive interval "
-                 "(parameter uncertainty, heterogeneity and one trial's chance)")
+    nrm = [r for r in rows if r["metric"] == "nrm_deaths"]
+    lines.append(f"non-relapse mortality: {sum(r['inside'] for r in nrm)} of {len(nrm)} series inside their 95% "
+                 f"leave-one-out predictive interval; every figure: {sum(r['inside'] for r in rows)} of {len(rows)} "
+                 "(parameter uncertainty, heterogeneity and one trial's chance; a share is read as share x n)")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from scipy import stats
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSE_LABELS, CAUSES
 from sim.analyses.synthesis.predictive import interval, map_log_levels
-from sim.analyses.synthesis.series_likelihood import NRM_STATES, SeriesLikelihood
+from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
 from sim.inputs.series import Series, SeriesFigure
 from sim.model.late_bands import level_path
 from sim.rng.streams import stream_key
@@ -95,41 +95,36 @@ def pooled_rows(synthesis: Synthesis) -> list[dict]:
     return rows
 
 
-def nrm_term(likelihood: SeriesLikelihood, j: int):
-    """The index of series j's first non-relapse mortality term, or None."""
-    return next((t for t, (owner, term) in enumerate(likelihood.terms)
-                 if owner == j and set(s for cat in term.states for s in cat) == set(NRM_STATES)), None)
-
-
 def leave_one_out(synthesis: Synthesis, reference) -> list[dict]:
-    """For each series with a non-relapse mortality figure: its reported count (or share x size) and the
-    95% leave-one-out predictive interval of that count in a new trial of its size."""
+    """For each figure of each series: its reported count (a share x its size for a share) and the 95%
+    leave-one-out predictive interval of that count in a new trial of its size (non-relapse mortality first)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
     theta = _thinned(synthesis, LOO_DRAWS)
     rng = _rng(synthesis, "leave_one_out")
     rows = []
     for j, s in enumerate(likelihood.series):
-        t = nrm_term(likelihood, j)
-        if t is None:
-            continue
         own = SeriesLikelihood([s], reference)
-        k = hierarchy.classes.index(s.target_class)
-        weights, new_levels = _loo_weights(hierarchy, theta, own, k, rng)
-        index = nrm_term(own, 0)
-        term = own.terms[index][1]
-        chance = sum(own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)})[index])
-        size = int(round(term.size))
-        counts = rng.binomial(size, np.clip(chance, 0.0, 1.0))
-        order = np.argsort(counts, kind="stable")
-        cumulative = np.cumsum(weights[order]) / np.sum(weights)
-        low = counts[order][np.searchsorted(cumulative, 0.025)]
-        high = counts[order][min(np.searchsorted(cumulative, 0.975), len(order) - 1)]
-        reported = round(sum(term.events))
-        ess = float(np.sum(weights) ** 2 / np.sum(weights ** 2))
-        rows.append({"series": s.key, "target_class": s.target_class, "size": size, "reported": reported,
-                     "low": int(low), "high": int(high), "inside": bool(low <= reported <= high),
-                     "weights_ess": round(ess), "interval": LOO})
-    return rows
+        if not own.terms:
+            continue
+        weights, new_levels = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
+        chances = own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)})
+        for (_, term), chance in zip(own.terms, chances):
+            rows.append(_loo_row(s, term, sum(chance), weights, rng))
+    return sorted(rows, key=lambda r: (r["metric"] != "nrm_deaths", r["series"]))
+
+
+def _loo_row(s, term, chance: np.ndarray, weights: np.ndarray, rng) -> dict:
+    size = int(round(term.size))
+    counts = rng.binomial(size, np.clip(chance, 0.0, 1.0))
+    order = np.argsort(counts, kind="stable")
+    cumulative = np.cumsum(weights[order]) / np.sum(weights)
+    low = counts[order][np.searchsorted(cumulative, 0.025)]
+    high = counts[order][min(np.searchsorted(cumulative, 0.975), len(order) - 1)]
+    reported = int(round(sum(term.events)))
+    return {"series": s.key, "target_class": s.target_class, "metric": term.metric, "day": round(term.day),
+            "size": size, "reported": reported, "low": int(low), "high": int(high),
+            "inside": bool(low <= reported <= high),
+            "weights_ess": round(float(np.sum(weights) ** 2 / np.sum(weights ** 2))), "interval": LOO}
 
 
 def _loo_weights(hierarchy, theta, own: SeriesLikelihood, k: int, rng):
