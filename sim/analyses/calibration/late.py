@@ -180,18 +180,19 @@ class LateModel:
         out[False]["no_remission"] = ~self.remission + 0.0 * out[False]["in_remission"]
         return out
 
-    def conditional(self, group: LateGroup, before: dict, after: dict) -> dict[str, np.ndarray]:
-        """Chance of each of ``group``'s categories among the patients of the group."""
-        chance = self.states(before, after)[group.transplanted]
+    def conditional(self, group: LateGroup, before: dict, after: dict, states: dict | None = None) -> dict[str, np.ndarray]:
+        """Chance of each of ``group``'s categories among the patients of the group (``states``: the
+        result of :meth:`states` at these levels, when the caller has it already)."""
+        chance = (states if states is not None else self.states(before, after))[group.transplanted]
         size = sum(chance.values())
         out = {c: chance[c] / size for c in group.counts if c != OTHER}
         if OTHER in group.counts:
             out[OTHER] = np.maximum(1.0 - sum(out.values()), 0.0)
         return out
 
-    def log_likelihood(self, group: LateGroup, before: dict, after: dict) -> np.ndarray:
+    def log_likelihood(self, group: LateGroup, before: dict, after: dict, states: dict | None = None) -> np.ndarray:
         """The multinomial log-likelihood of the group's counts (up to a constant)."""
-        share = self.conditional(group, before, after)
+        share = self.conditional(group, before, after, states)
         return sum(n * np.log(np.maximum(share[c], TINY)) for c, n in group.counts.items() if n > 0)
 
     def exposure(self, group: LateGroup, cause: str, before: dict, after: dict) -> float:
