@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 
 from sim.analyses.calibration import Calibration, Fit
+from sim.inputs.centring import MARKER, off_centre
 from sim.inputs.params import load_params
+from sim.inputs.uncertainty import parse_scalar
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
 from sim.output.run_files import write_atomic
@@ -38,7 +40,19 @@ def calibration_note(fit: Fit, result: Calibration) -> str:
                         for t in fit.targets if not t.key.startswith("("))
     low, high = fit.interval
     return (f"calibrated by `cartsim calibrate` ({result.trials} simulated trials, seed {result.seed}) to {targets}: "
-            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}")
+            f"{fit.method}; 95% interval {toml_number(low, 3)} to {toml_number(high, 3)}{_centre_reason(fit)}")
+
+
+def _centre_reason(fit: Fit) -> str:
+    """The reason, after the marker of :mod:`sim.inputs.centring`, when the fitted value is not the median of
+    the uncertainty written with it (a maximum-likelihood or posterior-mean point estimate)."""
+    if not fit.uncertainty:
+        return ""
+    written = parse_scalar({k: [float(toml_number(a)) for a in v] for k, v in fit.uncertainty.items()}, "", fit.path)
+    if off_centre(float(toml_number(fit.value)), written, "") is None:
+        return ""
+    return (f"; {MARKER} the value is the fit's point estimate (its method above), the uncertainty the spread of "
+            f"the fit, median {toml_number(written.ppf(0.5), 4)}")
 
 
 def check_loads(text: str, out: Path) -> None:

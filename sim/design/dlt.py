@@ -5,7 +5,7 @@ follows from the model's dose-dependent CRS grade model (:func:`sim.samplers.gra
 ``crs.dose_log_odds`` per 10^6 cells/kg, :func:`sim.samplers.crs_shift`), so the same patient
 given a higher dose has a CRS grade at least as high, and every design meets the same patients
 (common random numbers).  ICANS does not depend on dose in the model; death within the window
-comes from grade 4 CRS (at the dose's grade) or ICANS (:mod:`sim.model.toxicity_death`, with no
+comes from CRS of grade 3 or more (at the dose's grade) or ICANS (:mod:`sim.model.toxicity_death`, with no
 wait for an ICU bed), or from the model's late course (response assessment, then late deaths and death from disease
 without a transplant, which starts after the window).
 
@@ -76,7 +76,7 @@ def _crs_grade(params, d, u, dose: float) -> np.ndarray:
 
 
 def _toxicity_death(params, d, u, dose: float, dlt: DLTDefinition) -> np.ndarray:
-    """Day after infusion of death from grade 4 CRS (at this dose's grade) or ICANS; no ICU wait."""
+    """Day after infusion of death from CRS of grade 3 or more (at this dose's grade) or ICANS; no ICU wait."""
     if not dlt.death:
         return np.full(np.shape(d["arrival"]), NEVER)
     day, _ = toxicity_death_day(params, d, _crs_grade(params, d, u, dose), d["icans_grade"],

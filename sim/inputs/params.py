@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 
 from sim.inputs import schema as S
+from sim.inputs.centring import off_centre
 from sim.errors import InputError, printable
 from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
 from sim.inputs.posterior_draws import load_draws
@@ -253,6 +254,7 @@ class _Reader:
             self.fail(f"{path}.uncertainty", f"base value {value} lies outside {uncertainty!r}")
         entry = Entry(float(value), kind, *self.provenance(path, raw), uncertainty)
         self.require_range(path, entry)
+        self.require_centre(path, entry)
         return entry
 
     def weights(self, path: str, spec: S.Weights, raw: Any) -> Entry:
@@ -274,6 +276,7 @@ class _Reader:
         uncertainty = parse_dirichlet(raw["uncertainty"], list(value), self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
         entry = Entry({c: float(w) for c, w in value.items()}, "weights", *self.provenance(path, raw), uncertainty)
         self.require_range(path, entry)
+        self.require_centre(path, entry)
         return entry
 
     def timedist(self, path: str, raw: Any) -> None:
@@ -302,6 +305,12 @@ class _Reader:
         else:
             self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'predicted', 'assumption' or 'scenario', got {source!r}")
         return source, note
+
+    def require_centre(self, path: str, entry: Entry) -> None:
+        """The value is the median of its uncertainty, or the note says why not (:mod:`sim.inputs.centring`)."""
+        problem = off_centre(entry.value, entry.uncertainty, entry.note) if entry.uncertainty is not None else None
+        if problem:
+            self.fail(f"{path}.value", problem)
 
     def require_range(self, path: str, entry: Entry) -> None:
         if entry.source == "assumption" and entry.uncertainty is None and entry.kind != "capacity":

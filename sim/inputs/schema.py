@@ -103,7 +103,7 @@ SCHEMA: dict[str, dict[str, object]] = {
     "expansion": {"peak_day": TimeDist()},
     "crs": _graded(reference_dose=POSITIVE, dose_log_odds=REAL, severity_log_odds_shift=REAL,
                    duration_days_mild=TimeDist(), duration_days_severe=TimeDist(),
-                   p_death_given_grade_4=PROB, death_fraction_of_duration=PROB,
+                   p_death_given_grade_3_plus=PROB, death_fraction_of_duration=PROB,
                    death_log_odds_per_icu_wait_day=REAL),
     "icans": _graded(p_death_given_grade_4=PROB, death_days_after_onset=DURATION),
     "early": {"p_cytopenia_g34": PROB, "p_infection": PROB},

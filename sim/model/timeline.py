@@ -18,7 +18,7 @@ from sim.inputs.params import Params
 from sim.model.draws import FAILED, MRD_POS, NO_CR, PRODUCT, dose_level_names
 from sim.inputs.schema import RESPONSE_CATEGORIES
 
-TOXICITY = "toxicity"  # the death cause of grade 4 CRS or ICANS (:mod:`sim.model.toxicity_death`)
+TOXICITY = "toxicity"  # the death cause of CRS of grade 3 or more or grade 4 ICANS (:mod:`sim.model.toxicity_death`)
 ICU_MIN_GRADE = 3  # ASTCT grade 3: vasopressor or high-flow oxygen, managed in intensive care
 NAN = np.nan
 
@@ -138,7 +138,7 @@ def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> di
 
 
 def _toxicity_death(params: Params, d, t_infusion, c) -> np.ndarray:
-    """Time of death from grade 4 CRS or ICANS (NaN: none), from the ICU wait the engine resolved."""
+    """Time of death from CRS of grade 3 or more or grade 4 ICANS (NaN: none), from the ICU wait the engine resolved."""
     entry = np.where(np.isnan(c["t_icu_start"]), d["crs_onset_days"], c["t_icu_start"] - t_infusion)
     day, _ = toxicity_death_day(params, d, c["crs_grade"], c["icans_grade"], entry, c["icu_wait"])
     return np.where(np.isfinite(day), t_infusion + day, NAN)

@@ -1,6 +1,7 @@
-"""Death from grade 4 CRS or ICANS: whether it happens and when, from the patient's own uniform.
+"""Death from severe CRS or grade 4 ICANS: whether it happens and when, from the patient's own uniform.
 
-A patient with grade 4 CRS dies of it with chance ``crs.p_death_given_grade_4``, raised on the
+A patient with CRS of grade 3 or more dies of it with chance ``crs.p_death_given_grade_3_plus`` (the
+published counts of CRS deaths are per severe, grade 3 or more, CRS), raised on the
 log-odds scale by ``crs.death_log_odds_per_icu_wait_day`` for each day they waited for an
 intensive-care bed; a patient with grade 4 ICANS dies of it with chance
 ``icans.p_death_given_grade_4``.  One uniform (stream ``toxicity_death``) decides both: below the
@@ -24,8 +25,8 @@ NEVER = np.inf
 
 
 def crs_death_chance(params: Params, icu_wait: np.ndarray) -> np.ndarray:
-    """Chance of death given grade 4 CRS after waiting ``icu_wait`` days (NaN: no wait) for a bed."""
-    p = params["crs.p_death_given_grade_4"]
+    """Chance of death given CRS of grade 3 or more after waiting ``icu_wait`` days (NaN: no wait) for a bed."""
+    p = params["crs.p_death_given_grade_3_plus"]
     slope = params["crs.death_log_odds_per_icu_wait_day"]
     wait = np.nan_to_num(np.asarray(icu_wait, dtype=float), nan=0.0, posinf=1e9)
     with np.errstate(divide="ignore", over="ignore"):
@@ -35,7 +36,7 @@ def crs_death_chance(params: Params, icu_wait: np.ndarray) -> np.ndarray:
 
 def toxicity_death_day(params: Params, d: dict[str, np.ndarray], crs_grade: np.ndarray, icans_grade: np.ndarray,
                        icu_entry_day: np.ndarray, icu_wait: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Days after infusion of death from grade 4 CRS or ICANS (inf: none), and whether it was CRS.
+    """Days after infusion of death from CRS of grade 3 or more or grade 4 ICANS (inf: none), and whether it was CRS.
 
     Parameters
     ----------
@@ -51,7 +52,7 @@ def toxicity_death_day(params: Params, d: dict[str, np.ndarray], crs_grade: np.n
         Days waited for a bed (NaN or 0: none).
     """
     u = d["toxicity_death_u"]
-    p_crs = np.where(crs_grade >= 4, crs_death_chance(params, icu_wait), 0.0)
+    p_crs = np.where(crs_grade >= 3, crs_death_chance(params, icu_wait), 0.0)
     p_icans = np.where(icans_grade >= 4, params["icans.p_death_given_grade_4"], 0.0)
     by_crs = u < p_crs
     by_icans = ~by_crs & (u < p_crs + (1 - p_crs) * p_icans)

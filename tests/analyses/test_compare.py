@@ -55,7 +55,7 @@ def test_common_random_numbers_narrow_the_interval(cll1):
     # 1/sqrt(2 x 99) = 7% of its value, so a ratio below 0.8 is a margin of several standard errors.
     # Without deaths from grade 4 CRS, which take patients out before the response assessment, the
     # response of every assessed patient is the same in both arms.
-    no_deaths = {"crs.p_death_given_grade_4": 0.0, "icans.p_death_given_grade_4": 0.0}
+    no_deaths = {"crs.p_death_given_grade_3_plus": 0.0, "icans.p_death_given_grade_4": 0.0}
     scenario = load_scenario(SCENARIO_DIR / "cll1_cd4_cd8_adjusted.toml").with_values(no_deaths)
     base = cll1.with_values(no_deaths)
     comparison = run_comparison(base, [scenario], trials=100, seed=2)

@@ -199,9 +199,11 @@ def test_written_out_inverse_cdfs_equal_scipy(spec):
 
 
 def test_parameter_draws_follow_their_distribution(cll1):
-    # 400 draws of a uniform[180, 730]: the KS test at the 0.1% level fails a correct sampler 1 time in 1000
-    draws = [trial_parameters(cll1, 3, k)["accrual.mean_period_days"] for k in range(400)]
-    assert stats.kstest(draws, stats.uniform(180, 550).cdf).pvalue > 1e-3
+    # 400 draws of the entry's distribution (uniform[0.25, 0.75]): the KS test at the 0.1% level fails a
+    # correct sampler 1 time in 1000
+    assert cll1.entries["donor.search_days.sigma"].uncertainty.args == (0.25, 0.75)
+    draws = [trial_parameters(cll1, 3, k)["donor.search_days.sigma"] for k in range(400)]
+    assert stats.kstest(draws, stats.uniform(0.25, 0.5).cdf).pvalue > 1e-3
 
 
 def test_a_parameter_the_scenario_leaves_alone_is_drawn_the_same(cll1):
