@@ -3,7 +3,7 @@ into their params files with joint draws beside them.
 
 A trial with its own late outcomes (``calibration``): its three levels before transplant and its four
 after transplant, all sampled together in the hierarchy, become entries with ``source = "calibration"``
-(value: the posterior median; uncertainty: a gamma with the draws' mean and variance; the note says
+(value: the posterior median; uncertainty: a lognormal with that median and the draws' SD of the log; the note says
 they are partially pooled, and with how many trials).  A trial without late outcomes: its three levels
 before transplant become ``source = "predicted"`` (the class's predictive given every other trial).
 The draws file beside the params keeps its other columns (e.g. the progression hazard, fitted on its own
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analyses.calibration.fits import gamma_by_moments
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.inputs.params import Params, load_params
@@ -61,8 +60,9 @@ def write_pooled(params: Params, synthesis: Synthesis) -> Path:
     values = {}
     for path, sample in draws.items():
         value = float(np.median(sample))
-        note = f"{why}; posterior median, gamma by the draws' mean and variance"
-        text = replace_entry(text, path, inline_entry(value, source, gamma_by_moments(sample), note), params.path)
+        note = f"{why}; posterior median, lognormal by the draws' median and SD of the log"
+        spread = {"lognormal": [value, float(np.std(np.log(sample), ddof=1))]}
+        text = replace_entry(text, path, inline_entry(value, source, spread, note), params.path)
     write_atomic(params.path, text)
     written = load_params(params.path)
     values = {path: float(written[path]) for path in draws}
