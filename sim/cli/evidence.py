@@ -33,8 +33,9 @@ outputs (in --out, default: evidence):
                     then per cause and class the pooled and predictive levels, and tau; each
                     interval says what it is; the 'sampler' column says whether the chains converged
   evidence.png/svg  forest plot of each series' NRM and relapse, pooled and predictive 1-year risks
-  predictive.csv    robust predictive draws of a new trial's levels (only when converged), with
-  predictive.json   its provenance: what cartsim new --class reads (shipped: params/evidence)
+  predictive.csv    robust predictive draws of a new trial's levels, with
+  predictive.json   its provenance (diagnostics, and whether the chains converged): what
+                    cartsim new --class reads (shipped: params/evidence)
 
 example:
   cartsim evidence --out params/evidence --leave-one-out"""
@@ -81,8 +82,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.keep_sample is not None:
         np.savez_compressed(args.keep_sample, theta=sample.theta, names=np.array(synthesis.hierarchy.names))
-    if sample.converged:
-        print(f"wrote {write_predictive(synthesis, args.out)} (robust predictive draws, read by cartsim new --class)")
+    print(f"wrote {write_predictive(synthesis, args.out)} (robust predictive draws, read by cartsim new --class"
+          + (")" if sample.converged else "; marked NOT CONVERGED in predictive.json, and cartsim new says so)"))
     write_atomic(args.out / "evidence.csv", evidence_csv_text(synthesis, shipped))
     if args.write_shipped and sample.converged:
         for params in shipped:
@@ -90,7 +91,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     draw_evidence(*plot_rows(synthesis, reference), args.out)
     print(f"wrote {args.out / 'evidence.csv'} and {args.out / 'evidence.png'}")
     if not sample.converged:
-        print("NOT CONVERGED - predictive draws not written; rerun with more --steps:\n  " + "\n  ".join(sample.problems[:10]))
+        print(f"WARNING: NOT CONVERGED ({len(sample.problems)} diagnostics fail; shipped params not rewritten); rerun "
+              "with more --steps:\n  " + "\n  ".join(sample.problems[:10]))
     if args.leave_one_out:
         print(format_leave_one_out(leave_one_out(synthesis, reference)))
     return 0 if sample.converged else 1

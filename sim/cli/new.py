@@ -26,6 +26,7 @@ from sim.inputs.trial_catalog import trial_path
 from sim.output.run_files import write_atomic
 from sim.analyses.synthesis.new_trial import load_predictive, predicted_text, write_predicted_draws
 from sim.inputs.series import CLASSES
+from sim.analyses.calibrated_params import remove_posterior_draws
 
 NAME = "new"
 HELP = "start a new trial: write its params and seeds files from a shipped trial"
@@ -73,10 +74,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     params_text = predicted_text(new_params_text(template, args.name, design), predictive, params_file)
     write_atomic(seeds_file, new_seeds_text(template, args.name, design))
     write_atomic(params_file, params_text)
+    remove_posterior_draws(params_file)  # a replaced file's old draws would not match its entries
     write_predicted_draws(params_file, predictive, load_params(params_file))
     load_params(params_file)  # what was written runs as written
     print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
           f"class among {predictive.provenance['series']} published series (cartsim evidence)")
+    if predictive.warning():
+        print("WARNING" + predictive.warning().split("WARNING", 1)[1])
     print(f"wrote {params_file} and {seeds_file} (from {template.name}); "
           f"{params_text.count('# SUPPLY')} entries to supply, marked '# SUPPLY'")
     print(f"next: edit the marked entries, then: cartsim run {params_file}")

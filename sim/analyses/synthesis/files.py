@@ -101,7 +101,16 @@ class Predictive:
                 f"{self.provenance['series']} published series and the shipped trials, with between-trial heterogeneity "
                 f"tau (SD of the log level; median, 95% interval) {tau}; robust MAP: the predictive mixed with "
                 f"weight {self.provenance['robust_weight']} with a vague normal (SD {self.provenance['vague_sd_log']} "
-                f"on the log level); lognormal by the draws' median and log SD")
+                f"on the log level); lognormal by the draws' median and log SD" + self.warning())
+
+    def warning(self) -> str:
+        """'' when the chains converged, else a sentence naming the worst diagnostics."""
+        d = self.provenance.get("diagnostics", {})
+        if d.get("converged", False):
+            return ""
+        return (f"; WARNING: the sampler did NOT converge (max split R-hat {d.get('max_rhat', float('nan')):.3f}, "
+                f"min ESS {d.get('min_ess', float('nan')):.0f}; bounds 1.01 and 400): the spread of these draws is "
+                "not reliable")
 
 
 def load_predictive(target_class: str, folder: Path | None = None) -> Predictive:
