@@ -78,11 +78,12 @@ def pooled_rows(synthesis: Synthesis) -> list[dict]:
     rows = []
     for k, name in enumerate(hierarchy.classes):
         new = map_log_levels(hierarchy, theta, name, rng)
-        trials = sum(1 for u in hierarchy.units if u.target_class == name)
+        informed = {j for block in hierarchy.blocks for j in block.units}
+        trials = sum(1 for j, u in enumerate(hierarchy.units) if u.target_class == name and j in informed)
         for i, c in enumerate(CAUSES):
             for kind, draws in (("pooled", np.exp(mu[:, i, k])), ("predictive", np.exp(new[:, i]))):
                 mid, low, high = interval(draws)
-                rows.append({"row": kind, "series": f"{trials} trials", "target": "", "target_class": name,
+                rows.append({"row": kind, "series": f"{trials} trials with data", "target": "", "target_class": name,
                              "cause_or_figure": CAUSE_LABELS[c], "metric": "band-1 level", "reported": "", "of": "",
                              "day": "", "estimate": mid, "low": low, "high": high,
                              "interval": POOLED if kind == "pooled" else PREDICTIVE})

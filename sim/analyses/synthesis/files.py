@@ -60,8 +60,11 @@ def predictive_provenance(synthesis: Synthesis, csv_text: str) -> dict:
     """What the predictive draws rest on: per class the trials pooled; tau per cause; the mixture."""
     _, tau, _, _ = synthesis.hierarchy.split(synthesis.sample.theta)
     units = synthesis.hierarchy.units
+    informed = {j for block in synthesis.hierarchy.blocks for j in block.units}
     return {"draws_file": "predictive.csv", "sha256": hashlib.sha256(csv_text.encode()).hexdigest(),
-            "trials": {k: [u.name for u in units if u.target_class == k] for k in synthesis.hierarchy.classes},
+            # the trials with data (a shipped trial without late outcomes informs nothing)
+            "trials": {k: [u.name for j, u in enumerate(units) if u.target_class == k and j in informed]
+                       for k in synthesis.hierarchy.classes},
             "series": len(synthesis.series),
             "tau": {c: list(interval(tau[:, i])) for i, c in enumerate(CAUSES)},
             "robust_weight": ROBUST_WEIGHT, "vague_sd_log": VAGUE_SD, "diagnostics": synthesis.sample.diagnostics(),
