@@ -146,11 +146,11 @@ def _share(oc: DesignOC, j: int) -> str:
 
 
 def _overall_line(oc: DesignOC) -> str:
-    import numpy as np
+    from sim.design.oc import spread
 
-    low, mid, high = np.percentile(oc.duration, [2.5, 50, 97.5])
+    low, mid, high = spread(oc.duration)
     w = oc.counts["withdrawn"]
-    wl, wh = np.percentile(w, [2.5, 97.5])
+    wl, _, wh = spread(w, count=True)
     duration = f"{mid:.0f} [{low:.0f}, {high:.0f}]"
     withdrawn = f"{w.mean():.2f} [{wl:.0f}, {wh:.0f}]"
     return (f"{oc.settings.name:10} {duration:38} {withdrawn:27} {oc.counts['withdrawn_waiting'].mean():>7.2f} "

@@ -176,7 +176,7 @@ def new_seeds_text(template: Params, name: str, design: dict) -> str:
 HEADER = """\
 # {name}: a planned trial, written by 'cartsim new {name} --from {template}'.
 #
-# Every entry is {{ value, source, note, uncertainty }} (see the README, 'The params file').  Each entry
+# Every entry is {{ value, source, note, uncertainty }} (see docs/user-guide.md, "The params file").  Each entry
 # is marked on the line above it:
 #   SUPPLY      a fact of your protocol, cited as seeds:KEY: change it here AND in ../seeds/{name}.toml
 #               (the two must agree; a mismatch stops the run naming both)

@@ -24,6 +24,15 @@ from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256
 INTERVAL = (2.5, 97.5)
+
+
+def spread(values, count: bool = False) -> tuple[float, float, float]:
+    """(2.5th percentile, median, 97.5th percentile) over trials: the one definition the table, the
+    terminal and the picture share.  For a count, each is a count some trial had (inverted empirical
+    CDF), never a value between two counts."""
+    method = "inverted_cdf" if count else "linear"
+    low, mid, high = np.percentile(np.asarray(values, dtype=float), [INTERVAL[0], 50, INTERVAL[1]], method=method)
+    return float(low), float(mid), float(high)
 NONE = -1  # no dose selected
 NOT_APPLICABLE = -2  # a fixed allocation selects nothing by design
 
@@ -155,15 +164,15 @@ def overall_table(ocs: list[DesignOC]) -> Table:
     """A row per design: duration, withdrawals and patients, with medians and 95% intervals over trials."""
     rows = []
     for oc in ocs:
-        low, high = np.percentile(oc.duration, INTERVAL)
+        low, _, high = spread(oc.duration)
         w = oc.counts["withdrawn"]
+        w_low, w_median, w_high = spread(w, count=True)
         rows.append({"design": oc.settings.name, "trials": oc.trials,
                      "p_select_none": np.nan if oc.settings.name == "fixed" else float(np.mean(oc.selected == NONE)),
                      "duration_median_days": float(np.median(oc.duration)), "duration_low95_days": low,
                      "duration_high95_days": high, "duration_mean_days": float(oc.duration.mean()),
-                     "withdrawn_mean": float(w.mean()), "withdrawn_median": float(np.median(w)),
-                     "withdrawn_low95": float(np.percentile(w, INTERVAL[0])),
-                     "withdrawn_high95": float(np.percentile(w, INTERVAL[1])),
+                     "withdrawn_mean": float(w.mean()), "withdrawn_median": w_median,
+                     "withdrawn_low95": w_low, "withdrawn_high95": w_high,
                      "withdrawn_waiting_mean": float(oc.counts["withdrawn_waiting"].mean()),
                      "enrolled_mean": float(oc.counts["enrolled"].mean()),
                      "treated_mean": float(oc.treated.sum(axis=1).mean()),

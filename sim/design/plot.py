@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.plots.style import footnote, house_style, new_figure, save
-from sim.design.oc import INTERVAL, NONE, DesignOC
+from sim.design.oc import INTERVAL, NONE, DesignOC, spread
 
 COLOURS = ("#1f5a96", "#d68910", "#2a9d8f", "#7d3c98", "#8c8c8c")
 LABELS = {"fixed": "fixed allocation", "3+3": "3+3", "boin": "BOIN", "tite_boin": "TITE-BOIN"}
@@ -31,17 +31,23 @@ def draw_oc(ocs: list[DesignOC], title: str, folder: Path, name: str = "oc") -> 
     list of pathlib.Path
     """
     with house_style():
+        return save(oc_figure(ocs, title), folder, name)
+
+
+def oc_figure(ocs: list[DesignOC], title: str):
+    """The operating-characteristics picture as a figure (see :func:`draw_oc`)."""
+    with house_style():
         figure = new_figure(11, 7.8)
         axes = figure.subplots(2, 2)
         _selection(axes[0, 0], ocs)
         _patients(axes[0, 1], ocs)
         _spread(axes[1, 0], ocs, lambda oc: oc.duration, "trial duration, days from first enrolment")
-        _spread(axes[1, 1], ocs, lambda oc: oc.counts["withdrawn"], "patients withdrawn before infusion")
+        _spread(axes[1, 1], ocs, lambda oc: oc.counts["withdrawn"], "patients withdrawn before infusion", count=True)
         figure.suptitle("\n".join(textwrap.fill(line, 95) for line in title.split("\n")))
         footnote(figure, f"{ocs[0].trials} virtual trials per design on the same patients (common random numbers); "
                  f"dots: medians, bars: {INTERVAL[0]:g}th-{INTERVAL[1]:g}th percentiles over single trials, "
                  "diamonds: means")
-        return save(figure, folder, name)
+        return figure
 
 
 def _levels(oc: DesignOC) -> list[str]:
@@ -79,11 +85,11 @@ def _patients(ax, ocs) -> None:
     ax.legend(frameon=False)
 
 
-def _spread(ax, ocs, values, label: str) -> None:
+def _spread(ax, ocs, values, label: str, count: bool = False) -> None:
     y = np.arange(len(ocs))[::-1]
     for k, (oc, yi) in enumerate(zip(ocs, y)):
         v = values(oc)
-        low, mid, high = np.percentile(v, [INTERVAL[0], 50, INTERVAL[1]])
+        low, mid, high = spread(v, count)
         colour = COLOURS[k % len(COLOURS)]
         ax.plot([low, high], [yi, yi], color=colour, linewidth=3, solid_capstyle="butt")
         ax.plot(mid, yi, "o", color=colour, markersize=8)

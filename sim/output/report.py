@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sim.output import model_facts
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
 from sim.output.shown_path import shown_command, shown_path
@@ -32,8 +33,9 @@ PATHWAY = (
     "have to be waited for)", "neurotoxicity (CRES/ICANS)", "grade 3-4 cytopenia and early infection",
     "response at the day 28-30 assessment: MRD-negative CR, MRD-positive CR or no CR",
     "consolidative allogeneic transplant for some responders (a transplant bed)",
-    "late relapse, infection death and TMA death as competing risks whose hazards change at transplant; death from "
-    "disease after relapse or without remission", "data cut-off: events after it are censored")
+    "late relapse, infection death, TMA death and death from transplant as competing risks whose hazards change "
+    "with time since infusion and at transplant; death from disease after relapse or without remission",
+    "data cut-off: events after it are censored")
 FIGURE_CAPTIONS = {
     "flow": "Patient flow (CONSORT style): simulated counts, median [95% interval] over virtual trials, with the "
             "reported counts beside them when the run is the trial as the paper ran it.",
@@ -106,6 +108,7 @@ def _objectives(run: RunData) -> str:
 
 
 def _logic(run: RunData) -> str:
+    value = _lookup(run)
     steps = "\n".join(f"{i}. {step}" for i, step in enumerate(PATHWAY, 1))
     flow = _figure_link(run, "flow")
     return (
@@ -115,12 +118,11 @@ def _logic(run: RunData) -> str:
         f"{steps}\n\n"
         "**2.2 Base model logic.** Everything about a patient that does not depend on other patients is drawn "
         "beforehand from named random streams (times through inverse CDFs, categories through cumulative weights); "
-        "SimPy processes add what does: queues for manufacturing slots, ICU beds and transplant beds, served first "
+        "an engine adds what does: queues for manufacturing slots, ICU beds and transplant beds, served first "
         "come first served, a patient leaving the manufacturing queue on progression and the transplant queue on a "
         "late event.  CRS grade follows a proportional-odds model: exceedance probabilities at a reference dose, "
-        "shifted on the log-odds scale by dose and by `crs.severity_log_odds_shift`.  Late events compete with "
-        "constant hazards that change at transplant; each patient carries one unit-exponential target per cause, "
-        "so event times are exact.\n\n"
+        f"shifted on the log-odds scale by dose and by a scenario lever.  {model_facts.early_deaths(value)}  "
+        f"{model_facts.late_course(value)}  {model_facts.death_causes()}  {model_facts.lever_sentence(value)}\n\n"
         f"**2.3 Scenario logic.** {_scenario_logic(run)}\n\n"
         "**2.4 Algorithms.** Inverse-CDF sampling of every duration and category; cumulative-hazard hitting times "
         "for competing late events; Kaplan-Meier and reverse Kaplan-Meier computed over a batch of trials at once "
@@ -138,6 +140,11 @@ def _scenario_logic(run: RunData) -> str:
     return (f"Scenario `{scenario['file']}` changes these entries of its base `{scenario['base_params_file']}` "
             "(each entry's source, note and uncertainty are in 3.3):\n\n"
             + markdown_table(rows, ["parameter", "base value", "scenario value"]))
+
+
+def _lookup(run: RunData) -> model_facts.Lookup:
+    """The run's value of a params path, as text."""
+    return lambda path: _parameter_value(run, path)
 
 
 def _parameter_value(run: RunData, path: str) -> str:
@@ -181,7 +188,7 @@ def _data(run: RunData) -> str:
         "the fit written in the entry's note.  Hazards the papers give only as outcomes are calibrated.\n\n"
         f"**3.3 Input parameters.** {_source_counts(table)}  Every entry, with its value, source, note and uncertainty, "
         "is in Appendix A.\n\n"
-        f"**3.4 Assumptions.** {_assumptions(table)}")
+        f"**3.4 Assumptions.** {_assumptions(table, _lookup(run))}")
 
 
 def _source_counts(table: Table | None) -> str:
@@ -211,14 +218,13 @@ def _parameter_rows(table: Table | None) -> str:
     return markdown_table(rows, ["parameter", "value", "source", "note", "uncertainty", "set by scenario"])
 
 
-def _assumptions(table: Table | None) -> str:
+def _assumptions(table: Table | None, value: model_facts.Lookup) -> str:
     if table is None:
         return "-"
     n = sum(1 for s in table["source"] if s == "assumption")
     return (f"{n} entries are assumptions (source `assumption` in 3.3), each with its reason and range; the "
-            "main ones are the late hazards and the timings the abstracts do not report.  Structural assumptions: "
-            "no deaths within 30 days of infusion; infection and TMA deaths only in remission; GVHD and cell "
-            "kinetics beyond the expansion peak are not modelled; response does not depend on dose.")
+            "main ones are the late hazards and the timings the abstracts do not report.  Structural assumptions.  "
+            + model_facts.structural_assumptions(value))
 
 
 def _experimentation(run: RunData) -> str:
@@ -234,9 +240,8 @@ def _experimentation(run: RunData) -> str:
         + ("each trial first draws its parameters from their uncertainty distributions (one stream per parameter). "
            if m.get("parameter_uncertainty") else "every trial at the base parameter values, so only patient-level "
            "chance varies. ")
-        + "Common random numbers: trial k has its own `SeedSequence(seed, k)`, and each stochastic element of the "
-        "pathway its own stream keyed by name, patient i taking element i; so the same seed gives each patient the "
-        "same luck in every scenario, and scenario comparisons are paired trial by trial.")
+        + "Common random numbers: every stochastic element of the pathway has its own stream (5.2), patient i of "
+        "trial k taking the stream's number (k, i); scenario comparisons are therefore paired trial by trial.")
 
 
 def _implementation(m: dict[str, Any]) -> str:
@@ -246,10 +251,7 @@ def _implementation(m: dict[str, Any]) -> str:
         "## 5. Implementation\n\n"
         f"**5.1 Software.** Python {m.get('python', '-')}; {m.get('package', 'cartsim')} {m.get('version', '-')}; "
         f"{libraries}.\n\n"
-        "**5.2 Random sampling.** One named stream per stochastic element, keyed by the seed and the element's name "
-        "through `numpy.random.SeedSequence`; within a stream the uniform of trial k and patient i is the output of "
-        "the counter-based generator SplitMix64 at (k, i) (`sim/rng/streams.py`); every draw through an inverse CDF "
-        "from one uniform per patient and stream.\n\n"
+        f"**5.2 Random sampling.** {model_facts.random_numbers()}\n\n"
         f"**5.3 Model execution.** Engine: {m.get('engine', '-')} ('des' is the SimPy process engine; 'cohort' "
         "computes the same records over arrays where no facility is limited); one process, trials in sequence.\n\n"
         f"**5.4 System specification.** {machine.get('platform', '-')}, {machine.get('processor') or '-'}, "

@@ -19,6 +19,10 @@ STATE_LABELS = {"in_remission": "in remission", "relapsed": "relapsed", "no_remi
                 "died_infection": "died of infection", "died_tma": "died of TMA",
                 "died_transplant": "died of transplant", "died_toxicity": "died of CRS/ICANS"}
 BOX_COLOUR, SIDE_COLOUR = "#eaf2fb", "#f4f4f4"
+TOP = 0.98  # the top of the first box, in axes units
+GAP = 0.085  # the longest arrow between boxes of the main column; side boxes sit at its middle
+MIN_GAP = 0.05  # the shortest (when the boxes hold many lines)
+TITLE_HEIGHT, LINE_HEIGHT = 0.045, 0.032
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,33 @@ def count_text(values: np.ndarray) -> str:
 
 def boxes(run: RunData) -> list[Box]:
     """The diagram's boxes, with the reported counts the seeds file gives for each (a reported-only
-    line is left out when the paper does not give it)."""
-    return [Box(b.title, tuple(line for line in b.lines if line.column or line.reported is not None),
+    line is left out when the paper does not give it), stacked from the top."""
+    kept = [Box(b.title, tuple(line for line in b.lines if line.column or line.reported is not None),
                 b.x, b.y, b.width, b.side) for b in _all_boxes(run)]
+    return stacked(kept)
+
+
+def height(box: Box) -> float:
+    """A box's height in axes units: its title and one row per line."""
+    return TITLE_HEIGHT + LINE_HEIGHT * len(box.lines)
+
+
+def stacked(layout: list[Box]) -> list[Box]:
+    """Vertical places: the main column (Enrolled, Infused, Response) top down with an arrow's gap between
+    boxes, each side box centred on the gap it branches from, the two outcome boxes side by side below."""
+    enrolled, not_infused, infused, not_assessed, response, *outcomes = layout
+    main = [enrolled, infused, response]
+    room = TOP - sum(height(b) for b in main) - max(height(b) for b in outcomes) - 0.02
+    gap = max(MIN_GAP, min(GAP, room / (len(main) - 1 + 0.7)))
+    tops = [TOP]
+    for box in main[:-1]:
+        tops.append(tops[-1] - height(box) - gap)
+    centre = lambda box, top: Box(box.title, box.lines, box.x, top - height(box) / 2, box.width, box.side)  # noqa: E731
+    sides = [Box(b.title, b.lines, b.x, top - height(box) - gap / 2, b.width, b.side)
+             for b, box, top in ((not_infused, enrolled, tops[0]), (not_assessed, infused, tops[1]))]
+    below = tops[2] - height(response) - 0.7 * gap
+    return [centre(enrolled, tops[0]), sides[0], centre(infused, tops[1]), sides[1], centre(response, tops[2])] + [
+        centre(box, below) for box in outcomes]
 
 
 def _all_boxes(run: RunData) -> list[Box]:
@@ -83,14 +111,21 @@ def _all_boxes(run: RunData) -> list[Box]:
 
 def draw(run: RunData, folder: Path) -> list[Path]:
     """The flow diagram of a run, with arrows from each box to the next."""
+    with house_style():
+        return save(flow_figure(run), folder, NAME)
+
+
+def flow_figure(run: RunData):
+    """The flow diagram as a figure (see :func:`draw`)."""
     flow = flow_counts(run.patients)
     layout = boxes(run)
     with house_style():
-        figure = new_figure(11, 9.5)
+        bottom = min(box.y - height(box) / 2 for box in layout) - 0.02  # no empty band under the boxes
+        figure = new_figure(11, 1.2 + 8.3 * (1 - bottom))  # the same inches per axes unit whatever the bottom
         ax = figure.subplots()
         ax.set_axis_off()
         ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(bottom, 1)
         paper = shows_paper(run.summary.get("figures", []), run.manifest.get("scenario"))
         frames = [_box(ax, box, flow, paper) for box in layout]
         for start, end in ((0, 2), (2, 4), (4, 5), (4, 6)):
@@ -103,21 +138,21 @@ def draw(run: RunData, folder: Path) -> list[Path]:
                  + ("Reported: the paper's count, where it gives one. " if paper else
                     "The paper's counts are shown only beside a run of the trial as the paper ran it. ")
                  + "Outcomes are at the data cut-off.")
-        return save(figure, folder, NAME)
+        return figure
 
 
 def _box(ax, box: Box, flow, paper: bool) -> tuple[float, float, float, float]:
     """Draw one box; returns its frame (left, bottom, width, height) in axes units."""
-    height = 0.045 + 0.032 * len(box.lines)
-    left, bottom = box.x - box.width / 2, box.y - height / 2
-    ax.add_patch(FancyBboxPatch((left, bottom), box.width, height, boxstyle="round,pad=0.004,rounding_size=0.01",
+    height_ = height(box)
+    left, bottom = box.x - box.width / 2, box.y - height_ / 2
+    ax.add_patch(FancyBboxPatch((left, bottom), box.width, height_, boxstyle="round,pad=0.004,rounding_size=0.01",
                                 facecolor=SIDE_COLOUR if box.side else BOX_COLOUR, edgecolor="#4a6a8a", linewidth=1))
-    ax.text(box.x, bottom + height - 0.022, box.title, ha="center", va="center", fontweight="bold", fontsize=10.5)
+    ax.text(box.x, bottom + height_ - 0.022, box.title, ha="center", va="center", fontweight="bold", fontsize=10.5)
     header = "simulated    reported" if paper else "simulated"
-    ax.text(left + box.width - 0.012, bottom + height - 0.045, header, ha="right", va="center",
+    ax.text(left + box.width - 0.012, bottom + height_ - 0.045, header, ha="right", va="center",
             fontsize=8, color="#555555")
     for i, line in enumerate(box.lines):
-        y = bottom + height - 0.072 - 0.032 * i
+        y = bottom + height_ - 0.072 - 0.032 * i
         ax.text(left + 0.012, y, line.label, ha="left", va="center", fontsize=9)
         simulated = count_text(flow[line.column]) if line.column else ""
         reported = "-" if line.reported is None else f"{line.reported:g}"
@@ -126,7 +161,7 @@ def _box(ax, box: Box, flow, paper: bool) -> tuple[float, float, float, float]:
         if paper:
             ax.text(left + box.width - 0.012, y, reported, ha="right", va="center", fontsize=9, family="monospace",
                     color=COLOURS["reported"], fontweight="bold" if line.reported is not None else "normal")
-    return left, bottom, box.width, height
+    return left, bottom, box.width, height_
 
 
 def _arrow(ax, start, end, down: bool) -> None:

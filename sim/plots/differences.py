@@ -70,11 +70,14 @@ def comparison_figure(table: Table, meta: dict) -> Figure:
     legend.set_axis_off()
     legend.legend(handles=_legend_handles(effects), loc="center", ncol=3 if effects else 2, frameon=False)
     by_key = {(r["scenario"], r["outcome"]): r for r in table.rows()}
+    panels = {}
     for index, name in enumerate(names):
         ax = figure.add_subplot(grid[1 + index // columns, index % columns])
         _panel(ax, [by_key.get((label, name)) for label in labels], name, effects)
         ax.set_yticks(range(len(labels)), [arm_names[label] for label in labels] if index % columns == 0 else [],
                       fontsize=8.5)
+        panels[name] = ax
+    share_scales(panels)
     figure.suptitle(_title(meta))
     flagged = any(row.get("zero_event_parameters") for row in table.rows() if row["outcome"] in names)
     footnote(figure, _notes(meta, same, effects, flagged))
@@ -82,10 +85,22 @@ def comparison_figure(table: Table, meta: dict) -> Figure:
 
 
 def shown_outcomes(table: Table) -> list[str]:
-    """The key outcomes some scenario moves: the headline ones first, then the others in their order."""
+    """The key outcomes some scenario moves, in the table's order (the order the terminal prints them)."""
     moving = {row["outcome"] for row in table.rows() if _moves(row)}
-    order = [*HEADLINE, *(name for name in KEY_OUTCOMES if name not in HEADLINE)]
+    order = dict.fromkeys(row["outcome"] for row in table.rows())
     return [name for name in order if name in moving and name in KEY_OUTCOMES and name not in NOT_OUTCOMES]
+
+
+def share_scales(panels: dict) -> None:
+    """One x scale for every panel of an outcome kind (rates, counts, days, ...), so that equal effects look
+    equal: each kind's panels take the union of their limits."""
+    kinds: dict[str, list] = {}
+    for name, ax in panels.items():
+        kinds.setdefault(_scale(name)[1], []).append(ax)
+    for axes in kinds.values():
+        limits = np.array([ax.get_xlim() for ax in axes])
+        for ax in axes:
+            ax.set_xlim(limits[:, 0].min(), limits[:, 1].max())
 
 
 def identical_outcomes(table: Table) -> list[str]:

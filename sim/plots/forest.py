@@ -31,8 +31,11 @@ from sim.plots.style import house_style, new_figure, save
 
 PASS_COLOUR, FAIL_COLOUR, REPORTED_COLOUR, TRACK_COLOUR = "#1f7a4d", "#c0392b", "#111111", "#e3e3e3"
 COUNT = "patients"
+SHARE = "share"  # a proportion of a subgroup (metric 'share'): never on an axis of patient counts
+SHARE_METRICS = ("share",)
 AXIS_LABELS = {
     COUNT: "patients (count in one virtual trial; grey track: 0 to the paper's denominator n)",
+    SHARE: "share of the subgroup (proportion, 0 to 1)",
     "days": "days after infusion",
     "months": "months",
 }
@@ -98,7 +101,10 @@ def is_exact(row: dict) -> bool:
 
 
 def unit_of(row: dict) -> str:
-    """The axis a row is drawn on: patients for counts (with or without a denominator), else its unit."""
+    """The axis a row is drawn on: a share for a proportion, patients for counts (with or without a
+    denominator), else its unit."""
+    if row.get("metric") in SHARE_METRICS:
+        return SHARE
     return row["unit"] or COUNT
 
 
@@ -137,6 +143,8 @@ def _panel(ax, role: str, unit: str, rows: list[dict], heading: str, count_limit
     if unit == COUNT:
         ax.set_xlim(-0.02 * count_limit, count_limit)
         ax.xaxis.get_major_locator().set_params(integer=True)
+    if unit == SHARE:
+        ax.set_xlim(-0.02, 1.0)
     if heading:
         ax.set_title(heading, loc="left", fontsize=9.5, fontweight="bold", color="#333333")
     _annotate(ax, y, rows, reported, header)

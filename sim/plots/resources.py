@@ -53,6 +53,12 @@ def mean_where_shown(curves: np.ndarray, shown: np.ndarray) -> np.ndarray:
 
 def draw(run: RunData, folder: Path) -> list[Path]:
     """Top: units in use over time (mean over trials, a few single trials, capacity); bottom: queue waits."""
+    with house_style():
+        return save(resources_figure(run), folder, NAME)
+
+
+def resources_figure(run: RunData):
+    """The facilities picture as a figure (see :func:`draw`)."""
     days = np.linspace(0.0, float(np.nanmax(run.patients["cutoff"])), GRID_POINTS)
     queued = any(np.nansum(run.patients[WAITS[f]]) > 0 for f in FACILITIES)
     with house_style():
@@ -67,7 +73,7 @@ def draw(run: RunData, folder: Path) -> list[Path]:
                  "their cut-off (while at least half are), and single trials.\n" + (
                      "Bottom: the waits of the uses that queued, all trials pooled; uses with no wait are counted in the note." if queued else
                      "No patient waited for a manufacturing slot or an ICU bed."))
-        return save(figure, folder, NAME)
+        return figure
 
 
 def _capacity(run: RunData, facility: str) -> float:
@@ -95,10 +101,12 @@ def _occupancy_panel(ax, run: RunData, facility: str, label: str, days: np.ndarr
     ax.set_ylim(0, top + 0.8)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlim(0, days[shown].max() if shown.any() else days.max())
-    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
-    if not np.any(np.nan_to_num(curves) > 0):
-        ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
-                ha="center", va="center", color="#555555", fontsize=11)
+    if np.any(np.nan_to_num(curves) > 0):
+        ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
+        return
+    ax.set_yticks([0, 1])  # whole units only: nothing was in use, so nothing to explain in a legend
+    ax.text(0.5, 0.5, f"no patient needed {label}\nin any virtual trial", transform=ax.transAxes,
+            ha="center", va="center", color="#555555", fontsize=11)
 
 
 def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:

@@ -16,7 +16,7 @@ from sim.plots.style import COLOURS, band, footnote, house_style, new_figure, pe
 
 NAME = "survival"
 GRID_POINTS = 300
-AT_RISK_Y = -0.22  # the numbers-at-risk row, in axes units under the x axis label
+ROWS = (6, 0.7, 1.4)  # heights of the curves, the numbers at risk and the legend (under the curves, never on them)
 BAND_DEFINED = 0.9  # the band is drawn where at least this share of trials still has follow-up
 ENDPOINTS = {"os": ("Overall survival", overall_survival), "lfs": ("Leukaemia-free survival", leukaemia_free_survival)}
 
@@ -43,23 +43,33 @@ def grid(run: RunData) -> np.ndarray:
 
 def draw(run: RunData, folder: Path) -> list[Path]:
     """Two panels, OS and LFS: median and 95% band of the trials' Kaplan-Meier curves; reported points."""
+    with house_style():
+        return save(survival_figure(run), folder, NAME)
+
+
+def survival_figure(run: RunData):
+    """The survival picture as a matplotlib figure (drawn in the house style by :func:`draw`)."""
     days = grid(run)
     months = days / DAYS_PER_MONTH
     paper = shows_paper(run.summary.get("figures", []), run.manifest.get("scenario"))
     crude = crude_survival(run.seeds) if paper else None
     with house_style():
-        figure = new_figure(10, 4.9)
-        axes = figure.subplots(1, 2, sharey=True)
-        for ax, endpoint in zip(axes, ENDPOINTS):
+        figure = new_figure(10, 6.6)
+        rows = figure.add_gridspec(len(ROWS), len(ENDPOINTS), height_ratios=ROWS)
+        first = None
+        for column, endpoint in enumerate(ENDPOINTS):
+            ax = figure.add_subplot(rows[0, column], sharey=first)
+            first = first or ax
             _panel(ax, endpoint, months, survival_curves(run, endpoint, days), pooled_curve(run, endpoint, days), crude,
                    reported_label(bool(run.manifest.get("scenario"))))
-            _at_risk(ax, run, endpoint)
+            _at_risk(ax, figure.add_subplot(rows[1, column], sharex=ax), run, endpoint)
+            _legend_below(ax, figure.add_subplot(rows[2, column]))
         figure.suptitle(f"{run.title}: survival after infusion, {run.manifest['trials']} virtual trials")
         footnote(figure, "Line: Kaplan-Meier over every virtual patient (the model's curve). Band: 2.5th-97.5th "
                  "percentiles of the trials' own Kaplan-Meier estimates,\nwhere at least 90% of the trials are still "
                  "in follow-up (one trial is as large as the real one, so its curve varies this much by chance).\n"
-                 "At risk: patients still followed and event-free at that time, mean per virtual trial.")
-        return save(figure, folder, NAME)
+                 "At risk: patients still followed and event-free at that time, median over virtual trials.")
+        return figure
 
 
 def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np.ndarray, crude, label: str) -> None:
@@ -75,26 +85,36 @@ def _panel(ax, endpoint: str, months: np.ndarray, curves: np.ndarray, pooled: np
     ax.set_ylim(-0.02, 1.02)
     shown = ~np.isnan(pooled)
     ax.set_xlim(0, months[shown].max() * 1.02 if shown.any() else 1)
-    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none", fontsize=8)
+
 
 
 def at_risk(run: RunData, endpoint: str, months: np.ndarray) -> np.ndarray:
-    """Patients still at risk of ``endpoint`` at each time in ``months``, mean per virtual trial."""
+    """Patients still at risk of ``endpoint`` at each time in ``months``: the median over virtual trials,
+    a count some trial had (inverted empirical CDF)."""
     time, _ = ENDPOINTS[endpoint][1](run.patients.columns)
     time_months = np.asarray(time, dtype=float) / DAYS_PER_MONTH
-    trials = max(int(run.manifest["trials"]), 1)
-    return np.array([np.count_nonzero(time_months >= m) / trials for m in months])
+    _, trial = np.unique(run.patients["trial"], return_inverse=True)
+    trials = int(trial.max()) + 1 if trial.size else 1
+    counts = [np.bincount(trial, weights=time_months >= m, minlength=trials) for m in months]
+    return np.array([np.percentile(c, 50, method="inverted_cdf") for c in counts]).reshape(len(months))
 
 
-def _at_risk(ax, run: RunData, endpoint: str) -> None:
-    """A numbers-at-risk row under the panel, at its x ticks."""
+def _at_risk(ax, row, run: RunData, endpoint: str) -> None:
+    """A numbers-at-risk row in ``row`` (an axes under the panel, sharing its x axis), at the panel's x ticks."""
     left, right = ax.get_xlim()
     ticks = [tick for tick in ax.get_xticks() if left <= tick <= right]
-    transform = ax.get_xaxis_transform()
-    ax.annotate("at risk", xy=(left, AT_RISK_Y), xycoords=transform, xytext=(-16, 0), textcoords="offset points",
-                ha="right", va="top", fontsize=8, color="#555555")
+    row.set_axis_off()
+    transform = row.get_xaxis_transform()
+    row.text(left, 1.0, "number at risk (median per virtual trial)", transform=transform, ha="left", va="top",
+             fontsize=8, color="#555555")
     for tick, count in zip(ticks, at_risk(run, endpoint, np.asarray(ticks))):
-        ax.text(tick, AT_RISK_Y, f"{count:.1f}", transform=transform, ha="center", va="top", fontsize=8)
+        row.text(tick, 0.3, f"{count:.0f}", transform=transform, ha="center", va="top", fontsize=8)
+
+
+def _legend_below(ax, key) -> None:
+    """The panel's legend in ``key``, an empty axes under it."""
+    key.set_axis_off()
+    key.legend(*ax.get_legend_handles_labels(), loc="upper left", frameon=False, fontsize=8, borderaxespad=0)
 
 
 def _overlay(ax, endpoint: str, crude, reported: str) -> None:

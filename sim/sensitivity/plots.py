@@ -67,25 +67,30 @@ def _psa_panel(ax, values: np.ndarray, row: dict, unit: str) -> None:
     ax.axvline(row["median"], color="#111111", linewidth=1.6)
     for edge in (row["low95"], row["high95"]):
         ax.axvline(edge, color="#111111", linewidth=1, linestyle="--")
+    ax.set_title(f"{_wrapped(str(row['label']))}\n{psa_numbers(row)}", fontsize=9)  # above the axes: covers no line
+
+
+def psa_numbers(row: dict) -> str:
+    """A panel's median, 95% interval over draws and the parameters' share of the variance, as two lines."""
+    text = f"median {number(row['median'])}, 95% [{number(row['low95'])}, {number(row['high95'])}]"
     share = row["share_parameter"]
-    text = f"median {number(row['median'])}\n95% [{number(row['low95'])}, {number(row['high95'])}]"
-    if not math.isnan(share):
-        text += f"\nparameters: {share:.0%} of the\ntrial-to-trial variance"
-    ax.set_ylim(top=ax.get_ylim()[1] * 1.45)  # headroom for the text
-    low, high = ax.get_xlim()
-    right = row["median"] < (low + high) / 2  # the text on the side with less of the histogram
-    ax.text(0.98 if right else 0.02, 0.97, text, ha="right" if right else "left", va="top", transform=ax.transAxes,
-            fontsize=8, bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9})
+    return text + ("" if math.isnan(share) else f"\nparameters: {share:.0%} of trial-to-trial variance")
 
 
 def psa_histograms(result, folder: Path) -> list[Path]:
     """One panel per outcome: the distribution over parameter draws of the outcome's mean."""
+    with house_style():
+        return save(psa_figure(result), _figures(folder), "psa")
+
+
+def psa_figure(result):
+    """The PSA histograms as a figure (see :func:`psa_histograms`)."""
     table = result.summary_table()
     rows = table.rows()
     columns = min(PANEL_COLUMNS, len(rows))
     lines = math.ceil(len(rows) / columns)
     with house_style():
-        figure = new_figure(3.6 * columns, 3.0 * lines + 0.9)
+        figure = new_figure(3.6 * columns, 3.4 * lines + 0.9)
         axes = np.atleast_1d(figure.subplots(lines, columns, squeeze=False)).ravel()
         for ax, row in zip(axes, rows, strict=False):  # spare axes are hidden below
             _psa_panel(ax, result.collected.column(row["outcome"])[0], row, str(row["unit"]))
@@ -96,25 +101,36 @@ def psa_histograms(result, folder: Path) -> list[Path]:
         config = result.info.config
         figure.suptitle(f"{result.label}: probabilistic sensitivity analysis, {config['points']} parameter draws")
         _note(figure, f"Each draw's mean over {result.inner} virtual trials of {config.get('patients_per_trial', '?')} "
-                 "patients; solid line: median, dashed lines and band: 95% interval.  Variance split by the law of "
+                 "patients; solid line: median, dashed lines and band: 95% interval over the draws (parameter uncertainty).  Variance split by the law of "
                  "total variance, corrected for the finite number of virtual trials per draw.")
-        return save(figure, _figures(folder), "psa")
+        return figure
+
+
+BAR_OFFSET, BAR_HEIGHT = 0.18, 0.34  # a row's two bars side by side, so neither can hide the other
 
 
 def tornado(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
     """The inputs with the largest swings: bars from the base outcome to its value at each percentile."""
+    with house_style():
+        return save(tornado_figure(result, name, top), _figures(folder), f"tornado_{name}")
+
+
+def tornado_figure(result, name: str, top: int = TOP):
+    """The tornado plot as a figure: the ``top`` inputs by swing, those with none drawn at zero."""
     rows = _outcome_rows(result.summary_table(), name)
-    moved = int(np.count_nonzero(np.nan_to_num(np.asarray(rows["swing"], dtype=float)) > 0))
-    shown = max(1, min(top, moved))
+    swings = np.nan_to_num(np.asarray(rows["swing"], dtype=float))
+    moved = int(np.count_nonzero(swings > 0))
+    shown = max(1, min(top, len(rows["input"])))
     base = float(rows["outcome_base"][0])
     with house_style():
         figure = new_figure(10, 1.8 + 0.36 * shown)
         ax = figure.subplots()
         y = np.arange(shown)[::-1]
-        for side, colour, label in (("low", LOW_COLOUR, "input at 2.5th percentile"),
-                                    ("high", HIGH_COLOUR, "input at 97.5th percentile")):
+        for side, colour, label, offset in (("low", LOW_COLOUR, "input at 2.5th percentile", BAR_OFFSET),
+                                            ("high", HIGH_COLOUR, "input at 97.5th percentile", -BAR_OFFSET)):
             at = np.asarray(rows[f"outcome_at_{side}"][:shown], dtype=float)
-            ax.barh(y, at - base, left=base, height=0.6, color=colour, alpha=0.85, label=label)
+            ax.barh(y + offset, at - base, left=base, height=BAR_HEIGHT, color=colour, alpha=0.85, label=label)
+        _no_swing(ax, y[swings[:shown] == 0], base)
         noise = chance_swing(result.collected, name, 0)
         if math.isfinite(noise):
             ax.axvspan(base - noise, base + noise, color=FLOOR_COLOUR, alpha=0.6, linewidth=0, zorder=0,
@@ -130,8 +146,16 @@ def tornado(result, name: str, folder: Path, top: int = TOP) -> list[Path]:
         _note(figure, f"Each input at its 2.5th and 97.5th percentile (in brackets), the others at base; {inner} "
               "virtual trials per run, the same for every run (common random numbers).  The "
               f"{shown} of {len(rows['input'])} inputs with the largest swings; {len(rows['input']) - moved} moved "
-              f"this outcome not at all.  {NOISE_NOTE}")
-        return save(figure, _figures(folder), f"tornado_{name}")
+              f"this outcome not at all (drawn as zero: 'no change').  {NOISE_NOTE}")
+        return figure
+
+
+def _no_swing(ax, rows: np.ndarray, base: float) -> None:
+    """Inputs that did not move the outcome: a zero-length bar, marked at the base and labelled."""
+    for row in rows:
+        ax.plot([base], [row], marker="|", markersize=12, color="#555555", linestyle="")
+        ax.annotate("no change", (base, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8,
+                    color="#555555")
 
 
 NOISE_NOTE = ("Grey band: chance alone, 1.96 standard errors of the difference between two runs of the base on "

@@ -16,7 +16,7 @@ from sim.plots.draw import draw_comparison, is_comparison
 from sim.plots.consort_diagram import boxes, count_text
 from sim.plots.overlay import crude_survival, reported_count
 from sim.output.run_folder import COMPARISON_TEXT, read_run, read_table
-from sim.plots.differences import HEADLINE, comparison_figure, short_titles
+from sim.plots.differences import HEADLINE, comparison_figure, short_titles, shown_outcomes
 from sim.plots.draw import comparison_meta
 from sim.plots.forest import is_exact, validation_figure
 from sim.plots.style import house_style
@@ -212,3 +212,20 @@ def test_short_titles_drop_the_shared_trial_prefix_only():
     assert short_titles(["CLL-1: dose A", "CLL-1: dose B"]) == ["dose A", "dose B"]
     assert short_titles(["CLL-1: dose A", "CD5: cohort A"]) == ["CLL-1: dose A", "CD5: cohort A"]
     assert short_titles(["CLL-1 at a centre"]) == ["CLL-1 at a centre"]
+
+
+def test_the_comparison_chart_shares_one_scale_per_outcome_kind_in_the_terminals_order(dose_comparison):
+    meta = comparison_meta(dose_comparison)
+    table = read_table(dose_comparison / "comparison.csv", COMPARISON_TEXT)
+    with house_style():
+        figure = comparison_figure(table, meta)
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    kinds = {}
+    for ax in panels:
+        kinds.setdefault(ax.get_xlabel(), []).append(ax.get_xlim())
+    assert any(len(limits) > 1 for limits in kinds.values())  # else the check below says nothing
+    assert all(len(set(limits)) == 1 for limits in kinds.values()), kinds
+    order = list(dict.fromkeys(row["outcome"] for row in table.rows()))  # the order the terminal prints
+    titles = [ax.get_title().replace("\n", " ") for ax in panels]
+    expected = [KEY_OUTCOMES[name].label for name in shown_outcomes(table)]
+    assert titles == expected and shown_outcomes(table) == [n for n in order if n in shown_outcomes(table)]
