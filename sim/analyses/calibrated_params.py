@@ -2,22 +2,22 @@
 
 Each fitted entry is rewritten in place (value, ``source = "calibration"``, its uncertainty and a
 note naming the targets); comments and layout are kept.  The new text is loaded as a params file
-before anything is written, and written atomically.
+before anything is written, and the params file and its joint posterior draws are replaced together
+(:mod:`sim.output.staged_files`): an interrupt or a failure at any moment leaves the old pair whole.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from sim.analyses.calibration import Calibration, Fit
+from sim.errors import InputError
 from sim.inputs.centring import MARKER, off_centre
 from sim.inputs.params import load_params
 from sim.inputs.uncertainty import parse_scalar
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
 from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
-from sim.output.run_files import write_atomic
 
 
 def updated_text(result: Calibration, out: Path) -> str:
@@ -55,47 +55,49 @@ def _centre_reason(fit: Fit) -> str:
             f"the fit, median {toml_number(written.ppf(0.5), 4)}")
 
 
-def check_loads(text: str, out: Path) -> None:
-    """Load ``text`` as a params file from a temporary file beside ``out`` (so that its seeds path
-    resolves as it will there); raises InputError, and leaves ``out`` alone, if it does not load."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".toml")
+def check_staged(files, result: Calibration, out: Path):
+    """The new params text loaded where it lies in the stage ``files`` (a
+    :class:`~sim.output.staged_files.StagedFiles` under ``out``'s folder), its seeds path made to
+    resolve from there; raises InputError naming ``out`` if it does not load.  Nothing is written."""
+    staged = files.staged(out)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        load_params(temporary)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+        return load_params(files.put(out, updated_text(result, staged)))
+    except InputError as err:
+        raise InputError(out, err.key, f"{err.problem} (in the calibrated copy; nothing was written)") from None
 
 
-def write_calibrated(result: Calibration, out: str | Path) -> Path | None:
-    """Write the params file with the fitted entries into ``out``; None (nothing written) without fits."""
-    out = Path(out)
-    if not result.fits:
-        return None
-    text = updated_text(result, out)
-    check_loads(text, out)
-    write_atomic(out, text)
-    return out
-
-
-def write_posterior_draws(out: str | Path, sample, command: str) -> tuple[Path, Path]:
-    """Write the joint posterior draws beside the params file ``out`` (as written by
-    :func:`write_calibrated`): the draws CSV, then its provenance JSON naming the CSV's SHA-256 and the
-    value each parameter holds in ``out``, so the draws apply only while those entries are unchanged."""
-    out = Path(out)
-    written = load_params(out)
-    csv_path, json_path = draws_paths(out)
+def posterior_texts(out: str | Path, sample, fitted_params, command: str) -> dict[Path, str]:
+    """The joint posterior draws to write beside the params file ``out``: the draws CSV, and its
+    provenance JSON naming the CSV's SHA-256 and the value each parameter holds in ``out`` (as
+    ``fitted_params``, the checked new params, give it), so the draws apply only while those entries
+    are unchanged."""
+    csv_path, json_path = draws_paths(Path(out))
     text = draws_csv_text(sample.names, sample.draws)
-    fitted = {name: float(written[name]) for name in sample.names}
+    fitted = {name: float(fitted_params[name]) for name in sample.names}
     record = provenance_text(text, csv_path.name, fitted, sample.diagnostics(),
-                             {"params_file": out.name, "command": command})
-    write_atomic(csv_path, text)
-    write_atomic(json_path, record)
-    return csv_path, json_path
+                             {"params_file": Path(out).name, "command": command})
+    return {csv_path: text, json_path: record}
 
 
-def remove_posterior_draws(out: str | Path) -> None:
-    """Remove joint draws beside ``out`` (stale once the fits they rest on are rewritten)."""
-    for path in draws_paths(Path(out)):
-        path.unlink(missing_ok=True)
+def stage_calibration(files, out: str | Path, text: str, draws: dict[Path, str] | None) -> list[Path]:
+    """Stage the params file ``out`` with ``text`` and its posterior draws into ``files``, to be swapped in
+    together; without ``draws`` any earlier draws there are removed with the same swap, since they rest on
+    the fits being replaced.  Returns the files staged."""
+    out = Path(out)
+    files.put(out, text)
+    for path in draws_paths(out):
+        if draws:
+            files.put(path, draws[path])
+        else:
+            files.remove(path)
+    return [out, *(draws or {})]
+
+
+def write_calibration(out: str | Path, text: str, draws: dict[Path, str] | None) -> list[Path]:
+    """Replace the params file ``out`` and its posterior draws (from :func:`posterior_texts`) together, or
+    neither; returns the files written."""
+    from sim.output.staged_files import StagedFiles
+
+    out = Path(out)
+    with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:
+        return stage_calibration(files, out, text, draws)

@@ -7,10 +7,13 @@ K trials where an outcome is defined in both arms, the mean difference gets a t 
 
     mean(d) +- t(0.975, K - 1) * sd(d) / sqrt(K),
 
-and the spread of the d_k themselves (2.5th to 97.5th percentile) says what one trial might show.
+and the spread of the d_k themselves (2.5th to 97.5th percentile) is the spread with the *same
+patients* in both arms (``spread_low95``, ``spread_high95``), which no pair of real trials can have.
 To show what common random numbers buy, each scenario is also run with another seed, and the same
 interval is computed on the unpaired differences; ``width_ratio`` is the paired interval's width
-over the independent one's (below 1: narrower with common random numbers).
+over the independent one's (below 1: narrower with common random numbers).  The spread of those
+unpaired differences is what **two real trials** could show, with different patients in each arm
+(``two_trials_low95``, ``two_trials_high95``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
+from sim.analyses.effects import SUMMARY_COLUMNS
+from sim.stats.intervals import central_interval
 from sim.stats.key_outcomes import KEY_OUTCOMES, results_outcomes
 from sim.inputs.params import Params
 from sim.runs.results import Results
@@ -85,8 +90,7 @@ def mean_interval(differences: np.ndarray, confidence: float = CONFIDENCE) -> di
         return dict.fromkeys(("mean", "sd", "low", "high", "spread_low", "spread_high"), np.nan) | {"trials": 0.0}
     sd = float(np.std(d, ddof=1)) if n > 1 else np.nan
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
-    tail = 100 * (1 - confidence) / 2
-    spread_low, spread_high = np.percentile(d, [tail, 100 - tail])
+    spread_low, spread_high = central_interval(d, confidence)
     mean = float(np.mean(d))
     return {"mean": mean, "sd": sd, "low": mean - half, "high": mean + half,
             "spread_low": float(spread_low), "spread_high": float(spread_high), "trials": float(n)}
@@ -111,9 +115,11 @@ def compare_outcomes(base: Table, scenario: Table, independent: Table | None, la
         if independent is not None and name in independent.columns:
             unpaired = mean_interval(paired_differences(base[name], independent[name]))
             row |= {"independent_low95": unpaired["low"], "independent_high95": unpaired["high"],
-                    "width_ratio": width_ratio(paired, unpaired)}
+                    "width_ratio": width_ratio(paired, unpaired),
+                    "two_trials_low95": unpaired["spread_low"], "two_trials_high95": unpaired["spread_high"]}
         else:
-            row |= {"independent_low95": np.nan, "independent_high95": np.nan, "width_ratio": np.nan}
+            row |= dict.fromkeys(("independent_low95", "independent_high95", "width_ratio", "two_trials_low95",
+                                  "two_trials_high95"), np.nan)
         rows.append(row)
     return rows
 
@@ -144,8 +150,7 @@ def run_comparison(base: Params, scenarios: list[Params], trials: int, seed: int
     return Comparison(base_arm, arms, seed, other_seed, comparison_table(base_arm, arms))
 
 
-EFFECT_COLUMNS = ("effect_median", "effect_low95", "effect_high95", "effect_mean", "mc_low95", "mc_high95",
-                  "trial_low95", "trial_high95", "inner_noise_share", "draws_defined", "zero_event_parameters")
+EFFECT_COLUMNS = (*SUMMARY_COLUMNS, "draws_defined", "zero_event_parameters")
 
 
 def with_effects(comparison: Comparison, draws: int, inner: int,

@@ -16,7 +16,10 @@ from sim.output.shown_path import shown_command, shown_path
 from sim.table import Table
 
 INTERVAL = ("t interval for the mean paired difference over virtual trials: mean(d) +- t(0.975, K - 1) sd(d) / sqrt(K)")
-SPREAD = "2.5th-97.5th percentiles of the single-trial differences d_k"
+SPREAD = ("2.5th-97.5th percentiles of the single-trial differences d_k, the same virtual patients in both arms "
+          "(no pair of real trials can have that)")
+TWO_TRIALS = ("2.5th-97.5th percentiles of the difference between two trials with different patients in each arm "
+              "(what two real trials could show)")
 ROUNDING = 1e-9  # differences smaller than this are floating-point noise in sums of the same numbers
 
 
@@ -38,13 +41,19 @@ def comparison_manifest(comparison: Comparison, command: list[str] | None) -> di
         "base": arm_manifest(comparison.base), "scenarios": [arm_manifest(a) for a in comparison.scenarios],
         "trials": base.n_trials, "seed": comparison.seed, "independent_seed": comparison.independent_seed,
         "parameter_uncertainty": base.parameter_uncertainty, "confidence": CONFIDENCE, "interval": INTERVAL,
-        "spread": SPREAD,
+        "spread": SPREAD, "two_trials": TWO_TRIALS,
         "width_ratio": "width of the paired interval / width with the scenario on the independent seed",
         "effect": ({"draws": comparison.settings["draws"], "inner_trials": comparison.settings["inner"],
                     "headline": "effect_median [effect_low95, effect_high95]: 2.5th-97.5th percentile over parameter "
                     "draws of the expected difference (the interval a decision rests on)",
+                    "endpoint_mcse": "effect_low95_mcse, effect_high95_mcse: Monte Carlo standard error of each "
+                    "endpoint, the standard deviation of that percentile over bootstrap resamples of the draws",
                     "mc": "mc_low95, mc_high95: 95% Monte Carlo interval of the mean effect (simulation precision)",
-                    "trial": "trial_low95, trial_high95: 2.5th-97.5th percentile of single-trial differences",
+                    "two_trials": "two_trials_low95, two_trials_high95: 2.5th-97.5th percentile of the difference "
+                    "between the scenario's inner trial j and the base's inner trial j + 1 of the same draw: two real "
+                    "trials, other patients in each arm",
+                    "same_patients": "same_patients_low95, same_patients_high95: the same with the same virtual "
+                    "patients in both arms (narrower; no pair of real trials can have it)",
                     "zero_event": "zero_event_parameters: gamma [0, x] or beta [0, n] parameters the scenario changes "
                     "or whose draws the effect depends on (Spearman, 5% Bonferroni)"}
                    if comparison.settings else None),
@@ -89,15 +98,16 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
     key = "## Key outcomes\n\n"
     if "effect_median" in table.columns:
         key += ("Headline: the effect over parameter uncertainty, median [2.5th, 97.5th percentile] over parameter "
-                "draws of the expected difference.  Mean [Monte Carlo 95%]: its mean and the Monte Carlo interval of "
+                "draws of the expected difference; +- after each endpoint is its Monte Carlo standard error (from the "
+                "finite number of draws).  Mean [Monte Carlo 95%]: its mean and the Monte Carlo interval of "
                 "that mean (simulation precision only).  "
-                "One trial: what a single real trial could show.  ! marks an effect resting on a parameter estimated "
+                "Two real trials: the spread of the difference between two trials with other patients in each arm.  ! marks an effect resting on a parameter estimated "
                 "from zero events (gamma [0, x] or beta [0, n]) that the scenario changes or the effect depends on.\n\n")
         key += markdown_table(_effect_rows(table), ["scenario", "outcome", "effect [95% over parameters]",
-                                                    "mean [Monte Carlo 95%]", "one trial", "zero-event parameters"])
+                                                    "mean [Monte Carlo 95%]", "two real trials", "zero-event parameters"])
         key += "\n\nAt the base values only (Monte Carlo precision, not uncertainty about the effect):\n\n"
     key += markdown_table(_key_rows(table), ["scenario", "outcome", "base", "scenario mean", "difference [95% CI]",
-                                             "spread", "width ratio"])
+                                             "same patients", "two real trials", "width ratio"])
     same = [KEY_OUTCOMES[name].label for name in KEY_OUTCOMES
             if not any(moved(r) or not r["trials_paired"] for r in table.rows() if r["outcome"] == name)]
     if same:
@@ -118,17 +128,24 @@ def render_comparison_report(meta: dict[str, Any], table: Table, chart: bool) ->
 def _key_rows(table: Table) -> list[list[str]]:
     return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label, number(r["base_mean"]), number(r["scenario_mean"]),
              f"{signed(r['diff_mean'])} [{signed(r['diff_low95'])}, {signed(r['diff_high95'])}]",
-             f"[{signed(r['spread_low95'])}, {signed(r['spread_high95'])}]", number(r["width_ratio"])]
+             f"[{signed(r['spread_low95'])}, {signed(r['spread_high95'])}]",
+             f"[{signed(r['two_trials_low95'])}, {signed(r['two_trials_high95'])}]", number(r["width_ratio"])]
             for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]
 
 
 def _effect_rows(table: Table) -> list[list[str]]:
     return [[r["scenario"], KEY_OUTCOMES[r["outcome"]].label,
-             f"{signed(r['effect_median'])} [{signed(r['effect_low95'])}, {signed(r['effect_high95'])}]",
-             f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
-             f"[{signed(r['trial_low95'])}, {signed(r['trial_high95'])}]",
+             effect_text(r), f"{signed(r['effect_mean'])} [{signed(r['mc_low95'])}, {signed(r['mc_high95'])}]",
+             f"[{signed(r['two_trials_low95'])}, {signed(r['two_trials_high95'])}]",
              f"! {r['zero_event_parameters']}" if r["zero_event_parameters"] else ""]
             for r in table.rows() if r["outcome"] in KEY_OUTCOMES and moved(r)]
+
+
+def effect_text(row: dict[str, Any]) -> str:
+    """'median [low +- se, high +- se]': the effect interval with each endpoint's Monte Carlo standard error."""
+    se = lambda v: "-" if v is None or math.isnan(v) else f"{v:.2g}"  # noqa: E731
+    return (f"{signed(row['effect_median'])} [{signed(row['effect_low95'])} +- {se(row['effect_low95_mcse'])}, "
+            f"{signed(row['effect_high95'])} +- {se(row['effect_high95_mcse'])}]")
 
 
 def moved(row: dict[str, Any]) -> bool:

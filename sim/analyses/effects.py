@@ -8,10 +8,19 @@ inner trials of scenario - base.  Three intervals, each for what it is:
 
 - **effect** (the headline): the 2.5th, 50th and 97.5th percentiles of e_d over the draws: what we
   do not know about the effect, given the evidence behind the parameters;
+  Its endpoints carry their own **Monte Carlo standard error** (``effect_low95_mcse``,
+  ``effect_high95_mcse``: the standard deviation of each endpoint over bootstrap resamples of the
+  draws), since 100 draws place a 2.5th percentile only roughly;
 - **Monte Carlo error**: mean(e_d) +- t(0.975, D - 1) sd(e_d) / sqrt(D): how precisely the
   simulation estimated the mean effect (shrinks with more draws; says nothing about the world);
-- **one trial**: the 2.5th-97.5th percentiles of the single-trial differences over every draw and
-  inner trial: what one real trial of this size could show.
+- **two real trials**: the 2.5th-97.5th percentiles, over every draw, of the scenario's inner trial
+  j minus the base's inner trial j + 1 (cyclically): two trials of the same therapy in the same world
+  (the draw), with *different* patients, as two real trials would have.  It needs M >= 2.
+- **same patients**: the same percentiles of scenario - base in the *same* inner trial: the spread of
+  the difference when both arms treat the same virtual patients with the same luck, which no pair of
+  real trials can do; narrower, and labelled as such wherever it is shown.
+
+Percentiles are the project's one definition (:mod:`sim.stats.intervals`).
 
 ``inner_noise_share`` is the share of the variance of e_d that the inner trials' chance adds
 (mean within-draw variance / M over the variance of e_d): small means the effect interval is
@@ -41,6 +50,7 @@ from sim.inputs.uncertainty import Uncertainty
 from sim.model.draws import draw_uniforms
 from sim.inputs.parameter_draws import draw_trial_parameters
 from sim.stats.batch import Batch
+from sim.stats.intervals import central_interval, defined, median_interval, rank, tails
 from sim.stats.key_outcomes import batch_outcomes
 
 LEVEL = 0.95
@@ -104,10 +114,18 @@ def effect_rows(effects: Effects) -> list[dict]:
     return rows
 
 
+SUMMARY_COLUMNS = ("effect_median", "effect_low95", "effect_high95", "effect_low95_mcse", "effect_high95_mcse",
+                   "effect_mean", "mc_low95", "mc_high95", "two_trials_low95", "two_trials_high95",
+                   "same_patients_low95", "same_patients_high95", "inner_noise_share")
+BOOTSTRAP = 1000  # resamples of the draws behind the Monte Carlo error of the effect interval's endpoints
+
+
 def _summary(effects: Effects, arm: int, name: str) -> dict:
-    per_draw, singles, within = [], [], []
+    per_draw, singles, within, real = [], [], [], []
     for draw in effects.outcomes:
         d = draw[arm][name] - draw[0][name]
+        if effects.inner > 1:  # the scenario's trial j against the base's trial j + 1: other patients, same world
+            real.append(draw[arm][name] - np.roll(draw[0][name], -1))
         d = d[~np.isnan(d)]
         if d.size:
             per_draw.append(d.mean())
@@ -115,20 +133,39 @@ def _summary(effects: Effects, arm: int, name: str) -> dict:
             within.append(d.var(ddof=1) / d.size if d.size > 1 else np.nan)
     e = np.array(per_draw)
     if e.size < 2:
-        return dict.fromkeys(("effect_median", "effect_low95", "effect_high95", "effect_mean", "mc_low95", "mc_high95",
-                              "trial_low95", "trial_high95", "inner_noise_share"), np.nan) | {
-            "draws_defined": float(e.size), "zero_event_parameters": ""}
-    tail = (1 - LEVEL) / 2
-    half = stats.t.ppf(1 - tail, e.size - 1) * e.std(ddof=1) / np.sqrt(e.size)
-    pooled = np.concatenate(singles)
+        return dict.fromkeys(SUMMARY_COLUMNS, np.nan) | {"draws_defined": float(e.size), "zero_event_parameters": ""}
+    half = stats.t.ppf((1 + LEVEL) / 2, e.size - 1) * e.std(ddof=1) / np.sqrt(e.size)
     var = e.var(ddof=1)
-    return {"effect_median": float(np.median(e)), "effect_low95": float(np.quantile(e, tail)),
-            "effect_high95": float(np.quantile(e, 1 - tail)), "effect_mean": float(e.mean()),
+    median, low, high = median_interval(e, LEVEL)
+    low_se, high_se = endpoint_mcse(e, LEVEL)
+    two = central_interval(np.concatenate(real), LEVEL) if real else (np.nan, np.nan)
+    same = central_interval(np.concatenate(singles), LEVEL)
+    return {"effect_median": median, "effect_low95": low, "effect_high95": high,
+            "effect_low95_mcse": low_se, "effect_high95_mcse": high_se, "effect_mean": float(e.mean()),
             "mc_low95": float(e.mean() - half), "mc_high95": float(e.mean() + half),
-            "trial_low95": float(np.quantile(pooled, tail)), "trial_high95": float(np.quantile(pooled, 1 - tail)),
+            "two_trials_low95": two[0], "two_trials_high95": two[1],
+            "same_patients_low95": same[0], "same_patients_high95": same[1],
             "inner_noise_share": float(np.nanmean(within) / var) if var > 0 else np.nan,
             "draws_defined": float(e.size),
             "zero_event_parameters": " ".join(_flags(effects, arm, name))}
+
+
+def endpoint_mcse(values: np.ndarray, level: float = LEVEL, resamples: int = BOOTSTRAP,
+                  seed: int = 0) -> tuple[float, float]:
+    """Monte Carlo standard error of the central interval's endpoints over ``values`` (the per-draw
+    effects): the standard deviation of each endpoint over bootstrap resamples of the draws.
+
+    It says how far the endpoints would move with another set of draws of the same size; it shrinks
+    as the draws grow (about as 1 / sqrt(D)).  The resampling is seeded, so a comparison repeats.
+    """
+    x = defined(values)
+    if x.size < 2:
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    resampled = np.sort(x[rng.integers(0, x.size, size=(resamples, x.size))], axis=1)
+    ranks = [rank(x.size, p) - 1 for p in tails(level)]
+    low, high = resampled[:, ranks[0]], resampled[:, ranks[1]]
+    return float(low.std(ddof=1)), float(high.std(ddof=1))
 
 
 def _flags(effects: Effects, arm: int, name: str) -> list[str]:

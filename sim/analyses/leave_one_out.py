@@ -25,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 
 from sim.analyses.calibration import OTHER, Calibration, calibrate, late_groups, target_keys
-from sim.analyses.validation import LEVEL, figure_row, figure_roles
+from sim.analyses.validation import LEVEL, figure_row
+from sim.stats.trial_figures import denominator_column
 from sim.runs.runner import run_trials
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import parse_scalar
@@ -79,10 +80,9 @@ def leave_one_out(params: Params, trials: int = 2000, seed: int = 0, calibration
     sim.table.Table
         One row per calibration target, columns :data:`COLUMNS`.
     """
-    roles = figure_roles(params)
     full = {fit.path for fit in calibrate(params, calibration_trials, seed, draws).fits}
     rows = []
-    for key in (k for k, role in roles.items() if role == "calibrated"):
+    for key in target_keys(params):
         hidden = revealing(params, key)
         refit = calibrate(params, calibration_trials, seed, draws, exclude=hidden)
         lost = sorted(full - {fit.path for fit in refit.fits})
@@ -91,6 +91,8 @@ def leave_one_out(params: Params, trials: int = 2000, seed: int = 0, calibration
             row = figure_row(figure, None, level) | {"status": UNIDENTIFIED}
         else:
             results = run_trials(refitted(params, refit), trials=trials, seed=seed, parameter_uncertainty=True)
-            row = figure_row(figure, results.trials[key], level)
+            of = denominator_column(key)
+            row = figure_row(figure, results.trials[key], level,
+                             denominators=results.trials[of] if of in results.trials.names else None)
         rows.append(row | {"left_out": " ".join(hidden), "unidentified": " ".join(lost)})
     return Table({name: [row[name] for row in rows] for name in COLUMNS})

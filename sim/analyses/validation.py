@@ -7,17 +7,23 @@ distribution of the same figure over the virtual trials.  Pure functions: no pri
 
 Definitions used throughout:
 
-- **central 95% interval**: the 2.5th and 97.5th percentiles of the simulated values by the
-  inverted empirical CDF (``numpy.quantile(..., method="inverted_cdf")``), so that each bound is
-  a value some virtual trial produced (a whole number for a count);
+- **at the reported denominator**: a count reported as k of n is compared with the predictive
+  distribution of the count *given n*: the virtual trials whose denominator (the patients the count
+  is taken among, :func:`sim.stats.trial_figures.denominator_batch`) is n, and no others.  So no
+  simulated value, and no bound, exceeds n; 16/16 is set against 16 patients, never 15 of 15.  A
+  figure without ``of`` is compared over every virtual trial;
+- **central 95% interval**: the 2.5th and 97.5th percentiles of those values by the project's one
+  percentile definition (:mod:`sim.stats.intervals`: the inverted empirical CDF by exact integer
+  ranks), so each bound is a value some virtual trial produced (a whole number for a count);
+  ``interval_mass`` is the share of those values inside it: at least 95%, more for a count whose
+  bounds carry ties (a count cannot have an interval of exactly 95%);
 - **percentile of the reported value** r: the mid-rank percentile 100 (P(X < r) + P(X = r) / 2)
   over the simulated values X, which for counts (many ties) puts r in the middle of its own
   probability mass rather than at either end of it;
 - **pass**: r lies inside the central 95% interval, bounds included;
-- **role**: what a pass can prove.  ``input``: the figure sets a parameter directly (some params
-  entry has source ``seeds:KEY``), so a pass only shows the model reproduces its own input;
-  ``calibrated``: a fit target of ``cartsim calibrate`` (:func:`sim.analyses.calibration.target_keys`),
-  so a pass shows the fit worked; ``independent``: neither, the only rows that test the model.
+- **role**: what a pass can prove (:mod:`sim.analyses.roles`): ``input`` (a params entry cites the
+  figure, or the figures entries cite determine it), ``calibrated`` (a fit target, or determined by
+  targets and inputs), ``independent`` (neither: the only rows that test the model).
 """
 
 from __future__ import annotations
@@ -26,16 +32,21 @@ from typing import Iterable
 
 import numpy as np
 
-from sim.analyses.calibration import target_keys
+from sim.analyses.roles import CALIBRATED, INDEPENDENT, INPUT, ROLES, figure_roles
 from sim.inputs.paper import Figure, Seeds
 from sim.table import Table
+from sim.stats.intervals import LEVEL, central_interval, defined, interval_mass, median
+from sim.stats.trial_figures import at_denominator, denominator_column
 
-LEVEL = 0.95
 PASS, FAIL, NOT_MODELLED, NO_VALUE = "pass", "fail", "not modelled", "no simulated value"
-INPUT, CALIBRATED, INDEPENDENT = "input", "calibrated", "independent"
-ROLES = (INPUT, CALIBRATED, INDEPENDENT)
-COLUMNS = ("figure", "role", "says", "metric", "reported", "of", "unit", "sim_median", "sim_low95", "sim_high95",
-           "percentile", "status", "trials_defined", "why")
+TOO_FEW = "too few trials at the denominator"
+MIN_AT_DENOMINATOR = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
+COLUMNS = ("figure", "role", "role_reason", "says", "metric", "reported", "of", "unit", "sim_median", "sim_low95",
+           "sim_high95", "interval_mass", "percentile", "status", "trials_defined", "why")
+__all__ = ["CALIBRATED", "COLUMNS", "FAIL", "INDEPENDENT", "INPUT", "LEVEL", "NOT_MODELLED", "NO_VALUE", "PASS", "ROLES",
+           "TOO_FEW", "at_denominator", "central_interval", "failed", "figure_roles", "figure_row",
+           "independent_count", "midrank_percentile", "passes_by_role", "simulated_median", "status",
+           "validation_table"]
 
 
 def midrank_percentile(sample: Iterable[float], value: float) -> float:
@@ -60,39 +71,16 @@ def midrank_percentile(sample: Iterable[float], value: float) -> float:
     >>> midrank_percentile([0, 1, 1, 2], 0)
     12.5
     """
-    x = _defined(sample)
+    x = defined(sample)
     if x.size == 0:
         return np.nan
     below, tied = np.count_nonzero(x < value), np.count_nonzero(x == value)
     return float(100.0 * (below + tied / 2.0) / x.size)
 
 
-def central_interval(sample: Iterable[float], level: float = LEVEL) -> tuple[float, float]:
-    """The central ``level`` interval of ``sample`` by the inverted empirical CDF.
-
-    Parameters
-    ----------
-    sample : array_like
-        Simulated values; NaN entries are ignored.
-    level : float, optional
-        Coverage of the interval (default 0.95: the 2.5th and 97.5th percentiles).
-
-    Returns
-    -------
-    tuple of float
-        (low, high), both values that occur in the sample; (NaN, NaN) if none is defined.
-    """
-    x = _defined(sample)
-    if x.size == 0:
-        return np.nan, np.nan
-    low, high = np.quantile(x, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
-    return float(low), float(high)
-
-
 def simulated_median(sample: Iterable[float]) -> float:
-    """The median of ``sample`` by the inverted empirical CDF (NaN if nothing is defined)."""
-    x = _defined(sample)
-    return float(np.quantile(x, 0.5, method="inverted_cdf")) if x.size else np.nan
+    """The median of ``sample`` by the project's percentile definition (NaN if nothing is defined)."""
+    return median(sample)
 
 
 def status(reported: float, interval: tuple[float, float]) -> str:
@@ -106,27 +94,8 @@ def status(reported: float, interval: tuple[float, float]) -> str:
     return PASS if low <= reported <= high else FAIL
 
 
-def figure_roles(params) -> dict[str, str]:
-    """Each seeds figure's role: ``input`` if a params entry has source ``seeds:KEY`` for it, else
-    ``calibrated`` if the calibration fits to it, else ``independent``.
-
-    Parameters
-    ----------
-    params : sim.inputs.params.Params
-        The trial's parameters (their sources, and their seeds file).
-
-    Returns
-    -------
-    dict
-        Figure key to role, in file order.
-    """
-    inputs = {e.source[len("seeds:"):] for e in params.entries.values() if e.source.startswith("seeds:")}
-    targets = set(target_keys(params))
-    return {key: INPUT if key in inputs else CALIBRATED if key in targets else INDEPENDENT
-            for key in params.seeds.figures}
-
-
-def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LEVEL, role: str = INDEPENDENT) -> dict:
+def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LEVEL, role: str = INDEPENDENT,
+               denominators: Iterable[float] | None = None, reason: str = "") -> dict:
     """One row of the validation table: a reported figure against its simulated values.
 
     Parameters
@@ -137,24 +106,35 @@ def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LE
         The figure computed on each virtual trial; None for a figure the model does not produce.
     level : float, optional
         Coverage of the central interval.
+    role, reason : str, optional
+        The figure's role and why (:func:`sim.analyses.roles.figure_roles`).
+    denominators : array_like, optional
+        The figure's denominator in each virtual trial: with ``figure.of``, only the trials where it
+        equals ``of`` are compared (:func:`at_denominator`).
 
     Returns
     -------
     dict
         The columns of :data:`COLUMNS`.
     """
-    row = {"figure": figure.key, "role": role, "says": figure.says, "metric": figure.metric, "reported": figure.value,
-           "of": np.nan if figure.of is None else float(figure.of), "unit": figure.unit, "why": figure.why}
+    row = {"figure": figure.key, "role": role, "role_reason": reason, "says": figure.says, "metric": figure.metric,
+           "reported": figure.value, "of": np.nan if figure.of is None else float(figure.of), "unit": figure.unit,
+           "why": figure.why}
+    empty = {"sim_median": np.nan, "sim_low95": np.nan, "sim_high95": np.nan, "interval_mass": np.nan,
+             "percentile": np.nan}
     if not figure.modelled or values is None:
-        return row | {"sim_median": np.nan, "sim_low95": np.nan, "sim_high95": np.nan, "percentile": np.nan,
-                      "status": NOT_MODELLED, "trials_defined": 0.0}
-    interval = central_interval(values, level)
-    return row | {"sim_median": simulated_median(values), "sim_low95": interval[0], "sim_high95": interval[1],
-                  "percentile": midrank_percentile(values, figure.value),
-                  "status": status(figure.value, interval), "trials_defined": float(_defined(values).size)}
+        return row | empty | {"status": NOT_MODELLED, "trials_defined": 0.0}
+    x = defined(at_denominator(values, denominators, figure.of))
+    if figure.of is not None and denominators is not None and 0 < x.size < MIN_AT_DENOMINATOR:
+        return row | empty | {"status": TOO_FEW, "trials_defined": float(x.size)}
+    interval = central_interval(x, level)
+    return row | {"sim_median": median(x), "sim_low95": interval[0], "sim_high95": interval[1],
+                  "interval_mass": interval_mass(x, interval), "percentile": midrank_percentile(x, figure.value),
+                  "status": status(figure.value, interval), "trials_defined": float(x.size)}
 
 
-def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL, roles: dict[str, str] | None = None) -> Table:
+def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL,
+                     roles: dict[str, tuple[str, str]] | None = None) -> Table:
     """Every figure of ``seeds`` against its values over the virtual trials, grouped by role
     (inputs, then calibration targets, then independent figures), in file order within a role.
 
@@ -163,11 +143,11 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL, roles: d
     seeds : sim.inputs.paper.Seeds
         The trial's reported figures.
     trials : sim.table.Table
-        One row per virtual trial with a column per modelled figure (``Results.trials``).
+        One row per virtual trial with a column per modelled figure and its denominator (``Results.trials``).
     level : float, optional
         Coverage of the central interval.
     roles : dict, optional
-        Each figure's role (:func:`figure_roles`); every figure is ``independent`` if not given.
+        Each figure's (role, reason) (:func:`figure_roles`); every figure is ``independent`` if not given.
 
     Returns
     -------
@@ -175,10 +155,18 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL, roles: d
         One row per figure (modelled or not), columns :data:`COLUMNS`.
     """
     roles = roles or {}
-    order = sorted(seeds.figures, key=lambda key: ROLES.index(roles.get(key, INDEPENDENT)))
-    rows = [figure_row(seeds.figures[key], trials[key] if seeds.figures[key].modelled else None, level,
-                       roles.get(key, INDEPENDENT)) for key in order]
+    order = sorted(seeds.figures, key=lambda key: ROLES.index(roles.get(key, (INDEPENDENT,))[0]))
+    rows = []
+    for key in order:
+        figure, (role, reason) = seeds.figures[key], roles.get(key, (INDEPENDENT, ""))
+        denominators = trials[denominator_column(key)] if denominator_column(key) in trials.names else None
+        rows.append(figure_row(figure, trials[key] if figure.modelled else None, level, role, denominators, reason))
     return Table({name: [row[name] for row in rows] for name in COLUMNS})
+
+
+def independent_count(table: Table) -> int:
+    """How many modelled figures are genuinely independent of the inputs and the fit."""
+    return sum(r["role"] == INDEPENDENT and r["status"] != NOT_MODELLED for r in table.rows())
 
 
 def failed(table: Table) -> list[str]:
@@ -190,12 +178,7 @@ def passes_by_role(table: Table) -> dict[str, tuple[int, int]]:
     """For each role with a modelled figure: (figures that pass, modelled figures)."""
     counts = {}
     for role in ROLES:
-        rows = [r for r in table.rows() if r["role"] == role and r["status"] != NOT_MODELLED]
+        rows = [r for r in table.rows() if r["role"] == role and r["status"] not in (NOT_MODELLED, TOO_FEW)]
         if rows:
             counts[role] = (sum(r["status"] == PASS for r in rows), len(rows))
     return counts
-
-
-def _defined(sample: Iterable[float]) -> np.ndarray:
-    x = np.asarray(list(sample) if not isinstance(sample, np.ndarray) else sample, dtype=float)
-    return x[~np.isnan(x)]

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.analyses.validation import LEVEL, failed, figure_roles, passes_by_role, validation_table
+from sim.analyses.validation import LEVEL, failed, figure_roles, independent_count, passes_by_role, validation_table
 from sim.runs.runner import run_trials
 from sim.inputs.params import Params
 from sim.runs.results import Results
@@ -21,13 +21,19 @@ from sim.table import Table
 
 DEFINITIONS = {
     "trials": "each virtual trial draws its parameters from their uncertainty distributions",
-    "interval": "central 95% interval: 2.5th and 97.5th percentiles of the simulated values (inverted empirical CDF, "
-                "so each bound is a value some virtual trial produced)",
+    "denominator": "a count reported as k of n is compared with the simulated counts of the virtual trials whose "
+                   "denominator is n (the predictive of k given the reported n); other figures with every trial",
+    "interval": "central 95% interval: 2.5th and 97.5th percentiles of the simulated values (inverted empirical CDF "
+                "by exact integer ranks: the ceil(n p)-th of n sorted values, so each bound is a value some virtual "
+                "trial produced)",
+    "interval_mass": "share of the simulated values inside the interval: at least 0.95, more for a count whose "
+                     "bounds carry ties",
     "percentile": "mid-rank percentile of the reported value r: 100 x (P(X < r) + P(X = r) / 2) over the simulated values X",
     "pass": "the reported value lies inside the central 95% interval, bounds included",
-    "role": "input: a params entry has source seeds:KEY for the figure (a pass only reproduces an input); "
-            "calibrated: a fit target of `cartsim calibrate` (a pass shows the fit worked); independent: neither "
-            "(the only rows that test the model)",
+    "role": "input: a params entry cites the figure (source seeds:KEY, or one of seeds:a+seeds:b), or the figures "
+            "entries cite determine it exactly in every virtual trial (a pass only reproduces an input); calibrated: "
+            "a fit target of `cartsim calibrate`, or determined by targets and inputs (a pass shows the fit "
+            "worked); independent: neither (the only rows that test the model)",
 }
 
 
@@ -53,6 +59,7 @@ class Validation:
         """The JSON document: manifest, citation, definitions, failed figures, passes by role and every row."""
         return {"manifest": manifest(self.results, command), "citation": self.params.seeds.cite(),
                 "definitions": DEFINITIONS, "failed": self.failed,
+                "independent_figures": independent_count(self.table),
                 "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(self.table).items()},
                 "figures": [{key: _plain(value) for key, value in row.items()} for row in self.table.rows()]}
 
@@ -69,7 +76,8 @@ class Validation:
 def run_validation(params: Params, trials: int = 2000, seed: int = 0, level: float = LEVEL) -> Validation:
     """Simulate ``trials`` virtual trials with parameter uncertainty and validate every reported figure."""
     results = run_trials(params, trials=trials, seed=seed, parameter_uncertainty=True)
-    return Validation(params, results, validation_table(params.seeds, results.trials, level, figure_roles(params)))
+    roles = figure_roles(params, results.trials.columns)
+    return Validation(params, results, validation_table(params.seeds, results.trials, level, roles))
 
 
 def _plain(value):

@@ -6,9 +6,6 @@ import argparse
 import platform
 from pathlib import Path
 
-from sim.checks.benchmark import (psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark,
-                                   uncertainty_benchmark)
-from sim.inputs.params import load_params
 from sim.cli.options import whole
 
 NAME = "bench"
@@ -40,6 +37,9 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.checks.benchmark import psa_benchmark, run_benchmark, run_path_benchmark, sensitivity_benchmark, uncertainty_benchmark
+    from sim.inputs.params import load_params
+
     params = load_params(args.params)
     print(f"cartsim bench on {params.name}: {platform.python_implementation()} {platform.python_version()}, "
           f"{platform.machine()}, one process" + (f", fastest of {args.repeat}" if args.repeat > 1 else ""))

@@ -6,15 +6,14 @@ import argparse
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.calibration import Calibration, calibrate
 from sim.errors import InputError
-from sim.inputs.params import load_params
-from sim.inputs.params_text import number as toml_number
-from sim.analyses.calibration.joint import joint_posterior
-from sim.analyses.calibrated_params import remove_posterior_draws, write_calibrated, write_posterior_draws
-from sim.cli.options import number, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_POSTERIOR_DRAWS, number, whole
 from sim.output.atomic_folder import check_output_place
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.analyses.calibration import Calibration
 
 NAME = "calibrate"
 HELP = "fit the inputs known only through reported outcomes and write them into the params file"
@@ -52,43 +51,55 @@ def add_parser(commands) -> None:
     parser.add_argument("params", metavar="PARAMS", type=Path, help="a trial's params file, e.g. params/cd5_tall.toml")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="where to write the calibrated params file (default: PARAMS itself, in place)")
-    parser.add_argument("--trials", type=whole(10), default=1000, metavar="N",
+    parser.add_argument("--trials", type=whole(10, MAX_CALIBRATION_TRIALS, IN_MEMORY), default=1000, metavar="N",
                         help="virtual trials simulated for the exposure (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="seed of those trials, the same for every candidate value (default: %(default)s)")
-    parser.add_argument("--draws", type=whole(10), default=1000, metavar="D",
+    parser.add_argument("--draws", type=whole(10, MAX_POSTERIOR_DRAWS, IN_MEMORY), default=1000, metavar="D",
                         help="posterior draws behind each fit's uncertainty (default: %(default)s)")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.analyses.calibration import calibrate
+    from sim.inputs.params import load_params
+    from sim.analyses.calibrated_params import check_staged, stage_calibration, updated_text
+    from sim.output.staged_files import StagedFiles
+
     params = load_params(args.params)
     out = _out_file(args.out, args.params)
     result = calibrate(params, trials=args.trials, seed=args.seed, draws=args.draws)
     print(f"{params.text['trial.title']}: calibration on {result.trials} simulated trials, seed {result.seed}, "
           f"{result.draws} posterior draws")
     print(format_calibration(result))
-    if write_calibrated(result, out) is None:
+    if not result.fits:
         print(f"nothing to calibrate: {out} left as it was")
         return 0
+    with StagedFiles(out.parent, f"{out.name} and its posterior draws") as files:  # swapped in together, or not
+        draws, note = _joint(result, check_staged(files, result, out), out, args.draws)
+        stage_calibration(files, out, updated_text(result, out), draws)
     print(f"wrote {out} ({len(result.fits)} {'entry' if len(result.fits) == 1 else 'entries'} calibrated)")
-    _write_joint(result, out, args.draws)
+    if note:
+        print(note)
     return 0
 
 
-def _write_joint(result: Calibration, out: Path, draws: int) -> None:
-    """The joint posterior of the fitted hazards, written beside ``out`` when its diagnostics pass."""
-    remove_posterior_draws(out)
-    sample = joint_posterior(result, load_params(out), draws=draws)
+def _joint(result: Calibration, fitted, out: Path, draws: int) -> tuple[dict | None, str]:
+    """The joint posterior draws of the fitted hazards to write beside ``out`` (None when there are none or
+    their diagnostics fail), and the line that says so."""
+    from sim.analyses.calibration.joint import joint_posterior
+    from sim.analyses.calibrated_params import posterior_texts
+
+    sample = joint_posterior(result, fitted, draws=draws)
     if sample is None:
-        return
+        return None, ""
     if not sample.converged:
-        print("joint posterior not written (each parameter keeps its own distribution): " + "; ".join(sample.problems))
-        return
-    csv_path, _ = write_posterior_draws(out, sample, "cartsim calibrate")
+        return None, ("joint posterior not written (each parameter keeps its own distribution): "
+                      + "; ".join(sample.problems))
+    texts = posterior_texts(out, sample, fitted, "cartsim calibrate")
     hazards = f"{len(sample.names)} hazard{'s' if len(sample.names) > 1 else ''}"
-    print(f"wrote {csv_path.name} beside it: {len(sample.draws)} joint posterior draws of {hazards} "
-          f"(adaptive importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective sample size "
-          f"{sample.ess:.0f}), taken together by runs with parameter uncertainty")
+    return texts, (f"wrote {next(iter(texts)).name} beside it: {len(sample.draws)} joint posterior draws of {hazards} "
+                   f"(adaptive importance sampling from the Laplace fit; Pareto k-hat {sample.pareto_k:.2f}, effective "
+                   f"sample size {sample.ess:.0f}), taken together by runs with parameter uncertainty")
 
 
 def _out_file(out: Path | None, params_path: Path) -> Path:
@@ -142,4 +153,6 @@ def _informs(names: list[str]) -> str:
 
 def _short(value: float) -> str:
     """A fitted value for the screen: 4 significant digits."""
+    from sim.inputs.params_text import number as toml_number
+
     return "-" if value is None or math.isnan(value) else toml_number(value, 4)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.cli.options import output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_TRIALS, output_folder, whole
 from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
 from sim.errors import InputError
-from sim.inputs.scenarios import load_params_or_scenario
-from sim.design.boin import boundaries
-from sim.design.oc import NONE, DesignOC, run_designs
-from sim.inputs.design_settings import DESIGNS, check_design_name, design_settings
-from sim.design.write import DesignRun, write_design
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.design.oc import DesignOC
 
 NAME = "design"
 OUTPUTS = ("oc.csv", "oc_overall.csv", "oc.json", "oc.png", "oc.svg")  # replaced together; others kept
@@ -38,6 +37,8 @@ example:
 
 
 def add_parser(commands) -> None:
+    from sim.inputs.design_settings import DESIGNS
+
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual dose-finding trials of each design on the patient flow of PARAMS (a params "
@@ -46,7 +47,7 @@ def add_parser(commands) -> None:
     parser.add_argument("params", metavar="PARAMS", type=Path, help="a params or scenario file")
     parser.add_argument("--design", default=None, metavar="LIST",
                         help=f"designs to run on the same patients, comma-separated, from {list(DESIGNS)}")
-    parser.add_argument("--trials", type=whole(1), default=1000, metavar="N",
+    parser.add_argument("--trials", type=whole(1, MAX_TRIALS, IN_MEMORY), default=1000, metavar="N",
                         help="virtual trials per design (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
@@ -72,6 +73,8 @@ def parse_rates(text: str | None, levels: tuple[str, ...]) -> list[float] | None
 
 def parse_designs(text: str | None, default: str) -> list[str]:
     """The --design list, checked against the known designs."""
+    from sim.inputs.design_settings import check_design_name
+
     names = [default] if text is None else [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise InputError("--design", "", "names no design")
@@ -86,12 +89,19 @@ def default_folder(params) -> Path:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.design.oc import run_designs
+    from sim.inputs.design_settings import check_run, design_settings
+    from sim.design.write import DesignRun, write_design
+    from sim.inputs.scenarios import load_params_or_scenario
+
     params = load_params_or_scenario(args.params)
     base = design_settings(params)
     names = parse_designs(args.design, base.name)
     rates = parse_rates(args.dlt_probabilities, base.levels)
     out = output_folder(args.out, default_folder(params))
     designs = [base if name == base.name else base.with_name(name) for name in names]
+    for design in designs:
+        check_run(params, design)  # each design's settings as that design needs them, before anything runs
     with staged_folder(out, replace=OUTPUTS) as folder:  # the place is checked and locked before anything runs
         with ProgressBar(label="trials, all designs") as bar:
             ocs, seconds = run_designs(params, designs, args.trials, args.seed, rates, progress=bar)
@@ -119,6 +129,9 @@ def describe_run(ocs: list[DesignOC], rates) -> str:
 
 def format_oc(ocs: list[DesignOC], params) -> str:
     """The operating characteristics as plain text: per dose, then per design overall."""
+    from sim.design.boin import boundaries
+    from sim.design.oc import NONE
+
     s = ocs[0].settings
     lines = [f"DLT: {s.dlt.describe()}"]
     for oc in ocs:

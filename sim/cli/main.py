@@ -1,7 +1,10 @@
 """The ``cartsim`` command: parses arguments and calls the library; no model logic here.
 
-Each subcommand lives in its own module of :mod:`sim.cli`, with ``add_parser(commands)`` and
-``run(args, argv)``; ``COMMANDS`` lists them in the order ``cartsim --help`` shows.
+Each subcommand lives in its own module of :mod:`sim.cli`, with ``NAME``, ``HELP``,
+``add_parser(commands)`` and ``run(args, argv)``; ``COMMANDS`` lists them in the order ``cartsim
+--help`` shows.  The command modules import the library inside their functions, and only the
+command being run builds its full parser, so ``--version``, ``--help`` and ``trials`` start
+without loading numpy, scipy or matplotlib, and Ctrl-C while those load is handled as anywhere else.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ import io
 import os
 import signal
 import sys
-from importlib import metadata
+import warnings
+from importlib import import_module, metadata
 
-from sim.cli import (bench, calibrate, compare, design, evidence, new, plot, run, sensitivity, trials, validate,
-                     verbosity)
+from sim.cli import verbosity
 from sim.cli.options import Parser
 from sim.errors import InputError, printable
+from sim.cli.extras import missing_dependency
 
-COMMANDS = [run, compare, plot, trials, new, bench, validate, calibrate, evidence, sensitivity, design]
+COMMAND_NAMES = ("run", "compare", "plot", "trials", "new", "bench", "validate", "calibrate", "evidence", "sensitivity", "design")
+COMMANDS = [import_module(f"sim.cli.{name}") for name in COMMAND_NAMES]
 
 DESCRIPTION = """\
 Simulate early-phase trials of donor-derived CAR-T cell therapy, one virtual patient at a time:
@@ -30,18 +35,30 @@ cut-off.  A trial is described entirely by a params file; the shipped ones run b
 for a command's options.  The Python package is imported as 'sim' ('import sim')."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; given ``argv``, only the command it names gets its options (the others
+    are listed by name and help), so that a command's library is not imported to run another."""
     parser = Parser(prog="cartsim", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     parser.add_argument("--version", action="version", version=f"cartsim {package_version()}")
+    chosen = None if argv is None else _chosen(argv) or ""  # "": none, e.g. --version
     for command in COMMANDS:
-        command.add_parser(commands)
+        if chosen is None or command.NAME == chosen:
+            command.add_parser(commands)
+        else:
+            commands.add_parser(command.NAME, help=command.HELP)
     for sub in _parsers(parser):  # before or after COMMAND (and a command's own subcommand)
         sub.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                          help="print nothing but errors (the files are written as usual)")
         sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                          help="also show the progress bar when not on a terminal, and the files read")
     return parser
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), or None if it names none."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return first if first in COMMAND_NAMES else None
 
 
 def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -74,18 +91,23 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     previous = _terminate_as_interrupt()
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         command = next(c for c in COMMANDS if c.NAME == args.command)
         verbosity.set_level(getattr(args, "quiet", False), getattr(args, "verbose", 0))
         for name in ("params", "base", "scenario", "scenarios", "template"):  # the files a name resolved to
             for path in _as_list(getattr(args, name, None)):
                 verbosity.detail(f"cartsim: {name}: {path}")
-        if verbosity.level == verbosity.QUIET:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return command.run(args, argv)
-        return command.run(args, argv)
+        with numeric_warnings():
+            if verbosity.level == verbosity.QUIET:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    return command.run(args, argv)
+            return command.run(args, argv)
     except InputError as err:
         return _error(str(err))
+    except ImportError as err:  # an optional extra not installed: one line naming it
+        if (err.name or "").split(".")[0] == "sim":
+            raise  # a fault of the package itself, not of the installation
+        return _error(missing_dependency(err))
     except BrokenPipeError:  # output piped into a command that stopped reading, e.g. head
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -94,13 +116,37 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"{where}{err.strerror or err}")
     except MemoryError:
         return _error("not enough memory for this run: ask for fewer trials, draws or patients")
-    except KeyboardInterrupt:
-        print("\ncartsim: interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        written = getattr(err, "written", None)  # sim.output.held_interrupts.InterruptedAfterWriting
+        print(f"\ncartsim: interrupted; {f'{written} had been written whole' if written else 'nothing was written'}",
+              file=sys.stderr)
         return INTERRUPTED
     finally:
         verbosity.set_level(False, 0)  # the level belongs to this call only (main may run again in one process)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def numeric_warnings():
+    """numpy's RuntimeWarnings (a division by zero, a mean of nothing) from valid but extreme inputs, as one
+    line of our own after the command instead of numpy's lines with their source; the figures concerned
+    are undefined and printed as '-' or written as empty cells."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        done = False
+        try:
+            yield
+            done = True
+        finally:
+            numeric = {str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)}
+            for w in caught:
+                if not issubclass(w.category, RuntimeWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if numeric and done:  # after an error, its own line is the only one
+                print(f"cartsim: note: some figures are undefined for these inputs ({sorted(numeric)[0]}"
+                      f"{f' and {len(numeric) - 1} more' if len(numeric) > 1 else ''}); they are shown as '-'",
+                      file=sys.stderr)
 
 
 def _error(message: str) -> int:

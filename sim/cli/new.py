@@ -17,21 +17,19 @@ against until its results are in.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.inputs.params import Params, load_params
 from sim.inputs.trial_catalog import trial_path
-from sim.output.run_files import write_atomic
-from sim.analyses.synthesis.new_trial import load_predictive, predicted_text, write_predicted_draws
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.inputs.params import Params
 from sim.inputs.series import CLASSES
-from sim.analyses.calibrated_params import remove_posterior_draws
 
 NAME = "new"
 HELP = "start a new trial: write its params and seeds files from a shipped trial"
 DEFAULT_FROM = "cd5_tall"
-ENTRY = re.compile(r'^(?P<key>[A-Za-z0-9_]+) = \{.*source = "(?P<source>[^"]+)"')
 EPILOG = """\
 writes DIR/params/NAME.toml and DIR/seeds/NAME.toml; every entry of the params file is marked
   # SUPPLY      a fact of your protocol, also in seeds/NAME.toml [design]: change it in both
@@ -62,21 +60,34 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
-        raise InputError("NAME", "", f"must be letters, digits, '_', '.' or '-' (it names the files), got {args.name!r}")
+    from sim.inputs.params import is_safe_name, load_params, name_rule
+    from sim.output.staged_files import StagedFiles
+
+    if not is_safe_name(args.name):  # the rule of trial.name, checked before anything is read or written
+        raise InputError("NAME", "", f"{name_rule()} (it names the trial and its files), got {args.name!r}")
     template = load_params(args.template)
     params_file, seeds_file = args.dir / "params" / f"{args.name}.toml", args.dir / "seeds" / f"{args.name}.toml"
     for path in (params_file, seeds_file):
-        if path.exists() and not args.force:
+        if (path.exists() or path.is_symlink()) and not args.force:
             raise InputError(path, "", "exists; choose another NAME or --dir, or pass --force to replace it")
+        if path.is_dir():
+            raise InputError(path, "", "is a folder; choose another NAME or --dir")
     design = design_facts(template)
+    from sim.analyses.calibrated_params import remove_posterior_draws
+    from sim.analyses.synthesis.new_trial import load_predictive, predicted_text, write_predicted_draws
+
     predictive = load_predictive(_target_class(args.target_class, template))
     params_text = predicted_text(new_params_text(template, args.name, design), predictive, params_file)
-    write_atomic(seeds_file, new_seeds_text(template, args.name, design))
-    write_atomic(params_file, params_text)
+    seeds_text = new_seeds_text(template, args.name, design)
+    with StagedFiles(args.dir, "the new trial's params and seeds files") as files:
+        files.put(seeds_file, seeds_text)
+        try:
+            load_params(files.put(params_file, params_text))  # the pair runs as written, checked where it lies
+        except InputError as err:  # named as the file it would have been; nothing is written
+            raise InputError(files.shown(err.source), err.key,
+                             f"{err.problem} (in the new copy; nothing was written)") from None
     remove_posterior_draws(params_file)  # a replaced file's old draws would not match its entries
     write_predicted_draws(params_file, predictive, load_params(params_file))
-    load_params(params_file)  # what was written runs as written
     print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
           f"class among {predictive.provenance['series']} published series (cartsim evidence)")
     if predictive.warning():
@@ -103,7 +114,7 @@ def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
     seeds = template.seeds
     facts = {}
     for entry in template.entries.values():
-        key = entry.source[len("seeds:"):] if entry.source.startswith("seeds:") else None
+        key = entry.seeds_keys[0] if len(entry.seeds_keys) == 1 else None
         if key in seeds.design and isinstance(seeds.design[key].get("value"), (int, float)):
             fact = seeds.design[key]
             facts[key] = (fact["value"], fact.get("unit", ""), fact["says"])
@@ -113,64 +124,108 @@ def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
 
 
 def new_params_text(template: Params, name: str, design: dict) -> str:
-    """The template's params file with the trial renamed and every entry marked."""
-    lines = [HEADER.format(name=name, template=template.name)]
-    section = ""
-    for line in template.path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") and section == "":
-            continue  # the template's own header
-        if line.startswith("["):
-            section = line.strip("[] ")
-        lines += _converted(line, section, name, template, design)
-    return "\n".join(lines).rstrip() + "\n"
+    """The template's params file with the trial renamed and every entry marked.
+
+    The template is edited as a parsed TOML document (tomlkit keeps its comments and layout), so any
+    valid template gives a valid copy: a title over several lines, a table header with a comment,
+    entries written as tables or inline.
+    """
+    import tomlkit
+
+    document = tomlkit.parse(template.path.read_text(encoding="utf-8"))
+    out = tomlkit.document()
+    for line in HEADER.format(name=name, template=template.name).splitlines():
+        out.add(tomlkit.comment(line[2:]) if line.startswith("# ") else tomlkit.comment(line[1:]))
+    out.add(tomlkit.nl())
+    for key, item in document.body:
+        if key is None:
+            continue  # the template's own header and blank lines before its first table
+        if key.key == "trial":
+            _rename_trial(item, name)
+            out.append(key, item)
+        else:
+            out.append(key, _marked(item, key.key, name, template, design))
+    return tomlkit.dumps(out).rstrip() + "\n"
 
 
-def _converted(line: str, section: str, name: str, template: Params, design: dict) -> list[str]:
-    if section == "trial":
-        return [_trial_line(line, name)]
-    match = ENTRY.match(line)
-    if match is None:
-        return [line]
-    key, source = match["key"], match["source"]
-    path = f"{section}.{key}"
+def _rename_trial(trial, name: str) -> None:
+    """The new trial's name, placeholder title and seeds file, in the template's ``[trial]`` table."""
+    trial["name"] = name
+    trial["title"] = f"{name}: a planned trial (SUPPLY a title)"
+    if "seeds" in trial:
+        trial["seeds"] = f"../seeds/{name}.toml"
+
+
+def _marked(table, prefix: str, name: str, template: Params, design: dict):
+    """A copy of ``table`` with a marker comment above every entry (at any depth) and borrowed entries
+    turned into assumptions."""
+    import tomlkit
+    from tomlkit.container import Container
+    from tomlkit.items import Table
+
+    if not isinstance(table, Table):
+        return table
+    out = Table(Container(), table.trivia, table.is_aot_element(), table.is_super_table(), table.name,
+                table.display_name)
+    for key, item in table.value.body:
+        if key is not None and isinstance(item, dict) and "source" in item:
+            path = f"{prefix}.{key.key}"
+            out.append(None, tomlkit.comment(_marker(item, path, name, template, design)))
+        elif key is not None:
+            item = _marked(item, f"{prefix}.{key.key}", name, template, design)
+        out.append(key, item)
+    return out
+
+
+def _marker(entry, path: str, name: str, template: Params, design: dict) -> str:
+    """The marker of the entry at ``path`` (its source changed in ``entry`` when it is borrowed)."""
+    source = str(entry["source"])
     if source.startswith("seeds:") and source[len("seeds:"):] in design:
-        return [f"# SUPPLY {path}: your protocol's value (also in seeds/{name}.toml [design.{source[6:]}])", line]
+        return f"SUPPLY {path}: your protocol's value (also in seeds/{name}.toml [design.{source[6:]}])"
     if source.startswith("seeds:"):
-        return _borrowed(line, path, source, template)
+        return _borrowed(entry, path, source, template)
     marker = {"assumption": "ASSUMED", "calibration": "CALIBRATED"}.get(source, "SCENARIO")
-    return [f"# {marker} {path}: from {template.name}; check it", line]
+    return f"{marker} {path}: from {template.name}; check it"
 
 
-def _trial_line(line: str, name: str) -> str:
-    key = line.split("=")[0].strip()
-    values = {"name": f'"{name}"', "title": f'"{name}: a planned trial (SUPPLY a title)"',
-              "seeds": f'"../seeds/{name}.toml"'}
-    return f"{key} = {values[key]}" if key in values else line
-
-
-def _borrowed(line: str, path: str, source: str, template: Params) -> list[str]:
+def _borrowed(entry, path: str, source: str, template: Params) -> str:
     """A result of the template's paper, cited ``seeds:KEY``, as an assumption of the new trial."""
-    entry = template.entries.get(path)
+    parsed = template.entries.get(path)
     figure = template.seeds.figures.get(source[len("seeds:"):])
     said = f"{template.name} {source}" + (f" ({figure.says})" if figure is not None else "")
-    kind = "assumption" if entry is not None and entry.uncertainty is not None else "scenario"
-    note = f"borrowed from {said}".replace('"', "'")
-    line = line.replace(f'source = "{source}"', f'source = "{kind}"')
-    if 'note = "' in line:
-        line = line.replace('note = "', f'note = "{note}; ', 1)
+    kind = "assumption" if parsed is not None and parsed.uncertainty is not None else "scenario"
+    note = f"borrowed from {said}"
+    entry["source"] = kind
+    if "note" in entry:
+        entry["note"] = f"{note}; {entry['note']}"
     else:
-        line = line[:line.rindex("}")].rstrip() + f', note = "{note}" }}'
-    return [f"# BORROWED {path}: {template.name}'s result, now a{'n' if kind[0] == 'a' else ''} {kind}; "
-            "keep it or give your own estimate", line]
+        entry["note"] = note
+        if hasattr(entry, "value"):  # an inline table: a space before its closing brace, as the others have
+            entry.value.body[-1][1].trivia.trail = " "
+    return (f"BORROWED {path}: {template.name}'s result, now a{'n' if kind[0] == 'a' else ''} {kind}; "
+            "keep it or give your own estimate")
 
 
 def new_seeds_text(template: Params, name: str, design: dict) -> str:
     """A planned trial's seeds file: the design facts the params cite, and no reported figures yet."""
     lines = [SEEDS_HEADER.format(name=name, template=template.name)]
     for key, (value, unit, says) in design.items():
-        lines += ["", f"# SUPPLY: your protocol's value (copied from {template.name})", f"[design.{key}]",
-                  f"value = {value!r}"] + ([f'unit = "{unit}"'] if unit else []) + [f'says = "{says}"']
+        lines += ["", f"# SUPPLY: your protocol's value (copied from {template.name})", _design_table(key, value, unit, says)]
     return "\n".join(lines) + "\n" + FIGURES_EXAMPLE
+
+
+def _design_table(key: str, value: float, unit: str, says: str) -> str:
+    """``[design.KEY]`` with its value, unit and text, written by a TOML writer (quotes escaped)."""
+    import tomlkit
+
+    fact = tomlkit.table()
+    fact.add("value", value)
+    if unit:
+        fact.add("unit", unit)
+    fact.add("says", says)
+    document = tomlkit.document()
+    document.add("design", tomlkit.table(is_super_table=True).add(key, fact))
+    return tomlkit.dumps(document).rstrip("\n")
 
 
 HEADER = """\

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
-
-import numpy as np
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import printable
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import check_output_place
-from sim.output.paper_view import paper_view, with_rate
-from sim.table import Table
+
+if TYPE_CHECKING:
+    from sim.table import Table
 
 
 class Parser(argparse.ArgumentParser):
@@ -23,10 +23,19 @@ class Parser(argparse.ArgumentParser):
 
 
 MAX_COUNT = 1 << 32  # trials, draws, samples: a trial's index must fit the random streams' counters
+# The sizes a command holds in memory, each refused above its limit before anything runs (docs/reliability.md
+# gives each command's memory ceiling): a virtual trial's row of figures is about 1 KB, a parameter draw's
+# results about the same; calibration keeps every simulated patient's waits and windows.
+MAX_TRIALS = 1_000_000
+MAX_DRAWS = 1_000_000
+MAX_CALIBRATION_TRIALS = 100_000
+MAX_POSTERIOR_DRAWS = 100_000
+IN_MEMORY = "the most this command holds in memory"
 
 
-def whole(minimum: int, maximum: int | None = MAX_COUNT):
-    """An argparse type: a whole number >= ``minimum`` and <= ``maximum`` (None: no upper limit)."""
+def whole(minimum: int, maximum: int | None = MAX_COUNT, why: str = ""):
+    """An argparse type: a whole number >= ``minimum`` and <= ``maximum`` (None: no upper limit); ``why``
+    says, in the message, what the upper limit protects."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -35,7 +44,7 @@ def whole(minimum: int, maximum: int | None = MAX_COUNT):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}{f' ({why})' if why else ''}, got {value}")
         return value
     return parse
 
@@ -63,7 +72,7 @@ def add_run_options(parser: argparse.ArgumentParser, trials: int = 1000) -> None
     """PARAMS, --trials, --seed and --out, as every simulating subcommand takes them."""
     parser.add_argument("params", metavar="PARAMS", type=trial_path,
                         help="a trial's params file, or a shipped trial by name (see 'cartsim trials'), e.g. cd5_tall")
-    parser.add_argument("--trials", type=whole(1), default=trials, metavar="N",
+    parser.add_argument("--trials", type=whole(1, MAX_TRIALS, IN_MEMORY), default=trials, metavar="N",
                         help="number of virtual trials (default: %(default)s)")
     parser.add_argument("--seed", type=whole(0, None), default=0, metavar="S",
                         help="random seed; the same seed gives the same tables (default: %(default)s)")
@@ -91,6 +100,9 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
 
     The paper's figures are shown or dropped by the rule of :mod:`sim.output.paper_view`.
     """
+    from sim.output.paper_view import paper_view, with_rate
+
+
     shown, note = paper_view(summary, scenario)
     lines = [f"{'figure':34} {'reported':>14} {'simulated':>10}  {'95% interval':<17} description",
              f"{'-' * 34} {'-' * 14} {'-' * 10}  {'-' * 17} {'-' * 11}"]
@@ -98,14 +110,18 @@ def format_summary(summary: Table, scenario: dict | None = None) -> str:
         reported = with_rate(float(row["reported"]), float(row["of"]))
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
         lines.append(f"{row['figure']:34} {reported:>14} {number(row['sim_median']):>10}  {interval:<17} {row['says']}")
-    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial"
-                 + (f".  {note}" if note else ""))
+    lines.append("simulated: median and central 95% interval over the virtual trials; counts are patients per trial, "
+                 "a count k/n over the trials with n in its denominator" + (f".  {note}" if note else ""))
     return "\n".join(lines)
 
 
 def format_key_outcomes(outcomes: Table, labels: dict) -> str:
     """The key outcomes (counts of patients and rates), median and 95% interval over trials, for a run with
     no reported figures to stand beside: a planned trial's first answer."""
+    from sim.stats.intervals import median_interval
+
+    import numpy as np
+
     lines = [f"{'key outcome':68} {'simulated':>10}  95% interval",
              f"{'-' * 68} {'-' * 10}  {'-' * 17}"]
     for name, outcome in labels.items():
@@ -115,7 +131,7 @@ def format_key_outcomes(outcomes: Table, labels: dict) -> str:
         values = values[~np.isnan(values)]
         if values.size == 0:
             continue
-        low, mid, high = np.percentile(values, [2.5, 50, 97.5], method="inverted_cdf")
+        mid, low, high = median_interval(values)
         label = f"{outcome.label} ({outcome.unit})"
         lines.append(f"{label:68} {number(mid):>10}  [{number(low)}, {number(high)}]")
     lines.append("(the interval's bounds are values some virtual trial produced: 2.5th and 97.5th percentiles, "

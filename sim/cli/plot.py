@@ -7,7 +7,6 @@ from pathlib import Path
 
 from sim.errors import InputError
 from sim.output.atomic_folder import staged_folder
-from sim.plots.draw import draw_folder
 
 NAME = "plot"
 HELP = "draw the pictures of a saved run or comparison from its output files"
@@ -36,6 +35,8 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.plots.draw import draw_folder
+
     folder = args.folder
     if not folder.is_dir():
         raise InputError(folder, "", "not found: give the output folder of 'cartsim run' or 'cartsim compare'")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.output.folder_claims import claim_run
-from sim.output.run_files import FORMATS, PatientStream
-from sim.output.shown_path import shown_path
-from sim.inputs.params import Params
-from sim.runs.runner import run_trials
-from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
 from sim.inputs.trial_catalog import trial_path
 from sim.cli.options import add_run_options, format_key_outcomes, format_summary, output_folder
 from sim.cli.progress import ProgressBar
-from sim.output.atomic_folder import staged_folder
+
+if TYPE_CHECKING:
+    from sim.inputs.params import Params
 
 NAME = "run"
 OUTPUTS = ("patients.csv", "events.csv", "patients.parquet", "events.parquet", "trials.csv", "facilities.csv",
@@ -34,18 +32,30 @@ outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
 
 example:
   cartsim run params/cd5_tall.toml --trials 1000 --seed 1 --out results/cd5
+  cartsim run params/cd5_tall.toml --base-values
+
+Results are over parameter uncertainty unless --base-values is given.  Either way the other of the
+two is also run on the same seed, and where a survival outcome's mean differs between them by more
+than the Monte Carlo error, the terminal and report.md say so and name the likely reason.
   cartsim run params/cll1_aml.toml --scenario params/scenarios/cll1_dose_c.toml --plots"""
 
 
 def add_parser(commands) -> None:
+    from sim.output.run_files import FORMATS
+
+
     parser = commands.add_parser(
         NAME, help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate N virtual trials of the design in PARAMS, print each reported figure next "
         "to the simulated median and 95% interval, and write the tables.")
     add_run_options(parser)
-    parser.add_argument("--parameter-uncertainty", action="store_true",
-                        help="draw each trial's parameters from their uncertainty distributions "
-                        "(default: every trial at the base values, so only patient-level chance varies)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--base-values", action="store_true",
+                      help="run every trial at the base values, so only patient-level chance varies "
+                      "(default: each trial draws its parameters from their uncertainty distributions)")
+    mode.add_argument("--parameter-uncertainty", action="store_true",
+                      help="draw each trial's parameters from their uncertainty distributions (the default; "
+                      "kept for scripts that name it)")
     parser.add_argument("--scenario", type=trial_path, default=None, metavar="FILE",
                         help="a scenario file whose base is PARAMS (see params/scenarios/); "
                         "default --out: results/<trial name>/<scenario name>")
@@ -59,6 +69,9 @@ def add_parser(commands) -> None:
 
 def load_run_params(params_file: Path, scenario_file: Path | None) -> Params:
     """PARAMS (a params or scenario file), with the scenario applied when one is given."""
+    from sim.inputs.scenarios import load_params_or_scenario, load_scenario, require_base
+
+
     params = load_params_or_scenario(params_file)
     if scenario_file is None:
         return params
@@ -82,6 +95,14 @@ def _planned_outcomes(results) -> str:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.analyses.base_agreement import base_agreement
+    from sim.output.folder_claims import claim_run
+    from sim.output.run_files import PatientStream
+    from sim.output.shown_path import shown_path
+    from sim.runs.runner import run_trials
+
+    from sim.output.atomic_folder import staged_folder
+
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
     claim_run(out, shown_path(params.path), args.force, params.sha256)  # another params file's results: --force
@@ -90,11 +111,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         try:
             with ProgressBar() as bar:
                 results = run_trials(params, trials=args.trials, seed=args.seed,
-                                     parameter_uncertainty=args.parameter_uncertainty, progress=bar, stream=stream)
+                                     parameter_uncertainty=not args.base_values, progress=bar, stream=stream)
         except BaseException:
             stream.abort()
             raise
         stream.close()
+        agreement = base_agreement(params, results)  # the other mode, on the same seed: do the two agree?
+        results.extra["base_agreement"] = agreement.to_dict()
         written = results.write(folder, command=["cartsim", *argv], fmt=args.format)
         planned = _planned_outcomes(results) if params.seeds.planned else ""  # patients are read back from the stage
         if args.plots:
@@ -108,5 +131,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(format_summary(results.summary(), params.scenario.manifest() if params.scenario is not None else None))
     if planned:
         print(planned)
+    print(textwrap.fill(agreement.why(), 110))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

@@ -7,17 +7,15 @@ import math
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.inputs.params import Params, load_params
-from sim.inputs.scenarios import load_scenario, require_base
-from sim.sensitivity import run_morris, run_oneway, run_psa, run_sobol
-from sim.sensitivity.backends import DASK_CONNECT_SECONDS, make_backend
-from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES, check_outcomes
 from sim.cli import verbosity
-from sim.cli.options import names, output_folder, seconds, whole
+from sim.cli.options import IN_MEMORY, MAX_DRAWS, MAX_TRIALS, names, output_folder, seconds, whole
 from sim.inputs.trial_catalog import trial_path
 from sim.output.atomic_folder import folder_lock, staged_folder
-from sim.rng.streams import MAX_PATIENTS
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.inputs.params import Params
 
 NAME = "sensitivity"
 HELP = "sensitivity analysis: PSA, one-way (tornado), Sobol' indices, Morris screening"
@@ -53,11 +51,17 @@ def add_parser(commands) -> None:
 
 
 def _epilog() -> str:
+    from sim.stats.key_outcomes import DEFAULT_OUTCOMES, OUTCOMES
+
     listing = "\n".join(f"  {name:22} {o.label} ({o.unit})" for name, o in OUTCOMES.items())
     return EPILOG % (",".join(DEFAULT_OUTCOMES), listing)
 
 
 def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
+    from sim.rng.streams import MAX_PATIENTS
+    from sim.sensitivity.backends import DASK_CONNECT_SECONDS
+    from sim.stats.key_outcomes import DEFAULT_OUTCOMES
+
     parser.add_argument("params", metavar="PARAMS", type=trial_path, help="a trial's params file, e.g. params/cd5_tall.toml")
     parser.add_argument("--scenario", type=trial_path, metavar="FILE",
                         help="analyse this scenario of PARAMS (a scenario file whose base is PARAMS)")
@@ -66,7 +70,7 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
     parser.add_argument("--inputs", type=names, default=None, metavar="LIST",
                         help="uncertain parameters to vary, comma-separated paths or sections such as 'crs' "
                         "(default: every parameter with an uncertainty distribution)")
-    parser.add_argument("--inner", type=whole(1), default=inner, metavar="K",
+    parser.add_argument("--inner", type=whole(1, MAX_TRIALS, IN_MEMORY), default=inner, metavar="K",
                         help="virtual trials per evaluation (default: %(default)s)")
     parser.add_argument("--enrolled", type=whole(1, MAX_PATIENTS), default=None, metavar="N",
                         help="patients enrolled per virtual trial (default: the trial's own)")
@@ -88,7 +92,7 @@ def _add_common(parser: argparse.ArgumentParser, inner: int) -> None:
 
 
 def _psa_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--draws", type=whole(2), default=1000, metavar="D",
+    parser.add_argument("--draws", type=whole(2, MAX_DRAWS, IN_MEMORY), default=1000, metavar="D",
                         help="parameter draws (default: %(default)s)")
 
 
@@ -97,19 +101,19 @@ def _oneway_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _sobol_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--samples", type=whole(2), default=512, metavar="N",
+    parser.add_argument("--samples", type=whole(2, MAX_DRAWS, IN_MEMORY), default=512, metavar="N",
                         help="rows of the Sobol' matrices A and B, a power of 2; evaluations: N x (inputs + 3) "
                         "(default: %(default)s)")
-    parser.add_argument("--bootstrap", type=whole(100), default=1000, metavar="B",
+    parser.add_argument("--bootstrap", type=whole(100, MAX_DRAWS, IN_MEMORY), default=1000, metavar="B",
                         help="bootstrap resamples for the intervals (default: %(default)s)")
 
 
 def _morris_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trajectories", type=whole(2), default=20, metavar="R",
+    parser.add_argument("--trajectories", type=whole(2, MAX_DRAWS, IN_MEMORY), default=20, metavar="R",
                         help="trajectories; evaluations: R x (inputs + 1) (default: %(default)s)")
     parser.add_argument("--levels", type=whole(2), default=4, metavar="L",
                         help="grid levels per input, even (default: %(default)s)")
-    parser.add_argument("--bootstrap", type=whole(100), default=1000, metavar="B",
+    parser.add_argument("--bootstrap", type=whole(100, MAX_DRAWS, IN_MEMORY), default=1000, metavar="B",
                         help="bootstrap resamples for the interval of mu* (default: %(default)s)")
 
 
@@ -127,6 +131,9 @@ METHODS = {
 
 def load_study(args: argparse.Namespace) -> Params:
     """PARAMS, or the scenario of PARAMS named by --scenario, with --enrolled applied."""
+    from sim.inputs.params import load_params
+    from sim.inputs.scenarios import load_scenario, require_base
+
     params = load_params(args.params)
     if args.scenario is not None:
         scenario = load_scenario(args.scenario)
@@ -169,10 +176,14 @@ class Progress:
                 print(f"{self.method}: {done}/{total} evaluations", file=sys.stderr, flush=True)
 
 
-RUNNERS = {"psa": run_psa, "oneway": run_oneway, "sobol": run_sobol, "morris": run_morris}
+RUNNERS = {"psa": "run_psa", "oneway": "run_oneway", "sobol": "run_sobol", "morris": "run_morris"}  # in sim.sensitivity
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    import sim.sensitivity as sensitivity
+    from sim.sensitivity.backends import make_backend
+    from sim.stats.key_outcomes import check_outcomes
+
     params = load_study(args)
     outcomes = check_outcomes(args.outcomes)
     out = output_folder(args.out, _default_out(params, args.method))
@@ -180,7 +191,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     progress = Progress(args.method)
     with folder_lock(out):  # one run at a time in a folder; the place is checked before anything runs
         try:
-            result = RUNNERS[args.method](params, inner=args.inner, seed=args.seed, outcomes=outcomes,
+            result = getattr(sensitivity, RUNNERS[args.method])(params, inner=args.inner, seed=args.seed, outcomes=outcomes,
                                           inputs=args.inputs, backend=backend, out=out, resume=args.resume,
                                           progress=progress, keep_patients=args.save_patients,
                                           **_method_options(args))

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analyses.validation import NOT_MODELLED, failed, passes_by_role
 from sim.errors import InputError
-from sim.inputs.params import load_params
-from sim.table import Table
-from sim.output.run_files import write_atomic
-from sim.checks.validation_files import run_validation
-from sim.cli.options import add_run_options, number, output_folder, whole
+from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_run_options, number, output_folder, whole
 from sim.output.atomic_folder import staged_folder
+
+if TYPE_CHECKING:  # for annotations only; imported where used
+    from sim.table import Table
 
 NAME = "validate"
 # every file validate may write: a run without --leave-one-out or --detectability removes their old tables,
@@ -37,7 +36,9 @@ outputs (in --out, default results/<trial name>):
 
 percentile: mid-rank, 100 x (P(X < r) + P(X = r)/2), so a count that ties with many virtual trials
 sits in the middle of its own probability mass.  pass: inside the central 95% interval.
-roles: input (the figure sets a parameter), calibrated (a calibration target), independent (neither).
+roles: input (an entry cites the figure, or the cited figures determine it), calibrated (a calibration
+target, or determined by targets and inputs), independent (neither).  A count 'k of n' is compared
+with the virtual trials whose denominator is n (the predictive of k given n), so no bound exceeds n.
 exit status: 0 if every modelled figure passes, 1 if any fails, 2 on bad input.
 
 example:
@@ -55,13 +56,16 @@ def add_parser(commands) -> None:
                         help="also refit the calibration without each of its targets and predict it")
     parser.add_argument("--detectability", action="store_true",
                         help="also estimate, per uncertain parameter and shift, the chance that validation flags it")
-    parser.add_argument("--replicates", type=whole(10), default=400, metavar="R",
+    parser.add_argument("--replicates", type=whole(10, MAX_DRAWS, IN_MEMORY), default=400, metavar="R",
                         help="observed trials simulated per shift for --detectability (default: %(default)s)")
-    parser.add_argument("--refit-trials", type=whole(10), default=200, metavar="N",
+    parser.add_argument("--refit-trials", type=whole(10, MAX_CALIBRATION_TRIALS, IN_MEMORY), default=200, metavar="N",
                         help="simulated trials behind each refit of --leave-one-out (default: %(default)s)")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.inputs.params import load_params
+    from sim.checks.validation_files import run_validation
+
     if args.trials < MIN_TRIALS:
         raise InputError("--trials", "", f"validation needs at least {MIN_TRIALS} virtual trials for a 95% interval, "
                          f"got {args.trials}")
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if args.leave_one_out:
             extra.append(_leave_one_out(params, args, folder))
         if args.detectability:
-            extra.append(_detectability(params, validation.table, args, folder))
+            extra.append(_detectability(params, validation, args, folder))
     results = validation.results
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}, "
           "parameters drawn from their uncertainty")
@@ -91,6 +95,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _leave_one_out(params, args, folder: Path) -> str:
     """Write ``leave_one_out.csv`` into ``folder``; the text to print."""
+    from sim.output.run_files import write_atomic
+
     from sim.analyses.leave_one_out import leave_one_out
 
     table = leave_one_out(params, trials=args.trials, seed=args.seed, calibration_trials=args.refit_trials,
@@ -105,12 +111,15 @@ def _leave_one_out(params, args, folder: Path) -> str:
     return "\n".join(lines + ["wrote leave_one_out.csv"])
 
 
-def _detectability(params, validation: Table, args, folder: Path) -> str:
+def _detectability(params, validation, args, folder: Path) -> str:
     """Write ``detectability.csv`` and its chart into ``folder``; the text to print."""
+    from sim.output.run_files import write_atomic
+
     from sim.analyses.detectability import detectability
     from sim.plots.detectability import draw
 
-    table = detectability(params, validation, replicates=args.replicates, seed=args.seed)
+    table = detectability(params, validation.table, replicates=args.replicates, seed=args.seed,
+                          reference=validation.results.trials)
     write_atomic(folder / "detectability.csv", table.to_csv_text())
     pictures = draw(table, folder, f"{params.name}: chance that one real trial fails validation, by parameter shift "
                     f"({args.replicates} replicates each)")
@@ -125,6 +134,9 @@ def _detectability(params, validation: Table, args, folder: Path) -> str:
 
 def format_validation(table: Table) -> str:
     """The validation table as plain text, with a line saying how it reads."""
+    from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, PASS, TOO_FEW, failed, independent_count, passes_by_role
+
+
     lines = [f"{'figure':32} {'reported':>9} {'median':>7}  {'95% interval':<15} {'pctile':>6}  result",
              f"{'-' * 32} {'-' * 9} {'-' * 7}  {'-' * 15} {'-' * 6}  {'-' * 6}"]
     role = None
@@ -136,6 +148,10 @@ def format_validation(table: Table) -> str:
         if row["status"] == NOT_MODELLED:
             lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  not modelled: {row['why']}")
             continue
+        if row["status"] == TOO_FEW:
+            lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  {TOO_FEW} "
+                         f"({int(row['trials_defined'])})")
+            continue
         interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
         lines.append(f"{row['figure']:32} {reported:>9} {number(row['sim_median']):>7}  {interval:<15} "
                      f"{row['percentile']:>5.1f}%  {row['status']}")
@@ -144,7 +160,13 @@ def format_validation(table: Table) -> str:
     roles = "; ".join(f"{role} {n} of {m} pass" for role, (n, m) in passes_by_role(table).items())
     lines.append(f"by role: {roles}.  Only independent figures test the model: an input is reproduced by "
                  "construction, a calibration target by the fit.")
-    lines.append(f"{len(modelled) - len(bad)} of {len(modelled)} modelled figures pass; "
+    lines.append(f"genuinely independent figures: {independent_count(table)} (a figure is {INDEPENDENT} only when no "
+                 "entry cites it and the figures entries use do not determine it in every virtual trial).")
+    lines.append("counts 'k/n' are compared at the reported n: only virtual trials whose denominator is n.")
+    passed = sum(r["status"] == PASS for r in modelled)
+    few = sum(r["status"] == TOO_FEW for r in modelled)
+    lines.append(f"{passed} of {len(modelled)} modelled figures pass"
+                 f"{f' ({few} not judged: too few virtual trials at their denominator; run more trials)' if few else ''}; "
                  f"{len(table) - len(modelled)} not modelled.  pctile: mid-rank percentile of the reported value, "
                  "100 x (P(X < r) + P(X = r)/2); pass: inside the simulated central 95% interval.")
     if bad:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.stats.intervals import median, median_interval
 from sim.model.draws import FAILED, arrival_times, dose_level_names, draw_patients, draw_uniforms
 from sim.rng.streams import check_seed
 from sim.table import Table
@@ -23,16 +24,17 @@ from sim.inputs.design_settings import DesignSettings
 from sim.design.trial_flow import Patients, TrialResult, fixed_trial, run_trial
 
 BATCH = 256
+CANDIDATES_PER_BATCH = 1 << 17  # candidate patients drawn at once: fewer trials per batch when each needs many
 INTERVAL = (2.5, 97.5)
 
 
 def spread(values, count: bool = False) -> tuple[float, float, float]:
-    """(2.5th percentile, median, 97.5th percentile) over trials: the one definition the table, the
-    terminal and the picture share.  For a count, each is a count some trial had (inverted empirical
-    CDF), never a value between two counts."""
-    method = "inverted_cdf" if count else "linear"
-    low, mid, high = np.percentile(np.asarray(values, dtype=float), [INTERVAL[0], 50, INTERVAL[1]], method=method)
-    return float(low), float(mid), float(high)
+    """(2.5th percentile, median, 97.5th percentile) over trials: the table, the terminal and the picture
+    share the project's one percentile definition (:mod:`sim.stats.intervals`), by which each is a value
+    some trial had, so a count is never a value between two counts.  ``count`` is kept for callers that
+    say what they pass; every value follows the same rule."""
+    mid, low, high = median_interval(values)
+    return low, mid, high
 NONE = -1  # no dose selected
 NOT_APPLICABLE = -2  # a fixed allocation selects nothing by design
 
@@ -99,8 +101,9 @@ def run_design(params, s: DesignSettings, trials: int, seed: int, rates=None, pr
     pool = pool_size(params, s)
     results: list[TrialResult] = []
     hits = np.zeros(len(s.levels))
-    for first in range(0, trials, BATCH):
-        batch = np.arange(first, min(first + BATCH, trials))
+    step = max(1, min(BATCH, CANDIDATES_PER_BATCH // pool))  # memory bounded whatever max_sample_size is
+    for first in range(0, trials, step):
+        batch = np.arange(first, min(first + step, trials))
         rows, tox = candidates(params, s, seed, batch, pool, rates)
         hits += tox.dlt.reshape(-1, len(s.levels)).mean(axis=0) * len(batch)
         for pts in rows:
@@ -169,7 +172,7 @@ def overall_table(ocs: list[DesignOC]) -> Table:
         w_low, w_median, w_high = spread(w, count=True)
         rows.append({"design": oc.settings.name, "trials": oc.trials,
                      "p_select_none": np.nan if oc.settings.name == "fixed" else float(np.mean(oc.selected == NONE)),
-                     "duration_median_days": float(np.median(oc.duration)), "duration_low95_days": low,
+                     "duration_median_days": median(oc.duration), "duration_low95_days": low,
                      "duration_high95_days": high, "duration_mean_days": float(oc.duration.mean()),
                      "withdrawn_mean": float(w.mean()), "withdrawn_median": w_median,
                      "withdrawn_low95": w_low, "withdrawn_high95": w_high,

@@ -10,6 +10,7 @@ event, as in the SimPy engine.
 from __future__ import annotations
 
 import heapq
+from typing import Callable
 
 import numpy as np
 
@@ -20,12 +21,14 @@ from sim.model.records import FACILITIES
 
 
 def fifo_queue(requested: np.ndarray, hold: np.ndarray, leave_at: np.ndarray, capacity: int,
-               release_by: np.ndarray | None = None) -> np.ndarray:
+               release_by: np.ndarray | None = None,
+               release_at: Callable[[int, float], float] | None = None) -> np.ndarray:
     """Start of service in a first-come-first-served queue with ``capacity`` servers.
 
     Patients request at ``requested`` (NaN: never) and leave the queue unserved at ``leave_at`` if
     no server is free by then (start NaN); a served patient holds a server for ``hold`` days, or
-    until ``release_by`` if that is earlier.  Ties in request time are served in index order.
+    until ``release_by`` if that is earlier, or, given ``release_at``, until ``release_at(i, start)``
+    (a release that depends on when service began).  Ties in request time are served in index order.
     """
     start = np.full(len(requested), np.nan)
     free: list[float] = [0.0] * capacity  # when each server is next free (a heap)
@@ -36,6 +39,9 @@ def fifo_queue(requested: np.ndarray, hold: np.ndarray, leave_at: np.ndarray, ca
         if leave_at[i] < begins:
             continue
         start[i] = begins
+        if release_at is not None:
+            heapq.heapreplace(free, release_at(i, begins))
+            continue
         end = begins + hold[i]
         heapq.heapreplace(free, end if release_by is None else min(end, release_by[i]))
     return start
@@ -67,7 +73,9 @@ def _manufacturing(params: Params, d, p) -> np.ndarray:
 def _intensive_care(params: Params, d, t_inf) -> np.ndarray:
     capacity = params["resources.icu_beds"]
     onset = np.where(T.needs_icu(d, t_inf), T.crs_onset(d, t_inf), np.nan)
-    return fifo_queue(onset, d["crs_duration_days"], np.full(len(onset), np.inf), int(capacity))
+    # a bed is freed at the end of the CRS, or at death from toxicity in it
+    return fifo_queue(onset, d["crs_duration_days"], np.full(len(onset), np.inf), int(capacity),
+                      release_at=lambda i, start: T.icu_release_at(params, d, i, t_inf[i], start))
 
 
 def _transplant(params: Params, p, t_inf) -> np.ndarray:

@@ -92,15 +92,17 @@ class Pathway:
             return
         yield env.timeout(infusion - env.now)
         if self.icu is not None and v["icu"][i]:
-            env.process(self.intensive_care(i, infusion + v["crs_onset_days"][i]))
+            env.process(self.intensive_care(i, infusion))
         if self.beds is not None and v["transplant_planned"][i] < math.inf:
             yield from self.transplant_bed(i, infusion)
 
-    def intensive_care(self, i: int, onset: float):
+    def intensive_care(self, i: int, infusion: float):
+        """Ask for a bed at CRS onset; hold it to the end of the CRS, or to death from toxicity in it."""
+        onset = infusion + self.v["crs_onset_days"][i]
         yield self.env.timeout(onset - self.env.now)
         bed, start = yield from self.acquire(self.icu, onset, math.inf)
         self.icu_start[i] = start
-        leave = start + self.v["crs_duration_days"][i]
+        leave = T.icu_release_at(self.params, self.d, i, infusion, start)
         yield self.env.timeout(leave - self.env.now)
         self.release(self.icu, bed, leave)
 

@@ -19,6 +19,7 @@ DEFAULTS = {"cohort_size": 3, "max_sample_size": 30, "target_dlt_rate": 0.3, "el
             "dlt_window_days": 28, "dlt_crs_min_grade": 3, "dlt_icans_min_grade": 3,
             "max_pending_fraction": 0.5}
 BOIN_TARGET_RANGE = (0.05, 0.6)  # the BOIN package's limits on the target
+MAX_SAMPLE_SIZE = 1000  # patients one dose-finding trial may treat; published designs treat tens
 
 
 @dataclass(frozen=True)
@@ -161,12 +162,25 @@ def check_design(params) -> None:
     _check_sources(params, fail)
     _check_levels(params, fail)
     _check_dlt(params, fail)
-    s = design_settings(params)
+    _check_settings(design_settings(params), fail)
+
+
+def check_run(params, s: DesignSettings) -> None:
+    """The settings ``s`` checked for the design they run (``cartsim design --design`` may run another design
+    than the file's own, on the same settings); InputError naming the file and the key."""
+    _check_settings(s, _failer(params))
+
+
+def _check_settings(s: DesignSettings, fail) -> None:
+    if s.cohort_size < 1:
+        fail("cohort_size", f"must be at least 1, got {s.cohort_size}")
     if s.cohort_size > s.max_sample_size:
         fail("cohort_size", f"a cohort of {s.cohort_size} exceeds max_sample_size {s.max_sample_size}")
+    if s.max_sample_size > MAX_SAMPLE_SIZE:
+        fail("max_sample_size", f"at most {MAX_SAMPLE_SIZE} patients per dose-finding trial, got {s.max_sample_size}")
     low, high = BOIN_TARGET_RANGE
     if s.name in ("boin", "tite_boin") and not low <= s.target <= high:
-        fail("target_dlt_rate", f"BOIN needs a target DLT rate in [{low}, {high}], got {s.target}")
+        fail("target_dlt_rate", f"{s.name} needs a target DLT rate in [{low}, {high}], got {s.target}")
     if not 0.5 <= s.elimination_cutoff < 1:
         fail("elimination_cutoff", f"must be in [0.5, 1), got {s.elimination_cutoff}")
     if s.max_pending_fraction <= 0:

@@ -117,9 +117,25 @@ def _figure(path: Path, key: str, entry: Any) -> Figure:
     of = entry.get("of")
     if of is not None and (isinstance(of, bool) or not isinstance(of, int) or of < 1):
         raise InputError(path, f"{where}.of", f"a denominator must be a whole number >= 1, got {of!r}")
+    _check_kind(path, where, METRICS[metric].kind, value, of)
     _text(path, where, entry, ("says", "why", "unit"))
     return Figure(key, metric, float(value), entry["says"], entry.get("of"), entry.get("unit", ""),
                   entry.get("why", ""), qualifiers)
+
+
+def _check_kind(path: Path, where: str, kind: str, value: float, of: int | None) -> None:
+    """A reported value as its metric's kind allows: a count is a whole number from 0 to its denominator,
+    a share lies in [0, 1] and has no denominator, a duration is positive and has no denominator."""
+    if kind == "count" and (value < 0 or not float(value).is_integer()):
+        raise InputError(path, f"{where}.value", f"a count of patients must be a whole number >= 0, got {value!r}")
+    if kind == "count" and of is not None and value > of:
+        raise InputError(path, f"{where}.value", f"a count cannot exceed its denominator: {value:g} of {of}")
+    if kind == "share" and not 0 <= value <= 1:
+        raise InputError(path, f"{where}.value", f"a share is a proportion from 0 to 1 (not a percentage), got {value!r}")
+    if kind == "duration" and value <= 0:
+        raise InputError(path, f"{where}.value", f"a duration must be > 0, got {value!r}")
+    if kind in ("share", "duration") and of is not None:
+        raise InputError(path, f"{where}.of", f"a {kind} has no denominator (its value is not a count), got of = {of!r}")
 
 
 def _table(path: Path, key: str, value: Any) -> dict:

@@ -21,7 +21,7 @@ from sim.inputs.centring import off_centre
 from sim.errors import InputError, printable
 from sim.inputs.paper import NO_SEEDS, Seeds, load_seeds
 from sim.inputs.posterior_draws import load_draws
-from sim.inputs.seeds_agreement import disagreement
+from sim.inputs.seeds_agreement import UNCOMPARED_KINDS, disagreement
 from sim.inputs.durations import FAMILIES, argument_problem
 from sim.inputs.tomlfile import read_toml
 from sim.rng.streams import MAX_PATIENTS
@@ -29,6 +29,7 @@ from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_diri
 
 MAX_NAME = 100  # a trial or scenario name, as a folder name: well inside every file system's limit
 SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario", "predicted")
+SEEDS, JOIN = "seeds:", "+"  # an entry derived from several figures: source = "seeds:a+seeds:b"
 TIMEDIST_ARG_KINDS = {"days": "duration", "mean": "positive", "low": "duration", "high": "duration",
                       "median": "positive", "sigma": "positive", "loc": "duration"}
 
@@ -42,6 +43,27 @@ class Entry:
     source: str
     note: str = ""
     uncertainty: Uncertainty | DirichletUncertainty | None = None
+
+    @property
+    def seeds_keys(self) -> tuple[str, ...]:
+        """The seeds figures and design facts the entry rests on (:func:`seeds_keys`)."""
+        return seeds_keys(self.source)
+
+
+def seeds_keys(source: str) -> tuple[str, ...]:
+    """The keys a source cites: ``seeds:a`` gives ``('a',)``, ``seeds:a+seeds:b`` gives ``('a', 'b')``;
+    any other source (calibration, assumption, scenario) cites none.
+
+    Examples
+    --------
+    >>> seeds_keys("seeds:mrd_negative_cr+seeds:mrd_positive_cr")
+    ('mrd_negative_cr', 'mrd_positive_cr')
+    >>> seeds_keys("assumption")
+    ()
+    """
+    if not source.startswith(SEEDS):
+        return ()
+    return tuple(part[len(SEEDS):] for part in source.split(JOIN))
 
 
 @dataclass(frozen=True)
@@ -119,9 +141,26 @@ def load_params(path: str | Path) -> Params:
         if section != "trial" and section in table:
             reader.section(section, table[section])
     params = Params(path, sha, reader.seeds, reader.text, reader.entries, reader.families,
-                    posterior=load_draws(path))
+                    posterior=load_draws(path, _DrawsCheck(path, reader.entries)))
     check_params(params)
     return params
+
+
+class _DrawsCheck:
+    """The check of joint draws against the parameters of the params file at ``path``: each column names one
+    of its parameters, and its lowest and highest draws lie in that parameter's domain (a fault of the draws
+    file, named as such).  A class, not a closure, so that Params still pickle for process pools."""
+
+    def __init__(self, path: Path, entries: dict[str, Entry]) -> None:
+        self.path, self.entries = path, entries
+
+    def __call__(self, source: Path, name: str, low: float | None = None, high: float | None = None) -> None:
+        if name not in self.entries or self.entries[name].kind == "weights":
+            raise InputError(source, "columns", f"column '{name}' names no parameter of {self.path.name} that draws "
+                             "can set")
+        for value in (low, high):
+            if value is not None:
+                _checked_value(source, name, self.entries[name], value)
 
 
 def _seeds(path: Path, name: str | None) -> Seeds:
@@ -155,17 +194,38 @@ def check_params(params: Params) -> None:
     _check_consistency(params)
     _check_figure_levels(params)
     _check_seeds_agreement(params)
+    _check_whole_splits(params)
+
+
+def _check_whole_splits(params: Params) -> None:
+    """Category weights read from a split of patients cite every count of the split: a figure of the same
+    metric, denominator and qualifiers but another category that the entry leaves out would look
+    independent in validation while the weights rest on it."""
+    figures = params.seeds.figures
+    for path, entry in params.entries.items():
+        cited = [figures[k] for k in entry.seeds_keys if k in figures and "category" in figures[k].qualifiers]
+        if entry.kind != "weights" or not cited:
+            continue
+        same = lambda f, g: (f.metric, f.of, {q: v for q, v in f.qualifiers.items() if q != "category"}) == \
+            (g.metric, g.of, {q: v for q, v in g.qualifiers.items() if q != "category"})  # noqa: E731
+        missing = [k for k, f in figures.items() if k not in entry.seeds_keys and any(same(f, c) for c in cited)]
+        if missing:
+            raise InputError(params.path, f"{path}.source", f"the weights rest on a split of patients: cite all of it "
+                             f"({SEEDS}{(JOIN + SEEDS).join([*entry.seeds_keys, *missing])}), not only part")
 
 
 def _check_seeds_agreement(params: Params) -> None:
     """A ``seeds:KEY`` value must be the number the seeds file gives (:mod:`sim.inputs.seeds_agreement`)."""
     seeds = params.seeds
     for path, entry in params.entries.items():
-        key = entry.source[len("seeds:"):] if entry.source.startswith("seeds:") else None
+        key = entry.seeds_keys[0] if len(entry.seeds_keys) == 1 else None  # a derived value is not one figure
         if key is None or not seeds.has(key):
             continue
         cited = seeds.figures.get(key)
         value, of = (cited.value, cited.of) if cited is not None else (seeds.design[key].get("value"), None)
+        if cited is None and entry.kind not in UNCOMPARED_KINDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(seeds.path, f"design.{key}.value", f"must be a number: {path} in {params.path.name} "
+                             f"cites it, got {value!r}")
         problem = disagreement(entry.kind, entry.value, value, of)
         if problem:
             raise InputError(params.path, f"{path}.value",
@@ -232,8 +292,7 @@ class _Reader:
         if not isinstance(value, str) or not value:
             self.fail(path, f"must be a non-empty string, got {value!r}")
         if path == "trial.name" and not is_safe_name(value):
-            self.fail(path, f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters "
-                      f"(it names the output folder), got {value!r}")
+            self.fail(path, f"{name_rule()} (it names the output folder), got {value!r}")
         if isinstance(spec, S.Choice) and value not in spec.options:
             self.fail(path, f"must be one of {list(spec.options)}, got {value!r}")
         if spec.level and value not in self.levels():
@@ -294,17 +353,30 @@ class _Reader:
         source, note = raw["source"], raw.get("note", "")
         if not isinstance(source, str) or not isinstance(note, str):
             self.fail(f"{path}.source", "source and note must be strings")
-        if source.startswith("seeds:"):
-            if self.seeds.path is None:
-                self.fail(f"{path}.source", f"'{source}' cites a seeds file, but trial.seeds names none")
-            if not self.seeds.has(source[len("seeds:"):]):
-                self.fail(f"{path}.source", f"'{source}' names no figure or design fact in {self.seeds.path.name}")
+        if source.startswith(SEEDS):
+            self.seeds_source(path, source, note)
         elif source in SOURCES_NEEDING_NOTE:
             if not note.strip():
                 self.fail(f"{path}.note", f"a value whose source is '{source}' must say why in a note")
         else:
-            self.fail(f"{path}.source", f"must be 'seeds:KEY', 'calibration', 'predicted', 'assumption' or 'scenario', got {source!r}")
+            self.fail(f"{path}.source", f"must be 'seeds:KEY' (or 'seeds:KEY+seeds:KEY' for several), 'calibration', 'predicted', 'assumption' or 'scenario', got {source!r}")
         return source, note
+
+    def seeds_source(self, path: str, source: str, note: str) -> None:
+        """``seeds:KEY``, or ``seeds:KEY+seeds:KEY...`` for a value derived from several figures (its note
+        must then say how)."""
+        if self.seeds.path is None:
+            self.fail(f"{path}.source", f"'{source}' cites a seeds file, but trial.seeds names none")
+        parts = source.split(JOIN)
+        for part in parts:
+            if not part.startswith(SEEDS) or not part[len(SEEDS):]:
+                self.fail(f"{path}.source", f"several figures are cited as 'seeds:a+seeds:b', got {source!r}")
+            if not self.seeds.has(part[len(SEEDS):]):
+                self.fail(f"{path}.source", f"'{part}' names no figure or design fact in {self.seeds.path.name}")
+        if len(set(parts)) < len(parts):
+            self.fail(f"{path}.source", f"cites a figure twice: {source!r}")
+        if len(parts) > 1 and not note.strip():
+            self.fail(f"{path}.note", "a value derived from several figures must say how in a note")
 
     def require_centre(self, path: str, entry: Entry) -> None:
         """The value is the median of its uncertainty, or the note says why not (:mod:`sim.inputs.centring`)."""
@@ -335,6 +407,11 @@ def is_safe_name(name: str) -> bool:
     """True if ``name`` can name a folder inside another: letters, digits, '_', '.' and '-', not '.' or '..'
     (nor any name of dots only), at most :data:`MAX_NAME` characters."""
     return bool(re.fullmatch(r"[A-Za-z0-9_.-]+", name)) and name.strip(".") != "" and len(name) <= MAX_NAME
+
+
+def name_rule() -> str:
+    """The rule of :func:`is_safe_name`, as a message says it."""
+    return f"must be letters, digits, '_', '.' or '-', not only dots, at most {MAX_NAME} characters"
 
 
 def folder_name_problem(name: str) -> str | None:

@@ -17,11 +17,11 @@ its own treatment; the other calibrated parameters keep their joint draws.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +34,35 @@ JOINT_SOURCES = ("calibration", "predicted")  # entries whose draws beside the p
 RELATIVE_MATCH = 1e-9  # a calibrated value read back from TOML matches its record to this precision
 
 
-@dataclass(frozen=True)
-class PosteriorDraws:
-    """Rows of joint draws (``values``: draws x parameters) and the calibrated value of each parameter."""
+MAX_DRAWS_BYTES = 64 * 1024 * 1024  # calibrate writes about 20 bytes per draw and parameter: 1000 x 10 is 0.2 MB
+MAX_RECORD_BYTES = 1024 * 1024  # the provenance JSON: a few hundred bytes per parameter
 
-    path: Path
-    sha256: str
-    names: tuple[str, ...]
-    values: np.ndarray
-    fitted: dict[str, float]
-    diagnostics: dict
+
+class PosteriorDraws:
+    """Joint draws beside a params file: their columns and provenance are read and checked when the params
+    file loads; the rows (``values``: draws x parameters) only when a run first uses them, and then checked
+    against the SHA-256 the provenance records and against each parameter's domain.
+
+    ``check(source, name, low=None, high=None)`` raises InputError, naming ``source``, if column ``name``
+    is not a parameter of the params file, or its lowest or highest draw lies outside its domain.
+    """
+
+    def __init__(self, path: Path, sha256: str, names: tuple[str, ...], fitted: dict[str, float], diagnostics: dict,
+                 check=None) -> None:
+        self.path, self.sha256, self.names = Path(path), sha256, names
+        self.fitted, self.diagnostics, self._check = fitted, diagnostics, check
+
+    @functools.cached_property
+    def values(self) -> np.ndarray:
+        data = _read_bounded(self.path, MAX_DRAWS_BYTES, "draws")
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise InputError(self.path, "sha256", "the draws differ from those their provenance records; "
+                             "run cartsim calibrate again")
+        values = _parse_values(self.path, data.decode("utf-8", errors="replace"), len(self.names))
+        if self._check is not None:
+            for j, name in enumerate(self.names):
+                self._check(self.path, name, float(values[:, j].min()), float(values[:, j].max()))
+        return values
 
     def manifest(self) -> dict:
         return {"file": self.path.name, "sha256": self.sha256, "draws": int(self.values.shape[0]),
@@ -73,41 +92,79 @@ def provenance_text(csv_text: str, csv_name: str, fitted: dict[str, float], diag
     return json.dumps(record, indent=2) + "\n"
 
 
-def load_draws(params_path: Path) -> PosteriorDraws | None:
-    """The joint draws beside ``params_path``, checked against their provenance; None if there are none."""
+def load_draws(params_path: Path, check=None) -> PosteriorDraws | None:
+    """The joint draws beside ``params_path``, their columns checked against their provenance; None if there
+    are none.  The rows are read when first used (see :class:`PosteriorDraws`, and ``check`` there)."""
     csv_path, json_path = draws_paths(params_path)
-    if not csv_path.is_file():
+    if not csv_path.is_file() and not json_path.is_file():
         return None
     if not json_path.is_file():
         raise InputError(csv_path, "provenance", f"'{json_path.name}' is missing beside it")
-    data = csv_path.read_bytes()
+    if not csv_path.is_file():
+        raise InputError(json_path, "draws_file", f"the draws '{csv_path.name}' it records are missing beside it; "
+                         "run cartsim calibrate again, or remove it")
     try:
-        record = json.loads(json_path.read_text(encoding="utf-8"))
+        record = json.loads(_read_bounded(json_path, MAX_RECORD_BYTES, "provenance record").decode("utf-8"))
         fitted = {str(k): float(v) for k, v in record["fitted"].items()}
         expected = str(record["sha256"])
+        diagnostics = dict(record.get("diagnostics", {}))
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise InputError(json_path, "fitted", f"not a posterior provenance record ({type(err).__name__})") from None
-    sha = hashlib.sha256(data).hexdigest()
-    if sha != expected:
-        raise InputError(csv_path, "sha256", "the draws differ from those their provenance records; run cartsim calibrate again")
-    names, values = _parse_csv(csv_path, data.decode("utf-8", errors="replace"))
+    names = _header(csv_path)
     if set(names) != set(fitted):
-        raise InputError(csv_path, "columns", "the columns differ from the parameters in the provenance record")
-    return PosteriorDraws(csv_path, sha, names, values, fitted, dict(record.get("diagnostics", {})))
+        extra, lacking = sorted(set(names) - set(fitted)), sorted(set(fitted) - set(names))
+        problem = (f"column '{extra[0]}' is not a parameter its provenance '{json_path.name}' records" if extra
+                   else f"lacks a column for '{lacking[0]}', which its provenance '{json_path.name}' records")
+        raise InputError(csv_path, "columns", problem)
+    for name in names if check is not None else ():
+        check(csv_path, name)  # each column names a parameter of the params file
+    return PosteriorDraws(csv_path, expected, names, fitted, diagnostics, check)
 
 
-def _parse_csv(path: Path, text: str) -> tuple[tuple[str, ...], np.ndarray]:
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) < 2 or rows[0][:1] != ["draw"]:
-        raise InputError(path, "header", "expected a 'draw' column and at least one row of draws")
-    names = tuple(rows[0][1:])
+def _read_bounded(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, refused (naming the limit) when the file is larger than ``limit``."""
     try:
-        values = np.array([[float(v) for v in row[1:]] for row in rows[1:]], dtype=float)
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as err:
+        raise InputError(path, "", f"cannot read file: {err.strerror or err}") from None
+    if len(data) > limit:
+        raise InputError(path, "", f"larger than a {what} file may be ({limit // (1024 * 1024)} MiB); "
+                         "calibrate with fewer --draws")
+    return data
+
+
+def _header(path: Path) -> tuple[str, ...]:
+    """The parameter columns of a draws CSV (after its ``draw`` column), each named once."""
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as stream:
+            first = stream.readline(64 * 1024)
+    except OSError as err:
+        raise InputError(path, "", f"cannot read file: {err.strerror or err}") from None
+    row = next(csv.reader([first]), [])
+    if row[:1] != ["draw"] or len(row) < 2:
+        raise InputError(path, "header", "expected a 'draw' column, then one column per calibrated parameter")
+    names = tuple(row[1:])
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputError(path, "columns", f"column '{twice[0]}' appears {names.count(twice[0])} times; each parameter "
+                         "has one column")
+    return names
+
+
+def _parse_values(path: Path, text: str, width: int) -> np.ndarray:
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    if not rows:
+        raise InputError(path, "values", "expected at least one row of draws")
+    if any(len(row) != width + 1 for row in rows):
+        raise InputError(path, "values", f"every row must hold a draw number and {width} values")
+    try:
+        values = np.array([[float(v) for v in row[1:]] for row in rows], dtype=float)
     except ValueError:
         raise InputError(path, "values", "a draw is not a number") from None
-    if values.shape[1] != len(names) or not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise InputError(path, "values", "every draw must be a finite, non-negative number in every column")
-    return names, values
+    if not np.all(np.isfinite(values)):
+        raise InputError(path, "values", "every draw must be a finite number")
+    return values
 
 
 def joint_paths(params, draws: PosteriorDraws | None) -> tuple[str, ...]:
@@ -122,7 +179,8 @@ def joint_paths(params, draws: PosteriorDraws | None) -> tuple[str, ...]:
 def draw_rows(draws: PosteriorDraws, seed: int, trials: np.ndarray) -> np.ndarray:
     """The row of the draws used by each virtual trial: its own uniform of the ``posterior`` stream."""
     u = uniforms(seed, POSTERIOR_STREAM, np.atleast_1d(trials), 1)[:, 0]
-    return np.minimum((u * draws.values.shape[0]).astype(int), draws.values.shape[0] - 1)
+    count = draws.values.shape[0]
+    return np.minimum((u * count).astype(int), count - 1)
 
 
 def joint_values(params, draws: PosteriorDraws | None, seed: int, trials: np.ndarray) -> dict[str, np.ndarray]:

@@ -140,7 +140,31 @@ def _base_path(path: Path, base: str) -> Path:
     resolved = (path.parent / base).resolve()
     if not resolved.is_file():
         raise InputError(path, "base", f"params file '{base}' not found (the path is relative to the scenario file)")
+    if resolved == Path(path).resolve():
+        raise InputError(path, "base", "names this scenario file itself: a base is a params file")
+    if is_scenario_file(resolved):
+        chain = _chain(resolved)
+        what = (f"a cycle of scenarios ({' -> '.join(p.name for p in chain)})" if chain[-1] in chain[:-1]
+                else "a scenario file")
+        raise InputError(path, "base", f"'{base}' is {what}, not a params file: scenarios do not build on scenarios; "
+                         "name the params file it is based on")
     return resolved
+
+
+def _chain(start: Path, limit: int = 32) -> list[Path]:
+    """The scenario files reached from ``start`` by their bases, ending where one repeats or is not a scenario."""
+    chain = [start]
+    while len(chain) < limit and is_scenario_file(chain[-1]):
+        try:
+            base = read_toml(chain[-1])[0].get("base")
+        except InputError:
+            break
+        if not isinstance(base, str):
+            break
+        chain.append((chain[-1].parent / base).resolve())
+        if chain[-1] in chain[:-1] or not chain[-1].is_file():
+            break
+    return chain
 
 
 def _items(path: Path, base: Params, table: dict) -> Iterator[tuple[str, object, Any]]:

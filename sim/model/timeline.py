@@ -196,10 +196,35 @@ def _cause_times(p: dict[str, np.ndarray], switch: np.ndarray) -> np.ndarray:
     return times
 
 
+def icu_release(start: np.ndarray, crs_days: np.ndarray, death: np.ndarray) -> np.ndarray:
+    """When an ICU bed entered at ``start`` is freed: at the end of the CRS episode, ``crs_days`` after entry
+    (NaN: unknown, the patient died first), or at the patient's death from toxicity (``death``, NaN: none),
+    whichever comes first, never before entry; NaN where no bed was entered.
+
+    The one rule for the engines' queues, the facility metrics and the resources picture.
+    """
+    start = np.asarray(start, dtype=float)
+    end = np.fmax(np.fmin(start + crs_days, death), start)
+    return np.where(np.isnan(start), NAN, end)
+
+
+def icu_release_at(params: Params, d: dict[str, np.ndarray], i: int, t_infusion: float, start: float) -> float:
+    """When patient ``i`` (infused at ``t_infusion``) frees the ICU bed entered at ``start``: the death from
+    severe CRS or grade 4 ICANS is decided at entry, from the wait for the bed, exactly as the records decide it."""
+    one = {key: d[key][i:i + 1] for key in ("toxicity_death_u", "crs_duration_days", "icans_onset_days")}
+    onset = t_infusion + d["crs_onset_days"][i]
+    day, _ = toxicity_death_day(params, one, d["crs_grade"][i:i + 1], d["icans_grade"][i:i + 1],
+                                np.array([start - t_infusion]), np.array([start - onset]))
+    death = np.where(np.isfinite(day), t_infusion + day, NAN)
+    return float(icu_release(np.array([start]), one["crs_duration_days"], death)[0])
+
+
 def icu_uses(d, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(requested, start, end) per patient of an ICU bed: from CRS onset, for the CRS duration."""
+    """(requested, start, end) per patient of an ICU bed: from CRS onset, for the CRS duration or until
+    death from toxicity (:func:`icu_release`)."""
     start = c["t_icu_start"]
-    return c["t_crs_onset"], start, start + d["crs_duration_days"]
+    death = np.where(c["death_cause"] == TOXICITY, c["t_death"], NAN)
+    return c["t_crs_onset"], start, icu_release(start, d["crs_duration_days"], death)
 
 
 def transplant_bed_uses(params: Params, p, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -24,13 +24,13 @@ import errno
 import hashlib
 import os
 import shutil
-import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from sim.errors import OutputError
+from sim.output.held_interrupts import interrupts_held
 
 LINKED_SUFFIXES = (".csv", ".jsonl")  # files cartsim only ever replaces whole, so a hard link is a safe copy
 _RENAME_EXCHANGE = 2
@@ -242,9 +242,7 @@ def _discard(stage: Path, made: list[Path]) -> None:
 def _swap(stage: Path, out: Path) -> None:
     """Put ``stage`` in the place of ``out`` in one step where the system allows; Ctrl-C waits for it."""
     _sync_folder(stage)
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked) if hasattr(signal, "pthread_sigmask") else None
-    try:
+    with interrupts_held(f"the output folder {out}"):
         if not out.exists():
             os.rename(stage, out)
         elif _exchange(stage, out):
@@ -255,9 +253,6 @@ def _swap(stage: Path, out: Path) -> None:
             os.rename(stage, out)
             shutil.rmtree(old, ignore_errors=True)
         _sync_folder(out.parent)
-    finally:
-        if previous is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _exchange(a: Path, b: Path) -> bool:

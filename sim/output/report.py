@@ -43,7 +43,7 @@ FIGURE_CAPTIONS = {
     "cumulative_incidence": "Cumulative incidence of relapse, non-relapse mortality and transplant (Aalen-Johansen).",
     "swimmer": "Swimmer plot of one virtual trial: each patient's course and events.",
     "resources": "Manufacturing slots and ICU beds in use over time, and queue waits.",
-    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and what one trial could show.",
+    "comparison": "Each scenario against the base: the effect over parameter uncertainty (headline), the Monte Carlo error of its mean, and the spread of the difference between two real trials (other patients in each arm).",
 }
 
 
@@ -273,11 +273,29 @@ def _results(run: RunData) -> str:
     shown, note = paper_view(summary, run.manifest.get("scenario")) if records else (summary, "")
     rows = [[f"`{r['figure']}`", with_rate(r["reported"], r["of"]), number(r["sim_median"]),
              f"[{number(r['sim_low95'])}, {number(r['sim_high95'])}]", r["says"]] for r in shown.rows()]
-    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (the range "
-            "one trial of this size could show by chance), beside the paper's count and rate where the run is the "
-            "trial as the paper ran it.  Counts are patients per trial." + (f"  {note}" if note else "") + "\n\n"
+    spread = ("what we do not know about the parameters and one trial's chance together"
+              if run.manifest.get("parameter_uncertainty") else "the range one trial of this size could show by chance")
+    text = ("## Results\n\nEach figure's simulated median and central 95% interval over the virtual trials (" + spread
+            + "), beside the paper's count and rate where the run is the trial as the paper ran it.  Counts are "
+            "patients per trial; a count reported as k of n is set against the virtual trials with n in its "
+            "denominator." + (f"  {note}" if note else "") + "\n\n"
             + markdown_table(rows, ["figure", "reported", "simulated", "95% of trials", "what it counts"]))
-    return text + _figures(run)
+    return text + _agreement(run) + _figures(run)
+
+
+def _agreement(run: RunData) -> str:
+    """Whether the run over parameter uncertainty and the one at the base values agree, and why not."""
+    agreement = run.summary.get("base_agreement")
+    if not agreement:
+        return ""
+    rows = [[r["outcome"], number(r["mean_uncertainty"]), number(r["mean_base_values"]),
+             f"{number(r['difference'])} +- {number(r['mc_se'])}", "yes" if r["differs"] else "no"]
+            for r in agreement["outcomes"]]
+    return ("\n\n### Parameter uncertainty against the base values\n\n" + agreement["why"] + "  Means over the "
+            f"virtual trials of this run and of the other, on the same seed ({agreement['other_run_trials']} trials); "
+            "+- is the Monte Carlo standard error of the difference; 'differs': beyond 1.96 of them.\n\n"
+            + markdown_table(rows, ["outcome", "over parameter uncertainty", "at base values", "difference",
+                                    "differs"]))
 
 
 def _float(value: Any) -> float:

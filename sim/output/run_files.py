@@ -38,9 +38,14 @@ EVENT_TEXT = ("event",)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that it appears whole or not at all."""
-    with AtomicFile(path) as stream:
-        stream.write(text)
+    """Write ``text`` to ``path`` so that it appears whole or not at all; an OSError names ``path``."""
+    try:
+        with AtomicFile(path) as stream:
+            stream.write(text)
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
 
 
 class AtomicFile:
@@ -174,7 +179,15 @@ class PatientStream:
         return [file.path for file in self.files.values()]
 
     def abort(self) -> None:
-        """Remove the temporaries: nothing is written."""
+        """Remove the temporaries: nothing is written (open writers closed first, so that none complains
+        later about a file that has gone)."""
+        for writer in self.writers.values():
+            try:
+                if hasattr(writer, "close"):
+                    writer.close()
+            except Exception:  # noqa: BLE001 - the file is being discarded; its writer's state does not matter
+                pass
+        self.writers = {}
         for file in self.files.values():
             file.abort()
 
@@ -241,7 +254,9 @@ def write_results(results: Results, out: Path, command: list[str] | None = None,
         "summary.json": json.dumps({"manifest": manifest(results, command),
                                     "citation": results.params.seeds.cite(),
                                     "figures": _records(summary),
-                                    "facilities": _records(results.facility_summary())}, indent=2) + "\n",
+                                    "facilities": _records(results.facility_summary()),
+                                    **({"base_agreement": _plain_nan(results.extra["base_agreement"])}
+                                       if "base_agreement" in results.extra else {})}, indent=2) + "\n",
         "parameters.csv": parameter_table(results.params).to_csv_text(),
     }
     for name, text in files.items():
@@ -283,3 +298,12 @@ def _version(name: str) -> str:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _plain_nan(value):
+    """A JSON value: NaN becomes null, through lists and dicts."""
+    if isinstance(value, dict):
+        return {k: _plain_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_nan(v) for v in value]
+    return None if isinstance(value, float) and value != value else value

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from sim.stats.consort import OUTCOME_STATES, flow_counts
+from sim.stats.intervals import median_interval
 from sim.output.run_folder import RunData
 from sim.output.paper_view import shows_paper
 from sim.plots.overlay import reported_count
@@ -46,7 +47,7 @@ class Box:
 
 def count_text(values: np.ndarray) -> str:
     """Median and 95% interval of a count over trials, e.g. '12 [9-14]' (values that occurred)."""
-    low, mid, high = np.percentile(np.asarray(values, dtype=float), [2.5, 50, 97.5], method="inverted_cdf")
+    mid, low, high = median_interval(values)
     fmt = lambda v: f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"  # noqa: E731
     return f"{fmt(mid)} [{fmt(low)}-{fmt(high)}]"
 

@@ -4,7 +4,7 @@ One panel per key outcome that some scenario moves; outcomes equal in every tria
 one line under the chart instead.  The headline interval is the effect over parameter uncertainty
 (:mod:`sim.analyses.effects`: 2.5th-97.5th percentile over parameter draws of the expected
 difference); beside it, the Monte Carlo interval of the mean effect (simulation precision) and the
-spread a single real trial could show.  Without the effect analysis (``--base-values-only``) the
+spread of the difference between two real trials (different patients in each arm).  Without the effect analysis (``--base-values-only``) the
 chart shows the paired difference at the base values, labelled as such.  Proportions are drawn in
 percentage points; arms are named by their scenario's title.
 """
@@ -162,7 +162,7 @@ def _effect_row(ax, y: float, row: dict, factor: float) -> None:
     ax.errorbar(factor * row["effect_mean"], y, xerr=[[factor * (row["effect_mean"] - row["mc_low95"])],
                 [factor * (row["mc_high95"] - row["effect_mean"])]], fmt="none", ecolor=MC_COLOUR, elinewidth=1.4,
                 capsize=3)
-    ax.plot([factor * row["trial_low95"], factor * row["trial_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
+    ax.plot([factor * row["two_trials_low95"], factor * row["two_trials_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
             linewidth=1.6)
     if row.get("zero_event_parameters"):
         ax.annotate("! zero events", (high, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5,
@@ -173,12 +173,12 @@ def _base_values_row(ax, y: float, row: dict, factor: float) -> None:
     ax.plot([factor * row["diff_low95"], factor * row["diff_high95"]], [y, y], color=BASE_COLOUR, linewidth=4,
             solid_capstyle="butt")
     ax.plot(factor * row["diff_mean"], y, "o", color=BASE_COLOUR, markersize=6)
-    ax.plot([factor * row["spread_low95"], factor * row["spread_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
+    ax.plot([factor * row["two_trials_low95"], factor * row["two_trials_high95"]], [y + 0.3] * 2, color=TRIAL_COLOUR,
             linewidth=1.6)
 
 
 def _legend_handles(effects: bool) -> list[Line2D]:
-    trial = Line2D([], [], color=TRIAL_COLOUR, linewidth=1.6, label="one trial's chance: 95% of single-trial differences")
+    trial = Line2D([], [], color=TRIAL_COLOUR, linewidth=1.6, label="two real trials (other patients in each arm): 95% of their differences")
     if not effects:
         return [Line2D([], [], color=BASE_COLOUR, linewidth=4, marker="o",
                        label="mean difference at the base values, 95% Monte Carlo error (no parameter uncertainty)"),

@@ -40,8 +40,8 @@ AXIS_LABELS = {
     "months": "months",
 }
 ROLE_HEADINGS = {
-    INPUT: "INPUTS - set a parameter: a pass only reproduces the input",
-    CALIBRATED: "CALIBRATION TARGETS - a pass shows the fit worked",
+    INPUT: "INPUTS - set a parameter, or given away by those that do: a pass only reproduces the input",
+    CALIBRATED: "CALIBRATION TARGETS (or given away by them) - a pass shows the fit worked",
     INDEPENDENT: "INDEPENDENT - neither input nor target: these test the model",
 }
 ROLE_TINTS = {INPUT: "#f3f3f3", CALIBRATED: "#eef3f9", INDEPENDENT: "#edf6ef"}
@@ -211,5 +211,6 @@ def _notes(rows: list[dict]) -> str:
     lines += [textwrap.shorten(f"Not modelled: {r['says'] or r['figure']} - {r['why']}", 190)
               for r in rows if r["status"] == NOT_MODELLED]
     lines.append("Percentile: mid-rank percentile of the reported value among the virtual trials; pass: the reported "
-                 "value lies inside their central 95% interval.")
+                 "value lies inside their central 95% interval.  A count k of n: only the virtual trials with n in "
+                 "its denominator.")
     return "\n".join(lines)

@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sim.stats.intervals import median_interval
+
 FORMATS = ("png", "svg")
 DPI = 150
 STYLE = {
@@ -87,5 +89,6 @@ def percentile_band(values: np.ndarray, min_defined: float = 0.5) -> tuple[np.nd
     enough = defined.mean(axis=0) >= min_defined if values.size else np.zeros(values.shape[1:], bool)
     out = np.full((3, values.shape[1]), np.nan)
     for j in np.flatnonzero(enough):
-        out[:, j] = np.percentile(values[defined[:, j], j], [2.5, 50, 97.5])
+        mid, low, high = median_interval(values[defined[:, j], j])
+        out[:, j] = low, mid, high
     return out[0], out[1], out[2]

@@ -11,7 +11,8 @@ import numpy as np
 from sim.inputs.params import Params
 from sim.model.records import event_log
 from sim.table import Table
-from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES
+from sim.stats.intervals import median_interval
+from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES, figure_at_denominator
 
 
 @dataclass
@@ -53,8 +54,9 @@ class Results:
         return Table(event_log(self.patients.columns))
 
     def summary(self) -> Table:
-        """Per figure: the reported value next to the simulated mean, median and 95% interval."""
-        rows = [_summary_row(key, f.says, f.value, f.of, self.trials[key])
+        """Per figure: the reported value next to the simulated mean, median and 95% interval (a count k of n
+        over the trials whose denominator is n; :mod:`sim.stats.intervals` for the percentiles)."""
+        rows = [_summary_row(key, f.says, f.value, f.of, figure_at_denominator(self.trials, key, f.of))
                 for key, f in self.params.seeds.figures.items() if f.modelled]
         metrics = {f.metric for f in self.params.seeds.figures.values()}
         rows += [_summary_row(key, SURVIVAL_LABELS[key], np.nan, None, self.trials[key])
@@ -90,7 +92,7 @@ class Results:
 def _summary_row(key: str, says: str, reported: float, of: int | None, values: np.ndarray) -> dict:
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
-    stats = (np.mean(defined), *np.percentile(defined, [50, 2.5, 97.5])) if defined.size else (np.nan,) * 4
+    stats = (np.mean(defined), *median_interval(defined)) if defined.size else (np.nan,) * 4
     return {"figure": key, "says": says, "reported": reported, "of": np.nan if of is None else of,
             "sim_mean": stats[0], "sim_median": stats[1], "sim_low95": stats[2], "sim_high95": stats[3],
             "trials_defined": float(defined.size)}

@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
+from sim.stats.intervals import median_interval
 from sim.inputs.params import Params
 from sim.table import Table
 from sim.sensitivity.execute import Collected, Design, Progress, RunInfo, run_design
@@ -76,8 +77,7 @@ def variance_split(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict[str
 def outcome_summary(name: str, mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict:
     """One outcome's row: its distribution over draws and the variance split."""
     defined = mean[~np.isnan(mean)]
-    tails = 100 * (1 - LEVEL) / 2
-    low, median, high = np.percentile(defined, [tails, 50, 100 - tails]) if defined.size else (np.nan,) * 3
+    median, low, high = median_interval(defined, LEVEL)
     outcome = OUTCOMES.get(name)
     return {"outcome": name, "label": outcome.label if outcome else name, "unit": outcome.unit if outcome else "",
             "draws_defined": int(defined.size), "mean": float(defined.mean()) if defined.size else np.nan,

@@ -35,6 +35,7 @@ class Metric:
     compute: Callable[[Batch, np.ndarray, dict[str, Any]], np.ndarray]
     qualifiers: tuple[str, ...] = ()
     describe: str = ""
+    kind: str = "count"  # what a reported value may be: see FIGURE_KINDS
 
 
 def _count(mask: np.ndarray) -> np.ndarray:
@@ -125,6 +126,8 @@ METRICS: dict[str, Metric] = {
     "withdrawn": Metric(_counting(lambda b, q: b["final_state"] == "withdrawn"), (), "withdrew before infusion"),
     "not_infused": Metric(_counting(lambda b, q: ~b.infused), (), "enrolled but not infused"),
     "infused": Metric(_counting(lambda b, q: b.infused), FILTERS, "infused"),
+    "expansion": Metric(_counting(lambda b, q: b.infused), FILTERS,
+                        "infused patients with CAR-T expansion: every one, in the model"),
     "infused_at_level": Metric(_counting(lambda b, q: b.infused & (b["dose_level"] == q["level"])),
                                ("level",) + FILTERS, "infused at a dose level"),
     "crs_grade": Metric(_counting(_grade_between("crs_grade")), ("low", "high") + FILTERS, "CRS of grade low..high"),
@@ -139,14 +142,15 @@ METRICS: dict[str, Metric] = {
     "transplanted": Metric(_counting(lambda b, q: ~np.isnan(b["t_transplant"])), FILTERS, "transplanted after CAR-T"),
     "late_outcome": Metric(_counting(lambda b, q: _late_states(b) == q["state"]), ("state",) + FILTERS,
                            "outcome at cut-off"),
-    "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion"),
-    "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier"),
-    "km_median_months": Metric(km_median_months, ("endpoint",) + FILTERS, "Kaplan-Meier median of OS, EFS or LFS"),
+    "peak_day": Metric(_peak_day, ("stat",) + FILTERS, "day of peak expansion", "duration"),
+    "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier", "duration"),
+    "km_median_months": Metric(km_median_months, ("endpoint",) + FILTERS, "Kaplan-Meier median of OS, EFS or LFS",
+                               "duration"),
     "non_relapse_mortality": Metric(_counting(non_relapse_death), ("after_day",) + FILTERS,
                                     "non-relapse deaths (after a day, if given)"),
     "deaths_by_day": Metric(_counting(death_by_day), ("day",) + FILTERS, "deaths of any cause by a day"),
-    "share": Metric(share, ("outcome",) + FILTERS, "share of a subgroup with an outcome"),
-    NOT_MODELLED: Metric(lambda b, m, q: np.full(b.n_trials, np.nan), (), "a figure the model does not produce"),
+    "share": Metric(share, ("outcome",) + FILTERS, "share of a subgroup with an outcome", "share"),
+    NOT_MODELLED: Metric(lambda b, m, q: np.full(b.n_trials, np.nan), (), "a figure the model does not produce", "any"),
 }
 
 QUALIFIER_VALUES: dict[str, Callable[[Any], bool]] = {
@@ -199,6 +203,48 @@ def analysis_set(b: Batch, q: dict[str, Any]) -> np.ndarray:
     return keep
 
 
+# counts whose denominator is the patients enrolled (in the analysis set); every other count is of the
+# infused patients in the analysis set; other metrics (days, months, shares) have none
+ENROLMENT_COUNTS = ("withdrawn", "not_infused", "infused")
+NO_DENOMINATOR = ("enrolled", "peak_day", "median_followup_months", "km_median_months", "share", NOT_MODELLED)
+
+
+def denominator_batch(metric: str, qualifiers: dict[str, Any], batch: Batch) -> np.ndarray | None:
+    """The number of patients a count figure counts among, per trial (None for a figure that is not
+    a share of patients): the enrolled for an enrolment count without filters, else the infused in
+    the figure's analysis set.  A reported ``of`` is compared with this number."""
+    if metric in NO_DENOMINATOR:
+        return None
+    keep = analysis_set(batch, qualifiers)
+    enrolment = metric in ENROLMENT_COUNTS and not set(qualifiers) & set(FILTERS)
+    return _count(keep if enrolment else keep & batch.infused)
+
+
+def denominator_column(key: str) -> str:
+    """The trials-table column holding figure ``key``'s denominator in each trial."""
+    return f"{key}{DENOMINATOR_SUFFIX}"
+
+
+DENOMINATOR_SUFFIX = "_denominator"
+
+
+def at_denominator(values, denominators, of: int | None) -> np.ndarray:
+    """The values of the virtual trials whose denominator is ``of``: the predictive of a count given the
+    reported n.  Every value when ``of`` or ``denominators`` is None (a figure that is not k of n)."""
+    values = np.asarray(values, dtype=float)
+    if of is None or denominators is None:
+        return values
+    return values[np.asarray(denominators, dtype=float) == of]
+
+
+def figure_at_denominator(trials, key: str, of: int | None) -> np.ndarray:
+    """Figure ``key`` over the trials of a trials table (any mapping of columns, or a Table with
+    ``names``) whose denominator equals ``of``."""
+    names = trials.names if hasattr(trials, "names") else list(trials)
+    column = denominator_column(key)
+    return at_denominator(trials[key], trials[column] if column in names else None, of)
+
+
 def compute_batch(metric: str, qualifiers: dict[str, Any], batch: Batch) -> np.ndarray:
     """Evaluate one metric with its qualifiers on every trial of a batch: one value per trial."""
     return METRICS[metric].compute(batch, analysis_set(batch, qualifiers), qualifiers)
@@ -234,7 +280,10 @@ def survival_outcomes(b: Batch) -> dict[str, np.ndarray]:
 
 
 def trial_figures(figures: Mapping, b: Batch) -> dict[str, np.ndarray]:
-    """Every modelled seeds figure (``figures``: key to seeds figure), and the survival outcomes, per trial."""
+    """Every modelled seeds figure (``figures``: key to seeds figure), the denominator of each that reports
+    one (``<key>_denominator``, :func:`denominator_batch`), and the survival outcomes, per trial."""
     b = b.with_columns(late_state=late_state(b))
     values = {key: compute_batch(f.metric, f.qualifiers, b) for key, f in figures.items() if f.modelled}
-    return values | survival_outcomes(b)
+    of = {denominator_column(key): denominator_batch(f.metric, f.qualifiers, b)
+          for key, f in figures.items() if f.modelled and f.of is not None}
+    return values | {name: n for name, n in of.items() if n is not None} | survival_outcomes(b)

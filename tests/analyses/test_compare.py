@@ -23,7 +23,7 @@ def test_mean_interval_is_a_t_interval_for_the_mean():
     half = stats.t.ppf(0.975, 3) * np.std(d, ddof=1) / 2
     assert result["mean"] == 2.5
     assert (result["low"], result["high"]) == pytest.approx((2.5 - half, 2.5 + half))
-    assert result["spread_low"] == pytest.approx(np.percentile(d, 2.5)) and result["trials"] == 4
+    assert result["spread_low"] == 1.0 and result["trials"] == 4  # the ceil(4 x 0.025) = 1st value: inverted CDF
 
 
 def test_paired_differences_skip_trials_undefined_in_either_arm():
@@ -109,7 +109,7 @@ def test_compare_reports_the_effect_over_parameter_uncertainty(tmp_path, capsys)
     assert "effect [95% over parameters]" in capsys.readouterr().out
     rows = {r["outcome"]: r for r in json.loads((out / "comparison.json").read_text())["rows"]}
     os12 = rows["os_12m"]
-    for name in ("effect_median", "effect_low95", "effect_high95", "mc_low95", "mc_high95", "trial_low95", "trial_high95"):
+    for name in ("effect_median", "effect_low95", "effect_high95", "mc_low95", "mc_high95", "two_trials_low95", "two_trials_high95"):
         assert os12[name] is not None, name
     assert os12["effect_low95"] <= os12["effect_median"] <= os12["effect_high95"]
-    assert os12["trial_low95"] <= os12["effect_low95"] and os12["effect_high95"] <= os12["trial_high95"]
+    assert os12["two_trials_low95"] <= os12["effect_low95"] and os12["effect_high95"] <= os12["two_trials_high95"]

@@ -39,11 +39,24 @@ def test_a_gross_error_is_detected_far_more_often_than_none(cll1):
     below the model's interval for CRS of any grade: each replicate is flagged.  With nothing shifted,
     flags are rare (the intervals carry parameter uncertainty).  R = 100: the binomial standard error
     is at most 0.05, far below the gap asserted (0.5)."""
-    results = run_trials(cll1, trials=200, seed=0, parameter_uncertainty=True)
+    results = run_trials(cll1, trials=600, seed=0, parameter_uncertainty=True)
     table = validation_table(cll1.seeds, results.trials, roles=figure_roles(cll1))
     wrong = cll1.with_values({"crs.incidence": 0.0})
-    none = detectability(cll1, table, replicates=100, seed=0, paths=[]).rows()[0]
-    gross = detectability(wrong, table, replicates=100, seed=0, paths=[]).rows()[0]  # its 'none' row: the wrong world
+    reference = results.trials  # each replicate's counts judged at its own denominator
+    none = detectability(cll1, table, replicates=100, seed=0, paths=[], reference=reference).rows()[0]
+    gross = detectability(wrong, table, replicates=100, seed=0, paths=[], reference=reference).rows()[0]
     assert none["shift"] == "none" and none["p_detect"] < 0.2
     assert gross["p_detect"] > none["p_detect"] + 0.5 and gross["most_flagged"] == "crs_any"
     assert math.isclose(none["mc_se"], math.sqrt(none["p_detect"] * (1 - none["p_detect"]) / 100))
+
+
+def test_a_replicate_count_is_judged_at_its_own_denominator():
+    """Reference: 50 trials with 10 patients counting 0-2, 50 with 12 counting 6-8.  A replicate with 10
+    patients counting 7 is outside what 10-patient trials give, though inside the pooled interval."""
+    from sim.analyses.detectability import flagged_at_denominators
+
+    reference = Table({"k": np.r_[np.tile([0.0, 1, 2], 17)[:50], np.tile([6.0, 7, 8], 17)[:50]],
+                       "k_denominator": np.r_[np.full(50, 10.0), np.full(50, 12.0)]})
+    replicates = Table({"k": np.array([7.0, 7.0, 1.0]), "k_denominator": np.array([10.0, 12.0, 10.0])})
+    hits, per_figure = flagged_at_denominators(replicates, reference, ["k"])
+    assert list(hits) == [True, False, False] and per_figure == {"k": 1}

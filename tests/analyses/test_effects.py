@@ -39,4 +39,4 @@ def test_the_three_intervals_are_percentiles_of_draws_mean_error_and_single_tria
     assert np.isclose(row["effect_median"], 0) and np.isclose(row["effect_low95"], np.quantile(d, 0.025))
     assert row["mc_low95"] < row["effect_mean"] < row["mc_high95"]
     assert row["mc_high95"] - row["mc_low95"] < row["effect_high95"] - row["effect_low95"]
-    assert row["trial_low95"] <= row["effect_low95"] and row["effect_high95"] <= row["trial_high95"]
+    assert row["two_trials_low95"] <= row["effect_low95"] and row["effect_high95"] <= row["two_trials_high95"]
