@@ -73,7 +73,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if path.is_dir():
             raise InputError(path, "", "is a folder; choose another NAME or --dir")
     design = design_facts(template)
-    from sim.analyses.calibrated_params import remove_posterior_draws
     from sim.analyses.synthesis.new_trial import load_predictive, predicted_text, write_predicted_draws
 
     predictive = load_predictive(_target_class(args.target_class, template))
@@ -86,7 +85,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         except InputError as err:  # named as the file it would have been; nothing is written
             raise InputError(files.shown(err.source), err.key,
                              f"{err.problem} (in the new copy; nothing was written)") from None
-    remove_posterior_draws(params_file)  # a replaced file's old draws would not match its entries
     write_predicted_draws(params_file, predictive, load_params(params_file))
     print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
           f"class among {predictive.provenance['series']} published series (cartsim evidence)")
