@@ -22,7 +22,7 @@ from sim.cli import verbosity
 from sim.cli.options import ERROR_PREFIX, Parser, shortened
 from sim.errors import InputError, printable
 
-COMMAND_NAMES = ("run", "compare", "plot", "trials", "new", "bench", "validate", "calibrate", "sensitivity", "design")
+COMMAND_NAMES = ("run", "compare", "plot", "trials", "new", "bench", "validate", "calibrate", "evidence", "sensitivity", "design")
 COMMANDS = [import_module(f"sim.cli.{name}") for name in COMMAND_NAMES]
 
 DESCRIPTION = """\

@@ -6,7 +6,9 @@ Every entry of the params file gets a marker line saying what the user supplies:
   seeds file's ``[design]`` and cited as ``seeds:KEY``: change it in both files (a mismatch is an error);
 - ``BORROWED``: a result of the template's paper, now an ``assumption`` (or a ``scenario`` setting when the
   paper gave no uncertainty for it): keep it, or replace it with a better estimate;
-- ``ASSUMED`` / ``CALIBRATED``: the template's own assumption or calibration, to check.
+- ``ASSUMED`` / ``CALIBRATED``: the template's own assumption or calibration, to check;
+- ``PREDICTED``: the late levels before transplant, from the evidence synthesis' robust predictive
+  distribution for the trial's target class (``--class``), not from the template's own posterior.
 
 The new seeds file holds the design facts and no figures: a planned trial has nothing to validate
 against until its results are in.
@@ -23,6 +25,7 @@ from sim.inputs.trial_catalog import trial_path
 
 if TYPE_CHECKING:  # for annotations only; imported where used
     from sim.inputs.params import Params
+from sim.inputs.series import CLASSES
 
 NAME = "new"
 HELP = "start a new trial: write its params and seeds files from a shipped trial"
@@ -33,6 +36,7 @@ writes DIR/params/NAME.toml and DIR/seeds/NAME.toml; every entry of the params f
   # BORROWED    a result of the template trial's paper, now an assumption: keep or replace
   # ASSUMED     the template's assumption, with its range: check it
   # CALIBRATED  fitted to the template trial's outcomes: check it
+  # PREDICTED   late levels from the evidence synthesis for the target class (--class)
 The files run as written; then change the marked entries, e.g. accrual.enrolled.
 
 example:
@@ -49,6 +53,9 @@ def add_parser(commands) -> None:
                         help=f"a shipped trial's name or a params file to start from (default: {DEFAULT_FROM})")
     parser.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
                         help="folder to write params/NAME.toml and seeds/NAME.toml into (default: the current folder)")
+    parser.add_argument("--class", dest="target_class", choices=CLASSES, default=None, metavar="CLASS",
+                        help="target class whose robust predictive late course the new trial takes "
+                        f"({', '.join(CLASSES)}; default: the template's trial.target_class)")
     parser.add_argument("--force", action="store_true", help="replace the two files if they exist")
 
 
@@ -66,7 +73,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if path.is_dir():
             raise InputError(path, "", "is a folder; choose another NAME or --dir")
     design = design_facts(template)
-    params_text = new_params_text(template, args.name, design) + design_section(template)  # both texts in memory, then one staged swap
+    from sim.analyses.synthesis.new_trial import load_predictive, predicted_text, write_predicted_draws
+
+    predictive = load_predictive(_target_class(args.target_class, template))
+    params_text = (predicted_text(new_params_text(template, args.name, design), predictive, params_file)
+                   + design_section(template))  # both texts in memory, then one staged swap
     seeds_text = new_seeds_text(template, args.name, design)
     with StagedFiles(args.dir, "the new trial's params and seeds files") as files:
         files.put(seeds_file, seeds_text)
@@ -75,10 +86,22 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         except InputError as err:  # named as the file it would have been; nothing is written
             raise InputError(files.shown(err.source), err.key,
                              f"{err.problem} (in the new copy; nothing was written)") from None
+    write_predicted_draws(params_file, predictive, load_params(params_file))
+    print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
+          f"class among {predictive.provenance['series']} published series (cartsim evidence)")
+    if predictive.warning():
+        print("WARNING" + predictive.warning().split("WARNING", 1)[1])
     print(f"wrote {params_file} and {seeds_file} (from {template.name}); "
           f"{params_text.count('# SUPPLY')} entries to supply, marked '# SUPPLY'")
     print(f"next: edit the marked entries, then: cartsim run {params_file}")
     return 0
+
+
+def _target_class(given: str | None, template: Params) -> str:
+    value = given or template.text.get("trial.target_class")
+    if value is None:
+        raise InputError(template.path, "trial.target_class", "states no target class; pass --class")
+    return value
 
 
 def design_facts(template: Params) -> dict[str, tuple[float, str, str]]:
@@ -240,6 +263,8 @@ HEADER = """\
 #   BORROWED    a result of {template}'s paper, now an assumption: keep it, or give your own estimate
 #   ASSUMED     {template}'s assumption, with its plausible range as the uncertainty: check it
 #   CALIBRATED  fitted to {template}'s outcomes: check it, recalibrate once your results are in
+#   PREDICTED   the late levels before transplant, from the evidence synthesis' robust predictive
+#               distribution for the target class (published series and shipped trials pooled)
 #   SCENARIO    a setting of the simulated scenario (e.g. resources): set it for your centre
 # The file runs as written: cartsim run params/{name}.toml
 """

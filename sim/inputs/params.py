@@ -30,7 +30,7 @@ from sim.rng.streams import MAX_PATIENTS
 from sim.inputs.uncertainty import DirichletUncertainty, Uncertainty, parse_dirichlet, parse_scalar
 
 MAX_NAME = 100  # a trial or scenario name, as a folder name: well inside every file system's limit
-SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario")
+SOURCES_NEEDING_NOTE = ("assumption", "calibration", "scenario", "predicted")
 SEEDS, JOIN = "seeds:", "+"  # an entry derived from several figures: source = "seeds:a+seeds:b"
 TIMEDIST_ARG_KINDS = {"days": "duration", "mean": "positive", "low": "duration", "high": "duration",
                       "median": "positive", "sigma": "positive", "loc": "duration"}
@@ -375,7 +375,7 @@ class _Reader:
             if not note.strip():
                 self.fail(f"{path}.note", f"a value whose source is '{source}' must say why in a note")
         else:
-            self.fail(f"{path}.source", f"must be 'seeds:KEY' (or 'seeds:KEY+seeds:KEY' for several), 'calibration', 'assumption' or 'scenario', got {source!r}")
+            self.fail(f"{path}.source", f"must be 'seeds:KEY' (or 'seeds:KEY+seeds:KEY' for several), 'calibration', 'predicted', 'assumption' or 'scenario', got {source!r}")
         return source, note
 
     def seeds_source(self, path: str, source: str, note: str) -> None:

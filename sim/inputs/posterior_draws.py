@@ -8,7 +8,8 @@ k together, from one row of the CSV chosen by trial k's own uniform of the ``pos
 so the draws keep their correlation and every arm of a comparison sees the same row in trial k.
 
 The rule for edits: a parameter is taken from the joint draws only while its entry is still the
-calibrated one: source ``calibration`` and the value the provenance records.  An entry that a
+calibrated (or predicted) one: source ``calibration`` (or ``predicted``, a new trial's levels from the
+evidence synthesis) and the value the provenance records.  An entry that a
 scenario or :meth:`~sim.inputs.params.Params.with_values` changes leaves the joint set and keeps
 its own treatment; the other calibrated parameters keep their joint draws.
 """
@@ -29,6 +30,7 @@ from sim.errors import InputError
 from sim.rng.streams import uniforms
 
 POSTERIOR_STREAM = "posterior"
+JOINT_SOURCES = ("calibration", "predicted")  # entries whose draws beside the params file are taken jointly
 RELATIVE_MATCH = 1e-9  # a calibrated value read back from TOML matches its record to this precision
 
 
@@ -170,7 +172,7 @@ def joint_paths(params, draws: PosteriorDraws | None) -> tuple[str, ...]:
     if draws is None:
         return ()
     return tuple(name for name in draws.names
-                 if name in params.entries and params.entries[name].source == "calibration"
+                 if name in params.entries and params.entries[name].source in JOINT_SOURCES
                  and math.isclose(float(params[name]), draws.fitted[name], rel_tol=RELATIVE_MATCH, abs_tol=0.0))
 
 

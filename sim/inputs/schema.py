@@ -88,7 +88,9 @@ def _graded(**extra) -> dict:
 
 
 SCHEMA: dict[str, dict[str, object]] = {
-    "trial": {"name": Text(), "title": Text(), "seeds": Text(optional=True)},
+    "trial": {"name": Text(), "title": Text(), "seeds": Text(optional=True),
+              # the target's class in the evidence synthesis (sim.inputs.series.CLASSES)
+              "target_class": Choice(optional=True, options=("b_lineage", "lineage_depleting"))},
     "accrual": {"enrolled": COUNT, "mean_period_days": DURATION,
                 "cutoff_after_last_enrolment_days": DURATION},
     "donor": {"p_new_donor": PROB, "search_days": TimeDist()},

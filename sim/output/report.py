@@ -219,8 +219,16 @@ def _source_counts(table: Table | None) -> str:
     counts = {s: sources.count(s) for s in dict.fromkeys(sources)}
     return (f"{len(sources)} numeric entries: " + ", ".join(f"{n} from {s}" for s, n in counts.items())
             + ".  Source `seeds:KEY` is a figure or design fact of the paper; `calibration` is fitted to reported "
-            "outcomes; `assumption` has its reason in the note and its plausible range as the uncertainty; "
-            "`scenario` is a setting of the simulated scenario.")
+            "outcomes; `predicted` is a new trial's late level from the evidence synthesis' robust predictive distribution "
+            "(its note says on how many trials and series the late course rests, and the heterogeneity tau); "
+            "`assumption` has its reason in the note and its plausible range as the uncertainty; "
+            "`scenario` is a setting of the simulated scenario." + _predicted(table))
+
+
+def _predicted(table: Table) -> str:
+    """What a predicted late course rests on, in the words of its first predicted entry's note."""
+    notes = [note for source, note in zip(table["source"], table["note"]) if source == "predicted"]
+    return f"  The late course is predicted: {notes[0]}." if notes else ""
 
 
 def _parameter_rows(table: Table | None) -> str:

@@ -73,7 +73,7 @@ def test_new_trial_runs_as_written_and_checks_its_marked_entries(tmp_path, capsy
     params_file, seeds_file = tmp_path / "params" / "trial30.toml", tmp_path / "seeds" / "trial30.toml"
     text = params_file.read_text()
     marked = [line for line in text.splitlines() if re.match(r"^[a-zA-Z_0-9]+ = \{", line)]
-    markers = re.findall(r"^# (SUPPLY|BORROWED|ASSUMED|CALIBRATED|SCENARIO) ", text, flags=re.M)
+    markers = re.findall(r"^# (SUPPLY|BORROWED|ASSUMED|CALIBRATED|PREDICTED|SCENARIO) ", text, flags=re.M)
     assert len(markers) == len(marked)  # every entry is marked
     params = load_params(params_file)
     assert params.seeds.planned and params["accrual.enrolled"] == 14

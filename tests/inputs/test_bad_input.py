@@ -202,7 +202,7 @@ CASES = [
     Case("source-unknown-kind", "cd5", 'mean_period_days = { value = 365, source = "assumption"',
          'mean_period_days = { value = 365, source = "guess"',
          "accrual.mean_period_days.source",
-         "must be 'seeds:KEY' (or 'seeds:KEY+seeds:KEY' for several), 'calibration', 'assumption' or 'scenario', got 'guess'"),
+         "must be 'seeds:KEY' (or 'seeds:KEY+seeds:KEY' for several), 'calibration', 'predicted', 'assumption' or 'scenario', got 'guess'"),
     Case("source-not-a-string", "cd5", 'source = "seeds:enrolled"', "source = 1",
          "accrual.enrolled.source", "source and note must be strings"),
     # --- assumptions need a note and a range ----------------------------------------------------------------

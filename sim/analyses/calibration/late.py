@@ -143,11 +143,14 @@ class LateModel:
                         for name, value in self.__dict__.items()}
         return new
 
-    def _parts(self, before: dict, after: dict):
+    def _parts(self, before: dict, after: dict, per_patient: bool = False):
+        """Rates, each segment's chance weight, and survival to the window's end.  ``per_patient``:
+        the levels hold a value per patient on their last axis (else one value for all)."""
         rates = {}
+        axes = (...,) + (None,) * (1 if per_patient else 2)
         for c in LATE_CAUSES:
-            b = np.asarray(before.get(c, 0.0) if applies(c, False) else 0.0, dtype=float)[..., None, None]
-            a = np.asarray(after.get(c, 0.0), dtype=float)[..., None, None]
+            b = np.asarray(before.get(c, 0.0) if applies(c, False) else 0.0, dtype=float)[axes]
+            a = np.asarray(after.get(c, 0.0), dtype=float)[axes]
             rates[c] = np.where(self.after, a, b) * self.unit[c]
         total = sum(rates.values())
         step = total * self.length
@@ -158,31 +161,38 @@ class LateModel:
 
     def states(self, before: dict, after: dict) -> dict[bool, dict[str, np.ndarray]]:
         """Chance of (being in each regime's group, and each state at cut-off), per regime."""
-        rates, base, end = self._parts(before, after)
+        each = self.patient_states(before, after)
+        return {regime: {state: np.mean(v, axis=-1) for state, v in chances.items()} for regime, chances in each.items()}
+
+    def patient_states(self, before: dict, after: dict, per_patient: bool = False) -> dict[bool, dict[str, np.ndarray]]:
+        """Each patient's chance (last axis) of being in each regime's group and each state at cut-off.
+        ``per_patient``: the levels before transplant hold one value per patient on their last axis."""
+        rates, base, end = self._parts(before, after, per_patient)
         out = {False: {}, True: {}}
         for regime in (False, True):
             mask = (self.after == regime) & self.remission[:, None]
             for c, state in CAUSE_STATES.items():
                 if applies(c, regime):
-                    out[regime][state] = np.mean(np.sum(rates[c] * base * mask, axis=-1), axis=-1)
+                    out[regime][state] = np.sum(rates[c] * base * mask, axis=-1)
         stay = self.remission & ~self.transplantable
-        out[False]["in_remission"] = np.mean(end * stay, axis=-1)
-        out[True]["in_remission"] = np.mean(end * self.transplantable, axis=-1)
-        out[False]["no_remission"] = np.mean(~self.remission) + 0.0 * out[False]["in_remission"]
+        out[False]["in_remission"] = end * stay
+        out[True]["in_remission"] = end * self.transplantable
+        out[False]["no_remission"] = ~self.remission + 0.0 * out[False]["in_remission"]
         return out
 
-    def conditional(self, group: LateGroup, before: dict, after: dict) -> dict[str, np.ndarray]:
-        """Chance of each of ``group``'s categories among the patients of the group."""
-        chance = self.states(before, after)[group.transplanted]
+    def conditional(self, group: LateGroup, before: dict, after: dict, states: dict | None = None) -> dict[str, np.ndarray]:
+        """Chance of each of ``group``'s categories among the patients of the group (``states``: the
+        result of :meth:`states` at these levels, when the caller has it already)."""
+        chance = (states if states is not None else self.states(before, after))[group.transplanted]
         size = sum(chance.values())
         out = {c: chance[c] / size for c in group.counts if c != OTHER}
         if OTHER in group.counts:
             out[OTHER] = np.maximum(1.0 - sum(out.values()), 0.0)
         return out
 
-    def log_likelihood(self, group: LateGroup, before: dict, after: dict) -> np.ndarray:
+    def log_likelihood(self, group: LateGroup, before: dict, after: dict, states: dict | None = None) -> np.ndarray:
         """The multinomial log-likelihood of the group's counts (up to a constant)."""
-        share = self.conditional(group, before, after)
+        share = self.conditional(group, before, after, states)
         return sum(n * np.log(np.maximum(share[c], TINY)) for c, n in group.counts.items() if n > 0)
 
     def exposure(self, group: LateGroup, cause: str, before: dict, after: dict) -> float:

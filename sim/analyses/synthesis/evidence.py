@@ -1,0 +1,222 @@
+"""The evidence table: each series' reported figures beside the model's, the pooled and predictive
+levels per cause and class, and the leave-one-out check of each series' non-relapse mortality.
+
+Every interval is labelled with what it is:
+
+- ``posterior (parameter uncertainty)``: the fitted model's chance of the figure, over the posterior;
+- ``pooled level (parameter uncertainty)``: exp(mu), the class's mean log level;
+- ``predictive level of a new trial (parameter uncertainty and between-trial heterogeneity)``;
+- ``leave-one-out predictive count (parameter uncertainty, heterogeneity and one trial's chance)``.
+
+Leave-one-out uses integrated importance sampling (Vehtari, Mononen, Tolvanen, Sivula & Winther,
+J Mach Learn Res 2016;17(103):1-38): each posterior draw of (mu, tau) is weighted by 1 / p(y_j | mu, tau),
+the series' likelihood averaged over its own level (``Z_DRAWS`` draws of z), which removes series j's
+own pull on the pooled parameters without refitting; the weights' effective sample size is reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from sim.analyses.synthesis.fit import Synthesis
+from sim.analyses.synthesis.hierarchy import CAUSE_LABELS, CAUSES
+from sim.analyses.synthesis.predictive import interval, map_log_levels
+from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
+from sim.inputs.series import Series, SeriesFigure
+from sim.model.late_bands import level_path
+from sim.rng.streams import stream_key
+
+Z_DRAWS = 200
+LOO_DRAWS = 1000
+POSTERIOR = "posterior (parameter uncertainty)"
+POOLED = "pooled level per day (parameter uncertainty)"
+PREDICTIVE = "predictive level per day of a new trial (parameter uncertainty and between-trial heterogeneity)"
+LOO = "leave-one-out predictive count for a trial of this size (parameter uncertainty, heterogeneity, one trial's chance)"
+COLUMNS = ["row", "series", "target", "target_class", "cause_or_figure", "metric", "reported", "of", "day",
+           "estimate", "low", "high", "interval"]
+
+
+def _rng(synthesis: Synthesis, name: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(synthesis.sample.seed, spawn_key=(stream_key(name),)))
+
+
+def _thinned(synthesis: Synthesis, count: int) -> np.ndarray:
+    theta = synthesis.sample.theta
+    return theta[np.linspace(0, len(theta) - 1, min(count, len(theta))).astype(int)]
+
+
+def series_rows(synthesis: Synthesis) -> list[dict]:
+    """One row per figure of each series: reported value and the model's posterior estimate of it."""
+    theta = _thinned(synthesis, LOO_DRAWS)
+    levels = np.exp(synthesis.hierarchy.log_levels(theta))  # (draws, cause, unit)
+    likelihood = synthesis.likelihood
+    count = len(likelihood.series)
+    chances = likelihood.chances({c: levels[:, i, :count] for i, c in enumerate(CAUSES)})
+    rows = []
+    for (j, term), categories in zip(likelihood.terms, chances):
+        s = likelihood.series[j]
+        share = sum(categories)
+        reported = sum(term.events)
+        estimate = interval(share * term.size) if term.metric.endswith("deaths") or term.metric == "relapse_count" \
+            else interval(share)
+        shown = reported if term.metric.endswith("deaths") or term.metric == "relapse_count" else reported / term.size
+        rows.append({"row": "series", "series": s.key, "target": s.target, "target_class": s.target_class,
+                     "cause_or_figure": term.key, "metric": term.metric, "reported": shown, "of": term.size,
+                     "day": round(term.day, 1), "estimate": estimate[0], "low": estimate[1], "high": estimate[2],
+                     "interval": POSTERIOR})
+    return rows
+
+
+def pooled_rows(synthesis: Synthesis) -> list[dict]:
+    """Per cause and class: the pooled level and a new trial's predictive level."""
+    hierarchy, theta = synthesis.hierarchy, synthesis.sample.theta
+    mu, tau, _, _ = hierarchy.split(theta)
+    rng = _rng(synthesis, "predictive")
+    rows = []
+    for k, name in enumerate(hierarchy.classes):
+        new = map_log_levels(hierarchy, theta, name, rng)
+        informed = {j for block in hierarchy.blocks for j in block.units}
+        trials = sum(1 for j, u in enumerate(hierarchy.units) if u.target_class == name and j in informed)
+        for i, c in enumerate(CAUSES):
+            for kind, draws in (("pooled", np.exp(mu[:, i, k])), ("predictive", np.exp(new[:, i]))):
+                mid, low, high = interval(draws)
+                rows.append({"row": kind, "series": f"{trials} trials with data", "target": "", "target_class": name,
+                             "cause_or_figure": CAUSE_LABELS[c], "metric": "band-1 level", "reported": "", "of": "",
+                             "day": "", "estimate": mid, "low": low, "high": high,
+                             "interval": POOLED if kind == "pooled" else PREDICTIVE})
+    for i, c in enumerate(CAUSES):
+        mid, low, high = interval(tau[:, i])
+        rows.append({"row": "tau", "series": f"{len(hierarchy.units)} trials", "target": "", "target_class": "all",
+                     "cause_or_figure": CAUSE_LABELS[c], "metric": "tau (SD of log level between trials)",
+                     "reported": "", "of": "", "day": "", "estimate": mid, "low": low, "high": high,
+                     "interval": POSTERIOR})
+    return rows
+
+
+def leave_one_out(synthesis: Synthesis, reference) -> list[dict]:
+    """For each figure of each series: its reported count (a share x its size for a share) and the 95%
+    leave-one-out predictive interval of that count in a new trial of its size (non-relapse mortality first)."""
+    hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
+    theta = _thinned(synthesis, LOO_DRAWS)
+    rng = _rng(synthesis, "leave_one_out")
+    rows = []
+    for j, s in enumerate(likelihood.series):
+        own = SeriesLikelihood([s], reference)
+        if not own.terms:
+            continue
+        weights, new_levels = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
+        chances = own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)})
+        for (_, term), chance in zip(own.terms, chances):
+            rows.append(_loo_row(s, term, sum(chance), weights, rng))
+    return sorted(rows, key=lambda r: (r["metric"] != "nrm_deaths", r["series"]))
+
+
+def _loo_row(s, term, chance: np.ndarray, weights: np.ndarray, rng) -> dict:
+    size = int(round(term.size))
+    counts = rng.binomial(size, np.clip(chance, 0.0, 1.0))
+    order = np.argsort(counts, kind="stable")
+    cumulative = np.cumsum(weights[order]) / np.sum(weights)
+    low = counts[order][np.searchsorted(cumulative, 0.025)]
+    high = counts[order][min(np.searchsorted(cumulative, 0.975), len(order) - 1)]
+    reported = int(round(sum(term.events)))
+    return {"series": s.key, "target_class": s.target_class, "metric": term.metric, "day": round(term.day),
+            "size": size, "reported": reported, "low": int(low), "high": int(high),
+            "inside": bool(low <= reported <= high),
+            "weights_ess": round(float(np.sum(weights) ** 2 / np.sum(weights ** 2))), "interval": LOO}
+
+
+def _loo_weights(hierarchy, theta, own: SeriesLikelihood, k: int, rng):
+    """Integrated importance weights of each draw for leaving the series out, and a new trial's levels."""
+    mu, tau, _, _ = hierarchy.split(theta)
+    z = rng.standard_normal((len(theta), Z_DRAWS, len(CAUSES)))
+    log_levels = mu[:, None, :, k] + tau[:, None, :] * z
+    flat = {c: np.exp(log_levels[:, :, i]).reshape(-1, 1) for i, c in enumerate(CAUSES)}
+    loglik = own(flat).reshape(len(theta), Z_DRAWS)
+    top = loglik.max(axis=1, keepdims=True)
+    log_w = -(np.log(np.mean(np.exp(loglik - top), axis=1)) + top[:, 0])
+    weights = np.exp(log_w - log_w.max())
+    new = mu[:, :, k] + tau * rng.standard_normal(tau.shape)
+    return weights, np.exp(new)
+
+
+def jeffreys_interval(events: float, size: float) -> tuple[float, float]:
+    """The Jeffreys 95% interval of a share (one trial's chance, as a reported share's uncertainty)."""
+    low, high = stats.beta(events + 0.5, size - events + 0.5).ppf([0.025, 0.975])
+    return float(0.0 if events == 0 else low), float(1.0 if events == size else high)
+
+
+def reference_series(target_class: str) -> Series:
+    """A series of 100 responders followed one year, none transplanted: the yardstick of a one-year risk."""
+    figures = {"nrm": SeriesFigure("nrm", "nrm_deaths", 0.0, 100), "relapse":
+               SeriesFigure("relapse", "relapse_count", 0.0, 100, of_kind="responders")}
+    return Series("one_year", Path("one_year"), {"doi": "-"}, "-", target_class, "autologous", "-", 100,
+                  12.0, 0, figures)
+
+
+def one_year_risks(levels: np.ndarray, reference) -> dict[str, np.ndarray]:
+    """One-year non-relapse mortality and relapse among responders at level draws (draws, cause)."""
+    model = SeriesLikelihood([reference_series("-")], reference)
+    nrm, relapse = model.chances({c: levels[:, i, None] for i, c in enumerate(CAUSES)})
+    return {"nrm": sum(nrm), "relapse": sum(relapse)}
+
+
+def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
+    """Rows of the forest plot: each series' NRM and relapse (or event) figures, and per class the
+    pooled and predictive one-year risks."""
+    rows = []
+    for r in series_rows(synthesis):
+        shares = r["metric"] in ("nrm_deaths", "infection_deaths", "relapse_count")
+        size = float(r["of"])
+        reported = r["reported"] / size if shares else (1 - r["reported"] if r["metric"] == "lfs" else r["reported"])
+        low, high = jeffreys_interval(reported * size, size)
+        flip = (lambda v: 1 - v) if r["metric"] == "lfs" else (lambda v: v)
+        estimate = [flip(v / size if shares else v) for v in (r["estimate"], r["low"], r["high"])]
+        rows.append({"panel": "nrm" if r["metric"].startswith("nrm") else "relapse",
+                     "label": f"{r['series']} ({r['metric']}, day {r['day']:.0f})", "reported": reported,
+                     "reported_low": low, "reported_high": high, "estimate": estimate[0],
+                     "low": min(estimate[1:]), "high": max(estimate[1:])})
+    summary = []
+    hierarchy, theta = synthesis.hierarchy, _thinned(synthesis, LOO_DRAWS)
+    mu, _, _, _ = hierarchy.split(theta)
+    rng = _rng(synthesis, "plot")
+    for k, name in enumerate(hierarchy.classes):
+        for kind, log_levels in (("pooled", mu[:, :, k]), ("predictive", map_log_levels(hierarchy, theta, name, rng))):
+            risks = one_year_risks(np.exp(log_levels), reference)
+            for panel, draws in risks.items():
+                mid, low, high = interval(draws)
+                summary.append({"panel": panel, "kind": kind, "label": f"{name}: {kind} 1-year risk",
+                                "estimate": mid, "low": low, "high": high})
+    return rows, summary
+
+
+def shipped_rows(synthesis: Synthesis, shipped: list) -> list[dict]:
+    """Each shipped trial's level per cause: the params file's own (trial-only) estimate and interval
+    beside the partially pooled posterior."""
+    quantities = synthesis.sample.quantities()
+    rows = []
+    for params in shipped:
+        for c in CAUSES:
+            draws = quantities.get(f"level {c} {params.name}")
+            if draws is None:
+                continue
+            path = level_path(c, False)
+            entry = params.entries[path]
+            own = (float(entry.value), *(_own_interval(entry)))
+            pooled = interval(draws.ravel())
+            for kind, (mid, low, high), label in (("trial_only", own, f"the params file's {entry.source} entry"),
+                                                  ("partially_pooled", pooled, POSTERIOR)):
+                rows.append({"row": kind, "series": params.name, "target": "", "target_class": synthesis.hierarchy.units[
+                    [u.name for u in synthesis.hierarchy.units].index(params.name)].target_class,
+                    "cause_or_figure": CAUSE_LABELS[c], "metric": "band-1 level", "reported": "", "of": "", "day": "",
+                    "estimate": mid, "low": low, "high": high, "interval": label})
+    return rows
+
+
+def _own_interval(entry) -> tuple[float, float]:
+    """The 95% interval of an entry's own uncertainty distribution (nan when it states none)."""
+    if entry.uncertainty is None:
+        return float("nan"), float("nan")
+    return float(entry.uncertainty.ppf(0.025)), float(entry.uncertainty.ppf(0.975))

@@ -1,0 +1,67 @@
+"""A new trial's late course from the evidence synthesis: its band-1 levels before transplant drawn from
+the robust predictive distribution of its target class, not copied from the template's posterior.
+
+Each of the three levels (infection death, other non-relapse death, relapse) is written with
+``source = "predicted"``: its value the median of the robust draws, its uncertainty a lognormal with
+that median and the draws' SD on the log scale, its note saying how many trials and series it rests on
+and the heterogeneity tau.  The draws themselves are written beside the params file as its joint
+posterior draws (``NAME.posterior.csv`` and ``.json``, :mod:`sim.inputs.posterior_draws`), so a run
+with parameter uncertainty takes the three levels together from one row per virtual trial.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.analyses.synthesis.files import Predictive, load_predictive
+from sim.analyses.synthesis.hierarchy import CAUSES
+from sim.inputs.params_text import inline_entry, number, replace_entry
+from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
+from sim.model.late_bands import level_path
+from sim.output.run_files import write_atomic
+
+PREDICTED = "predicted"
+
+
+def predicted_entries(predictive: Predictive) -> dict[str, tuple[float, dict, str]]:
+    """Each level's params path: (value, uncertainty, note)."""
+    out = {}
+    for c in CAUSES:
+        draws = predictive.draws[c]
+        median, sigma = float(np.median(draws)), float(np.std(np.log(draws), ddof=1))
+        out[level_path(c, False)] = (median, {"lognormal": [median, sigma]}, predictive.note())
+    return out
+
+
+def predicted_text(text: str, predictive: Predictive, source: Path | str) -> str:
+    """A params file's text with the three levels replaced by predicted entries, each marked PREDICTED."""
+    for path, (value, uncertainty, note) in predicted_entries(predictive).items():
+        text = replace_entry(text, path, inline_entry(value, PREDICTED, uncertainty, note), source)
+        key = path.split(".")[-1]
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
+        if at > 0 and lines[at - 1].startswith("# ") and path in lines[at - 1]:
+            lines[at - 1] = f"# PREDICTED {path}: from the evidence synthesis for class {predictive.target_class}; check it"
+        text = "\n".join(lines) + "\n"
+    return text
+
+
+def write_predicted_draws(params_file: Path, predictive: Predictive, written) -> Path:
+    """The predictive draws beside ``params_file``, as its joint posterior draws with provenance."""
+    names = tuple(level_path(c, False) for c in CAUSES)
+    values = np.column_stack([predictive.draws[c] for c in CAUSES])
+    text = draws_csv_text(names, values)
+    csv_path, json_path = draws_paths(params_file)
+    fitted = {name: float(written[name]) for name in names}
+    diagnostics = dict(predictive.provenance.get("diagnostics", {}))
+    record = provenance_text(text, csv_path.name, fitted, diagnostics,
+                             {"params_file": Path(params_file).name, "command": "cartsim new --class",
+                              "predictive": "robust MAP of the evidence synthesis", "target_class": predictive.target_class})
+    write_atomic(csv_path, text)
+    write_atomic(json_path, record)
+    return csv_path
+
+
+__all__ = ["PREDICTED", "load_predictive", "predicted_entries", "predicted_text", "write_predicted_draws", "number"]

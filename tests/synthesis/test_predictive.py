@@ -1,0 +1,51 @@
+"""The robust predictive: its mixture, and the PREDICTED entries and draws a new trial gets from it."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from sim.analyses.synthesis.files import Predictive
+from sim.analyses.synthesis.hierarchy import CAUSES
+from sim.analyses.synthesis.new_trial import predicted_text, write_predicted_draws
+from sim.analyses.synthesis.predictive import ROBUST_WEIGHT, robust_log_levels
+from sim.inputs.params import load_params
+from sim.inputs.posterior_draws import joint_paths
+from sim.model.late_bands import level_path
+from tests.conftest import ROOT
+
+
+def test_the_vague_component_takes_its_weight():
+    rng = np.random.default_rng(5)
+    map_draws = np.zeros((20000, 3))  # a point mass: every draw that moved came from the vague component
+    robust = robust_log_levels(map_draws, rng)
+    share = np.mean(robust != 0.0)
+    se = np.sqrt(ROBUST_WEIGHT * (1 - ROBUST_WEIGHT) / robust.size)
+    assert share == pytest.approx(ROBUST_WEIGHT, abs=4 * se)  # 4 binomial SEs
+
+
+def fake_predictive() -> Predictive:
+    rng = np.random.default_rng(1)
+    draws = {c: np.exp(np.log(1e-3) + 0.8 * rng.standard_normal(2000)) for c in CAUSES}
+    record = {"trials": {"lineage_depleting": ["cd5_tall", "cll1_aml", "x"]}, "series": 9,
+              "tau": {c: [1.0, 0.3, 2.0] for c in CAUSES}, "robust_weight": 0.2, "vague_sd_log": 2.0,
+              "diagnostics": {"converged": True}}
+    return Predictive("lineage_depleting", draws, record)
+
+
+def test_predicted_entries_are_marked_and_taken_jointly(tmp_path):
+    for folder in ("params", "seeds"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.posterior.*", "evidence"))
+    path = tmp_path / "params" / "cd5_tall.toml"
+    predictive = fake_predictive()
+    path.write_text(predicted_text(path.read_text(), predictive, path))
+    params = load_params(path)
+    for c in CAUSES:
+        entry = params.entries[level_path(c, False)]
+        assert entry.source == "predicted" and "rests on 3 trials" in entry.note
+        assert entry.value == pytest.approx(np.median(predictive.draws[c]), rel=1e-3)
+    write_predicted_draws(path, predictive, params)
+    params = load_params(path)
+    assert set(joint_paths(params, params.posterior)) == {level_path(c, False) for c in CAUSES}
