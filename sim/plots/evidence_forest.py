@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from matplotlib.lines import Line2D
 
 from sim.plots.style import house_style, new_figure, save
