@@ -5,19 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from sim.analyses.synthesis.evidence import leave_one_out, plot_rows
-from sim.analyses.synthesis.files import evidence_csv_text, write_predictive
-from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
-from sim.analyses.synthesis.shipped import write_pooled
 from sim.cli.options import whole
-from sim.inputs.params import load_params
-from sim.inputs.series import load_all_series
 from sim.inputs.trial_catalog import shipped_trials
 from sim.output.atomic_folder import check_output_place
-from sim.output.run_files import write_atomic
-from sim.plots.evidence_forest import draw_evidence
 
 NAME = "evidence"
 HELP = "pool the published series and the shipped trials: evidence table, forest plot, predictive draws"
@@ -67,6 +57,17 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    import numpy as np
+
+    from sim.analyses.synthesis.evidence import leave_one_out, plot_rows
+    from sim.analyses.synthesis.files import evidence_csv_text, write_predictive
+    from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
+    from sim.analyses.synthesis.shipped import write_pooled
+    from sim.inputs.params import load_params
+    from sim.inputs.series import load_all_series
+    from sim.output.run_files import write_atomic
+    from sim.plots.evidence_forest import draw_evidence
+
     check_output_place(args.out, "--out")
     series = load_all_series(args.series)
     shipped = [load_params(path) for path in shipped_trials().values()]
