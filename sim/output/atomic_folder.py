@@ -207,6 +207,9 @@ def _start_stage(out: Path, stage: Path, replace: Iterable[str] | None, option: 
     except OSError as err:
         shutil.rmtree(stage, ignore_errors=True)
         raise OutputError(out, option, f"cannot write: {err.strerror or err}") from None
+    except BaseException:  # an interrupt while the stage is being copied: no half-made stage is left behind
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
 
 
 def _link_or_copy(source: str, target: str) -> None:
