@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if path.is_dir():
             raise InputError(path, "", "is a folder; choose another NAME or --dir")
     design = design_facts(template)
-    from sim.analyses.synthesis.new_trial import load_predictive, predicted_text, write_predicted_draws
+    from sim.analyses.synthesis.new_trial import load_predictive, predicted_draws_texts, predicted_text
 
     predictive = load_predictive(_target_class(args.target_class, template))
     params_text = (predicted_text(new_params_text(template, args.name, design), predictive, params_file)
@@ -82,11 +82,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     with StagedFiles(args.dir, "the new trial's params and seeds files") as files:
         files.put(seeds_file, seeds_text)
         try:
-            load_params(files.put(params_file, params_text))  # the pair runs as written, checked where it lies
+            written = load_params(files.put(params_file, params_text))  # the pair runs as written, checked there
         except InputError as err:  # named as the file it would have been; nothing is written
             raise InputError(files.shown(err.source), err.key,
                              f"{err.problem} (in the new copy; nothing was written)") from None
-    write_predicted_draws(params_file, predictive, load_params(params_file))
+        for path, text in predicted_draws_texts(params_file, predictive, written).items():
+            files.put(path, text)  # the predicted levels' draws, swapped in with the pair
     print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
           f"class among {predictive.provenance['series']} published series (cartsim evidence)")
     if predictive.warning():

@@ -89,7 +89,7 @@ def folder_lock(out: str | Path, option: str = "--out") -> Iterator[None]:
     try:
         lock = _locked(path, out, option)
     except BaseException:
-        _remove_empty(made)
+        remove_empty_folders(made)
         raise
     try:
         yield
@@ -98,7 +98,7 @@ def folder_lock(out: str | Path, option: str = "--out") -> Iterator[None]:
             path.unlink(missing_ok=True)
         lock.release()
         path.unlink(missing_ok=True)  # where an open file cannot be removed (Windows): after the release
-        _remove_empty(made)  # the parents made for a folder that never came to be
+        remove_empty_folders(made)  # the parents made for a folder that never came to be
 
 
 class _Replaced(Exception):
@@ -176,7 +176,7 @@ def staged_folder(out: str | Path, replace: Iterable[str] | None = None, lock: b
             stage = hidden_path(out, "stage")
             _start_stage(out, stage, replace, option)
         except BaseException:
-            _remove_empty(made)
+            remove_empty_folders(made)
             raise
         try:
             yield stage
@@ -232,12 +232,13 @@ def _make_parents(folder: Path, option: str) -> list[Path]:
         for path in reversed(missing):
             path.mkdir(exist_ok=True)
     except OSError as err:
-        _remove_empty(missing)
+        remove_empty_folders(missing)
         raise OutputError(missing[0], option, f"cannot be made: {err.strerror or err}") from None
     return missing
 
 
-def _remove_empty(folders: list[Path]) -> None:
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while they are empty; the first that is not stops it."""
     for folder in folders:
         try:
             folder.rmdir()
@@ -247,7 +248,7 @@ def _remove_empty(folders: list[Path]) -> None:
 
 def _discard(stage: Path, made: list[Path]) -> None:
     shutil.rmtree(stage, ignore_errors=True)
-    _remove_empty(made)
+    remove_empty_folders(made)
 
 
 def _swap(stage: Path, out: Path) -> None:

@@ -28,6 +28,7 @@ import shutil
 from pathlib import Path
 
 from sim.errors import OutputError
+from sim.output.atomic_folder import remove_empty_folders
 from sim.output.held_interrupts import interrupts_held
 
 JOURNAL = "journal.json"
@@ -93,7 +94,7 @@ class StagedFiles:
             if self._stage is not None:
                 _discard(self._stage)
             if kind is not None or not self._texts:
-                _remove_empty(self._made)
+                remove_empty_folders(self._made)
 
     # -- the swap --------------------------------------------------------------------------------------------
     def _commit(self) -> None:
@@ -115,7 +116,7 @@ class StagedFiles:
                     raise
                 _roll_back(self._stage, self.root, done)
                 (self._stage / JOURNAL).unlink(missing_ok=True)
-                _remove_empty(self._swap_made)
+                remove_empty_folders(self._swap_made)
                 if isinstance(err, OSError):
                     raise OutputError(self.root, "", f"cannot write {self.what}: {err.strerror or err}"
                                       f"{_where(err)}; nothing was changed") from None
@@ -244,19 +245,11 @@ def _make_parents(folder: Path, raw: bool = False) -> list[Path]:
         for path in reversed(missing):
             path.mkdir()
     except OSError as err:
-        _remove_empty(missing)
+        remove_empty_folders(missing)
         if raw:
             raise
         raise OutputError(missing[0], "", f"cannot be made: {err.strerror or err}") from None
     return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
 
 
 def _umask() -> int:

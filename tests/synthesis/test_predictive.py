@@ -9,7 +9,7 @@ import pytest
 
 from sim.analyses.synthesis.files import Predictive
 from sim.analyses.synthesis.hierarchy import CAUSES
-from sim.analyses.synthesis.new_trial import predicted_text, write_predicted_draws
+from sim.analyses.synthesis.new_trial import predicted_draws_texts, predicted_text
 from sim.analyses.synthesis.predictive import ROBUST_WEIGHT, robust_log_levels
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import joint_paths
@@ -46,6 +46,7 @@ def test_predicted_entries_are_marked_and_taken_jointly(tmp_path):
         entry = params.entries[level_path(c, False)]
         assert entry.source == "predicted" and "rests on 3 trials" in entry.note
         assert entry.value == pytest.approx(np.median(predictive.draws[c]), rel=1e-3)
-    write_predicted_draws(path, predictive, params)
+    for draws_path, text in predicted_draws_texts(path, predictive, params).items():
+        draws_path.write_text(text)
     params = load_params(path)
     assert set(joint_paths(params, params.posterior)) == {level_path(c, False) for c in CAUSES}

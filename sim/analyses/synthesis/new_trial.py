@@ -20,7 +20,6 @@ from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.inputs.params_text import inline_entry, number, replace_entry
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
 from sim.model.late_bands import level_path
-from sim.output.run_files import write_atomic
 
 PREDICTED = "predicted"
 
@@ -48,8 +47,9 @@ def predicted_text(text: str, predictive: Predictive, source: Path | str) -> str
     return text
 
 
-def write_predicted_draws(params_file: Path, predictive: Predictive, written) -> Path:
-    """The predictive draws beside ``params_file``, as its joint posterior draws with provenance."""
+def predicted_draws_texts(params_file: Path, predictive: Predictive, written) -> dict[Path, str]:
+    """The predictive draws to write beside ``params_file`` (as ``written``, its checked params, gives the
+    levels), as its joint posterior draws with provenance: each file's path and text."""
     names = tuple(level_path(c, False) for c in CAUSES)
     values = np.column_stack([predictive.draws[c] for c in CAUSES])
     text = draws_csv_text(names, values)
@@ -59,9 +59,7 @@ def write_predicted_draws(params_file: Path, predictive: Predictive, written) ->
     record = provenance_text(text, csv_path.name, fitted, diagnostics,
                              {"params_file": Path(params_file).name, "command": "cartsim new --class",
                               "predictive": "robust MAP of the evidence synthesis", "target_class": predictive.target_class})
-    write_atomic(csv_path, text)
-    write_atomic(json_path, record)
-    return csv_path
+    return {csv_path: text, json_path: record}
 
 
-__all__ = ["PREDICTED", "load_predictive", "predicted_entries", "predicted_text", "write_predicted_draws", "number"]
+__all__ = ["PREDICTED", "load_predictive", "predicted_entries", "predicted_text", "predicted_draws_texts", "number"]
