@@ -182,6 +182,7 @@ def test_replace_entry_names_the_entry_it_cannot_find(cd5):
 
 # -- the command --------------------------------------------------------------------------------
 
+@pytest.mark.slow  # two full calibrations of CD5, joint posterior included: minutes
 def test_calibrate_rewrites_only_the_fitted_lines_and_is_idempotent(cd5_copy, tmp_path):
     before = cd5_copy.text
     args = ("calibrate", str(cd5_copy.path), "--trials", "100", "--draws", "50")
