@@ -78,3 +78,15 @@ def write_scenario(folder: Path, body: str, trial: str = "cll1_aml", head: str =
 def cartsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``python -m sim ARGS`` in a subprocess from folder ``cwd``."""
     return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(autouse=True)
+def default_ctrl_c():
+    """Each test starts with Python's own Ctrl-C handler.  Something run earlier in the suite can leave SIGINT
+    ignored in this process (and a child inherits an ignored signal), which would make the interrupt tests
+    pass or fail by test order instead of by the code under test."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
