@@ -231,7 +231,7 @@ def write_results(results: Results, out: Path, command: list[str] | None = None,
                 "figures": _records(summary), "key_outcomes": _records(key),
                 "facilities": _records(results.facility_summary())}
     if "base_agreement" in results.extra:
-        document["base_agreement"] = _plain_nan(results.extra["base_agreement"])
+        document["base_agreement"] = json_value(results.extra["base_agreement"])
     if pictures is not None:
         document["manifest"]["picture_trials"] = len(np.unique(results.picture_patients["trial"]))
     parameters = parameter_table(results.params)
@@ -305,12 +305,3 @@ def _version(name: str) -> str:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _plain_nan(value):
-    """A JSON value: NaN becomes null, through lists and dicts."""
-    if isinstance(value, dict):
-        return {k: _plain_nan(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain_nan(v) for v in value]
-    return None if isinstance(value, float) and value != value else value
