@@ -13,15 +13,17 @@ the likely reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from sim.runs.runner import run_trials
+from sim.runs.runner import iterate_batches, run_to_folder
 from sim.inputs.params import Params
 from sim.inputs.uncertainty import Uncertainty
 from sim.runs.results import Results
 from sim.inputs.parameter_draws import inverse_cdf
-from sim.stats.trial_figures import SURVIVAL_OUTCOMES
+from sim.stats.batch import Batch
+from sim.stats.trial_figures import SURVIVAL_OUTCOMES, survival_outcomes
 
 Z = 1.96  # a difference beyond 1.96 Monte Carlo standard errors is more than simulation noise (5%, two-sided)
 MAX_TRIALS = 2000  # the other run needs no more to place a mean to about 0.01
@@ -76,10 +78,39 @@ def base_agreement(params: Params, results: Results, max_trials: int = MAX_TRIAL
         The other run has as many trials as ``results``, up to this.
     """
     trials = min(results.n_trials, max_trials)
-    other = run_trials(params, trials=trials, seed=results.seed, parameter_uncertainty=not results.parameter_uncertainty)
-    uncertain, base = (results, other) if results.parameter_uncertainty else (other, results)
-    rows = [outcome_row(name, uncertain.trials[name], base.trials[name]) for name in SURVIVAL_OUTCOMES]
+    other = survival_of_trials(params, trials, results.seed, not results.parameter_uncertainty)
+    uncertain, base = (results.trials, other) if results.parameter_uncertainty else (other, results.trials)
+    rows = [outcome_row(name, uncertain[name], base[name]) for name in SURVIVAL_OUTCOMES]
     return Agreement(rows, off_centre_inputs(params), trials)
+
+
+def survival_of_trials(params: Params, trials: int, seed: int, parameter_uncertainty: bool) -> dict[str, np.ndarray]:
+    """Each survival outcome of virtual trials 0..trials-1, as :func:`~sim.runs.runner.run_trials` computes them
+    for its trials table (the same trials, the same numbers), without the tables the comparison does not read."""
+    parts = []
+    for _, records in iterate_batches(params, trials, seed, parameter_uncertainty):
+        parts.append(survival_outcomes(Batch.from_records(records)))
+    return {name: np.concatenate([part[name] for part in parts]) for name in SURVIVAL_OUTCOMES}
+
+
+def run_with_agreement(params: Params, out: str | Path, trials: int = 1000, seed: int = 0, base_values: bool = False,
+                       **options) -> tuple[Results, list[Path], Agreement]:
+    """What ``cartsim run`` does: run ``trials`` virtual trials into the folder ``out`` (over parameter
+    uncertainty unless ``base_values``), run the other mode on the same seed, and write the comparison with
+    the results (``summary.json`` and the reports); returns the Results, the files and the comparison.
+
+    ``options`` go to :func:`~sim.runs.runner.run_to_folder` (``fmt``, ``plots``, ``force``, ``progress``,
+    ``command``).
+    """
+    agreement = []
+
+    def check_agreement(results: Results) -> None:
+        agreement.append(base_agreement(params, results))
+        results.extra["base_agreement"] = agreement[0].to_dict()
+
+    results, written = run_to_folder(params, out, trials=trials, seed=seed, parameter_uncertainty=not base_values,
+                                     before_write=check_agreement, **options)
+    return results, written, agreement[0]
 
 
 def outcome_row(name: str, uncertain: np.ndarray, base: np.ndarray) -> dict:

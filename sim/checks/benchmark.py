@@ -148,22 +148,20 @@ def run_benchmark(params: Params, patients: int, repeat: int = 1) -> dict[str, M
 
 
 def run_path_benchmark(params: Params, patients: int, fmt: str = "csv", repeat: int = 1) -> Measure:
-    """``cartsim run`` without the printing: trials simulated with the engine ``auto`` chooses, every
-    table computed and written (patients and events streamed) into a temporary folder."""
-    from sim.runs.runner import run_trials
-    from sim.output.run_files import PatientStream
+    """``cartsim run`` as a user runs it, without the printing: trials simulated over parameter uncertainty
+    with the engine ``auto`` chooses, the base values run on the same seed and compared, every table
+    computed and written (patients and events streamed) and the reports rendered, into a fresh folder."""
+    from sim.analyses.base_agreement import run_with_agreement
 
     trials = _trials(params, patients)
 
     def work():
         with tempfile.TemporaryDirectory() as folder:
-            stream = PatientStream(Path(folder), fmt)
-            results = run_trials(params, trials, 1, stream=stream)
-            stream.close()
-            results.write(Path(folder), command=["cartsim", "bench"], fmt=fmt)
+            run_with_agreement(params, Path(folder) / "run", trials=trials, seed=1, fmt=fmt,
+                               command=["cartsim", "bench"])
 
     seconds, _ = _timed(work, repeat)
-    return Measure(f"run end to end, tables written ({fmt})", trials * int(params["accrual.enrolled"]), seconds)
+    return Measure(f"run end to end, as 'cartsim run' ({fmt})", trials * int(params["accrual.enrolled"]), seconds)
 
 
 def uncertainty_benchmark(params: Params, patients: int, repeat: int = 1) -> Measure:

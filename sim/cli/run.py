@@ -84,22 +84,14 @@ def default_folder(params: Params) -> Path:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.analyses.base_agreement import base_agreement
-    from sim.runs.runner import run_to_folder
+    from sim.analyses.base_agreement import run_with_agreement
 
     params = load_run_params(args.params, args.scenario)
     out = output_folder(args.out, default_folder(params))
-    agreement = []
-
-    def check_agreement(results) -> None:  # the other mode, on the same seed: do the two agree?
-        agreement.append(base_agreement(params, results))
-        results.extra["base_agreement"] = agreement[0].to_dict()
-
     with ProgressBar() as bar:
-        results, written = run_to_folder(params, out, trials=args.trials, seed=args.seed,
-                                         parameter_uncertainty=not args.base_values, fmt=args.format,
-                                         plots=args.plots, force=args.force, progress=bar, command=["cartsim", *argv],
-                                         before_write=check_agreement)
+        results, written, agreement = run_with_agreement(
+            params, out, trials=args.trials, seed=args.seed, base_values=args.base_values, fmt=args.format,
+            plots=args.plots, force=args.force, progress=bar, command=["cartsim", *argv])
     print(f"{params.text['trial.title']}: {results.n_trials} virtual trials, seed {results.seed}"
           f"{', parameters drawn from their uncertainty' if results.parameter_uncertainty else ', base parameters'}")
     if params.scenario is not None:
@@ -111,6 +103,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         records = results.key_outcomes().rows()
         print("a planned trial: no reported figures to compare with; its key outcomes over the virtual trials:\n"
               + text_table(records) + "\n" + interval_note(records))
-    print(textwrap.fill(agreement[0].why(), 110))
+    print(textwrap.fill(agreement.why(), 110))
     print(f"wrote {len(set(written))} files to {out}/")
     return 0

@@ -13,13 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sim.output import model_facts
 from sim.output.key_outcome_view import header, interval_note, outcome_rows
 from sim.output.paper_view import paper_view, with_rate
 from sim.output.run_folder import RunData
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.shown_values import number
-from sim.table import Table
+from sim.table import Table, plain_value
 
 CHECKLIST = "STRESS-DES (Monks et al., J Simul 2019;13:55-67)"
 DRAWN = "parameters drawn from their uncertainty distributions"
@@ -48,9 +50,9 @@ FIGURE_CAPTIONS = {
 }
 
 
-def render_report(run: RunData) -> str:
-    """The whole report of one run, as markdown."""
-    return "\n\n".join(part.strip("\n") for part in report_parts(run)) + "\n"
+def render_report(run: RunData, parts: list[str] | None = None) -> str:
+    """The whole report of one run, as markdown (from its :func:`report_parts`, if already rendered)."""
+    return "\n\n".join(part.strip("\n") for part in parts or report_parts(run)) + "\n"
 
 
 def report_parts(run: RunData) -> list[str]:
@@ -172,12 +174,12 @@ def _parameter_value(run: RunData, path: str) -> str:
     table = run.parameters
     if table is None:
         return "-"
-    values = [row["value"] for row in table.rows() if row["path"] == path]
-    if values:
-        return str(values[0])
-    args = [f"{row['path'][len(path) + 1:]}={row['value']}"
-            for row in table.rows() if row["path"].startswith(f"{path}.")]
-    return ", ".join(args) or "-"
+    paths = table["path"].astype(str)
+    found = np.flatnonzero(paths == path)
+    if found.size:
+        return str(plain_value(table["value"][found[0]]))
+    below = np.flatnonzero(np.char.startswith(paths, f"{path}."))
+    return ", ".join(f"{paths[k][len(path) + 1:]}={plain_value(table['value'][k])}" for k in below) or "-"
 
 
 def _components(run: RunData) -> str:

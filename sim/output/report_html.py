@@ -44,9 +44,10 @@ main table { display: block; max-width: 100%; overflow-x: auto; }
 """
 
 
-def render_html(run: RunData) -> str:
-    """The whole report of one run as a self-contained HTML page."""
-    parts = report_parts(run)
+def render_html(run: RunData, parts: list[str] | None = None) -> str:
+    """The whole report of one run as a self-contained HTML page (from its :func:`report_parts`, if already
+    rendered)."""
+    parts = parts or report_parts(run)
     rest = markdown.markdown("\n\n".join(parts[2:]), extensions=["tables"], output_format="html")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>Run report: {html.escape(run.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"

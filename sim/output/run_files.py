@@ -23,7 +23,7 @@ from sim.inputs.posterior_draws import joint_paths
 from sim.inputs.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
 from sim.output.shown_values import json_value
-from sim.output.report import render_report, report_path
+from sim.output.report import render_report, report_parts, report_path
 from sim.output.report_html import render_html
 from sim.model.records import event_log
 from sim.output.run_folder import PATIENT_TEXT, RunData, read_run
@@ -280,10 +280,10 @@ def summary_file(figures: Table, key: Table) -> Table:
 def write_reports(run: RunData) -> list[Path]:
     """Write ``report.md`` and ``report.html`` of a run, with the pictures in its ``figures/`` folder."""
     path = report_path(run.folder)
-    text = render_report(run)
-    write_atomic(path, text)
+    parts = report_parts(run)  # rendered once for both
+    write_atomic(path, render_report(run, parts))
     html = path.with_suffix(".html")
-    write_atomic(html, render_html(run))
+    write_atomic(html, render_html(run, parts))
     return [path, html]
 
 

@@ -75,11 +75,47 @@ def trial_parameters(params: Params, seed: int, trial: int) -> Params:
     return draw_batch_parameters(params, seed, [trial])[0]
 
 
-def facility_capacities(params: Params | Sequence[TrialParams]) -> dict[str, np.ndarray]:
-    """Each facility's capacity: a float for one parameter set, an array for one per trial."""
+def facility_capacities(params: Params | ParamBatch | Sequence[TrialParams]) -> dict[str, np.ndarray]:
+    """Each facility's capacity: a float for one parameter set, an array of one per trial for a batch."""
     if isinstance(params, Params):
         return {name: params[f"resources.{name}"] for name in FACILITIES}
+    if isinstance(params, ParamBatch):
+        return {name: np.broadcast_to(np.asarray(params[f"resources.{name}"], dtype=float), (params.size, 1))[:, 0]
+                for name in FACILITIES}
     return {name: np.array([p[f"resources.{name}"] for p in params], dtype=float) for name in FACILITIES}
+
+
+def row_engines(batch: ParamBatch, engine: str = "auto") -> str | list[str]:
+    """The engine of each trial of a batch (:func:`choose_engine` row by row, over the capacity columns):
+    one name if every row runs the same, else a list of one per row."""
+    if engine != "auto":
+        return choose_engine(batch.base, engine)
+    limited = np.zeros(batch.size, dtype=bool)
+    for capacity in facility_capacities(batch).values():
+        limited |= ~np.isinf(capacity)
+    if limited.all() or not limited.any():
+        return "des" if limited.any() else "cohort"
+    return ["des" if row else "cohort" for row in limited]
+
+
+def _batches(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False, engine: str = "auto"):
+    """Yield (the batch's parameters, each trial's parameters, the engines that ran, records) a batch of trials
+    at a time (see :func:`iterate_batches`)."""
+    seed = check_seed(seed)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
+    n = int(params["accrual.enrolled"])
+    for first in range(0, trials, BATCH):
+        batch = np.arange(first, min(first + BATCH, trials))
+        u = draw_uniforms(seed, batch, n)
+        if not parameter_uncertainty:
+            chosen = choose_engine(params, engine)
+            yield params, [params] * len(batch), {chosen}, simulate(params, u, batch, chosen)
+            continue
+        drawn = draw_parameter_batch(params, seed, batch)
+        engines = row_engines(drawn, engine)
+        used = {engines} if isinstance(engines, str) else set(engines)
+        yield drawn, drawn.rows(), used, simulate(drawn, u, batch, engines)
 
 
 def iterate_batches(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
@@ -89,20 +125,8 @@ def iterate_batches(params: Params, trials: int, seed: int, parameter_uncertaint
     With ``parameter_uncertainty`` the batch's trials run together on a
     :class:`~sim.inputs.param_batch.ParamBatch`, and each trial's parameters are a
     :class:`~sim.inputs.param_batch.TrialParams` (its ``params()`` builds a checked Params)."""
-    seed = check_seed(seed)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
-    n = int(params["accrual.enrolled"])
-    for first in range(0, trials, BATCH):
-        batch = np.arange(first, min(first + BATCH, trials))
-        u = draw_uniforms(seed, batch, n)
-        if not parameter_uncertainty:
-            yield [params] * len(batch), simulate(params, u, batch, choose_engine(params, engine))
-            continue
-        drawn = draw_parameter_batch(params, seed, batch)
-        rows = drawn.rows()
-        engines = [choose_engine(row, engine) for row in rows]
-        yield rows, simulate(drawn, u, batch, engines[0] if len(set(engines)) == 1 else engines)
+    for _, rows, _, records in _batches(params, trials, seed, parameter_uncertainty, engine):
+        yield rows, records
 
 
 def iterate_trials(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False,
@@ -147,8 +171,8 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
     started = time.perf_counter()
     patients, figures, facilities, outcomes, engines, done = [], [], [], [], set(), 0
     levels = list(params.dose_levels())
-    for drawn, records in iterate_batches(params, trials, seed, parameter_uncertainty, engine):
-        batch = Batch.from_records(records, facility_capacities(drawn if parameter_uncertainty else params))
+    for drawn, _, used, records in _batches(params, trials, seed, parameter_uncertainty, engine):
+        batch = Batch.from_records(records, facility_capacities(drawn))
         figures.append(Table({"trial": batch.trials} | trial_figures(params.seeds.figures, batch)))
         facilities.append(Table(facility_rows(batch, records)))
         batch.facilities = facilities[-1]
@@ -160,7 +184,7 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
                 patients.append(table)
         else:
             patients.append(table)
-        engines.update(choose_engine(p, engine) for p in {id(p): p for p in drawn}.values())
+        engines |= used
         if progress:
             for k in range(done + 1, done + len(records) + 1):
                 progress(k, trials)

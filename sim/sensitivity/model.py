@@ -24,9 +24,8 @@ import numpy as np
 from sim.inputs.parameter_draws import draw_values
 from sim.inputs.param_batch import ParamBatch
 from sim.inputs.params import Params
-from sim.model.records import FACILITIES
 from sim.model.records import TrialRecord
-from sim.runs.runner import BATCH, choose_engine, facility_capacities, simulate
+from sim.runs.runner import BATCH, choose_engine, facility_capacities, row_engines, simulate
 from sim.model.draws import draw_uniforms
 from sim.rng.streams import check_seed, stream_key
 from sim.table import Table
@@ -177,12 +176,9 @@ class TrialModel:
     def _evaluate_group(self, points: Sequence[Point], values: list[dict]) -> list[Evaluation]:
         rows = ParamBatch.of_rows(self.params, values, repeat=self.inner)
         trials = np.concatenate([self._trials(p) for p in points])
-        engines = [choose_engine(row, self.engine) for row in rows.rows()]
         u = draw_uniforms(self.seed, trials, int(self.params["accrual.enrolled"]))
-        records = simulate(rows, u, trials, engines[0] if len(set(engines)) == 1 else engines)
-        capacities = {name: np.broadcast_to(np.asarray(rows[f"resources.{name}"], dtype=float), (rows.size, 1))[:, 0]
-                      for name in FACILITIES}
-        per_trial = self._outcomes(Batch.from_records(records, capacities))  # every outcome is one value per trial
+        records = simulate(rows, u, trials, row_engines(rows, self.engine))
+        per_trial = self._outcomes(Batch.from_records(records, facility_capacities(rows)))  # every outcome is one value per trial
         out = []
         for k, (point, point_values) in enumerate(zip(points, values)):
             trial_rows = slice(k * self.inner, (k + 1) * self.inner)
