@@ -35,7 +35,8 @@ from sim.stats.outcome_summary import outcome_tables
 from sim.stats.trial_figures import trial_figures
 
 ENGINES = {"des": des_queues, "cohort": cohort_queues}
-BATCH = 256  # trials whose uniforms are drawn together
+BATCH = 256  # trials whose uniforms are drawn together, at least
+BATCH_PATIENTS = 1 << 16  # small trials are batched up to this many patients: fewer, larger array operations
 PICTURE_TRIALS = 2048  # a streamed run keeps this many trials' patients for its pictures (memory stays bounded)
 
 
@@ -98,6 +99,12 @@ def row_engines(batch: ParamBatch, engine: str = "auto") -> str | list[str]:
     return ["des" if row else "cohort" for row in limited]
 
 
+def batch_trials(patients: int) -> int:
+    """Trials run together as one batch, for trials of ``patients`` patients: :data:`BATCH`, or more while a
+    batch holds at most :data:`BATCH_PATIENTS` patients.  A trial's numbers do not depend on its batch."""
+    return max(BATCH, BATCH_PATIENTS // max(patients, 1))
+
+
 def _batches(params: Params, trials: int, seed: int, parameter_uncertainty: bool = False, engine: str = "auto"):
     """Yield (the batch's parameters, each trial's parameters, the engines that ran, records) a batch of trials
     at a time (see :func:`iterate_batches`)."""
@@ -105,8 +112,9 @@ def _batches(params: Params, trials: int, seed: int, parameter_uncertainty: bool
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
     n = int(params["accrual.enrolled"])
-    for first in range(0, trials, BATCH):
-        batch = np.arange(first, min(first + BATCH, trials))
+    size = batch_trials(n)
+    for first in range(0, trials, size):
+        batch = np.arange(first, min(first + size, trials))
         u = draw_uniforms(seed, batch, n)
         if not parameter_uncertainty:
             chosen = choose_engine(params, engine)
@@ -181,7 +189,7 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
         if stream is not None:
             stream.add(table)
             if done < PICTURE_TRIALS:
-                patients.append(table)
+                patients.append(_first_trials(table, PICTURE_TRIALS))
         else:
             patients.append(table)
         engines |= used
@@ -197,6 +205,12 @@ def run_trials(params: Params, trials: int = 1000, seed: int = 0, parameter_unce
         run_seconds=time.perf_counter() - started, extra={"engine": "+".join(sorted(engines))},
         stream=stream, outcomes={group: Table.concat([part[group] for part in outcomes]) for group in outcomes[0]},
     )
+
+
+def _first_trials(patients: Table, trials: int) -> Table:
+    """The rows of a patients table whose trial index is below ``trials``."""
+    keep = patients["trial"] < trials
+    return patients if keep.all() else Table({name: column[keep] for name, column in patients.columns.items()})
 
 
 def run_to_folder(params: Params, out: str | Path, trials: int = 1000, seed: int = 0, parameter_uncertainty: bool = False,
