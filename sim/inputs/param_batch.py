@@ -116,7 +116,7 @@ class ParamBatch:
             if isinstance(column, np.ndarray):
                 ok &= _kind_valid(self.base.entries[path].kind, column)
             else:
-                ok &= np.array([_weights_valid(self.base[path], weights) for weights in column], dtype=bool)
+                ok &= self._weights_plausible(path, column)
         for path, family in self.base.families.items():
             if any(key.startswith(f"{path}.") for key in self.columns):
                 ok &= np.broadcast_to(arguments_valid(family, self.timedist(path)[1]), (self.size, 1))[:, 0]
@@ -126,6 +126,18 @@ class ParamBatch:
         for low, high in zip(starts, starts[1:]):
             ok &= np.broadcast_to(np.asarray(high > low), (self.size, 1))[:, 0]
         return ok
+
+    def _weights_plausible(self, path: str, column: list[Mapping[str, float]]) -> np.ndarray:
+        """Per trial: whether its category weights pass :func:`_weights_valid`, over the columns when every
+        weight is a plain number (as drawn), else trial by trial."""
+        base = self.base[path]
+        if {type(w) for weights in column for w in weights.values()} - {float, int} or \
+                any(weights.keys() != base.keys() for weights in column):
+            return np.array([_weights_valid(base, weights) for weights in column], dtype=bool)
+        view = self[path]
+        values = np.stack([view[c][:, 0] for c in base], axis=1) if base else np.zeros((self.size, 0))
+        total = values.sum(axis=1)
+        return ((values >= 0) & (values < math.inf)).all(axis=1) & (total > 0) & (total < math.inf)
 
 
 def _column_view(column) -> Any:

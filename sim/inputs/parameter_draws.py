@@ -129,8 +129,7 @@ def draw_weights(uncertainty, seed: int, trials, path: str) -> list[dict]:
     keys = np.stack(np.broadcast_arrays(trials, np.uint64(stream_key(PARAMETERS_STREAM)),
                                         np.uint64(stream_key(path))), axis=-1)
     words = state_words(seed, keys, PCG64_WORDS)
-    return [{c: float(w) for c, w in uncertainty.sample(np.random.Generator(np.random.PCG64(_StateWords(row)))).items()}
-            for row in words]
+    return [uncertainty.sample(np.random.Generator(np.random.PCG64(_StateWords(row)))) for row in words]
 
 
 def draw_values(params: Params, seed: int, trials) -> list[dict]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -52,12 +53,14 @@ class DirichletUncertainty:
     def __repr__(self) -> str:
         return f"dirichlet{self.counts}"
 
-    @property
+    @cached_property
     def alpha(self) -> np.ndarray:
-        return np.array(list(self.counts.values()), dtype=float) + JEFFREYS
+        alpha = np.array(list(self.counts.values()), dtype=float) + JEFFREYS
+        alpha.flags.writeable = False
+        return alpha
 
     def sample(self, rng: np.random.Generator) -> dict[str, float]:
-        return dict(zip(self.counts, rng.dirichlet(self.alpha)))
+        return dict(zip(self.counts, rng.dirichlet(self.alpha).tolist()))
 
 
 def _beta_counts(k: float, n: float):
