@@ -9,6 +9,8 @@ and a row with nobody in its analysis set is NaN.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.stats.product_limit import RiskSets, as_rows, risk_sets, value_at
@@ -32,6 +34,28 @@ def _survival_steps(sets: RiskSets) -> np.ndarray:
     return np.where(uncensored[:, None], empirical, product)
 
 
+@dataclass(frozen=True)
+class KaplanMeier:
+    """Kaplan-Meier fitted to each row of a batch, read at any times with :meth:`at` (fitted once, read often)."""
+
+    sets: RiskSets
+    steps: np.ndarray
+
+    @classmethod
+    def fit(cls, time, event, mask=None) -> "KaplanMeier":
+        """Fit each row: follow-up times, whether each ended in the event, the analysis set (None: everyone)."""
+        sets = risk_sets(*as_rows(time, event, mask))
+        return cls(sets, _survival_steps(sets))
+
+    def at(self, at) -> np.ndarray:
+        """Survival at ``at`` days: shape (trials,) for a scalar ``at``, else (trials, len(at))."""
+        points = np.atleast_1d(np.asarray(at, dtype=float))
+        value = value_at(self.steps, self.sets.count_at_or_before(points), 1.0)
+        undefined = (self.sets.size[:, None] == 0) | ((points[None, :] > self.sets.last[:, None]) & (value > 0))
+        value = np.where(undefined, np.nan, value)
+        return value[:, 0] if np.ndim(at) == 0 else value
+
+
 def survival_at(time, event, mask, at) -> np.ndarray:
     """Kaplan-Meier survival at ``at`` days: shape (trials,) for a scalar ``at``, else (trials, len(at)).
 
@@ -42,14 +66,7 @@ def survival_at(time, event, mask, at) -> np.ndarray:
     at : float or array_like
         Days since the time origin.
     """
-    time, event, mask = as_rows(time, event, mask)
-    points = np.atleast_1d(np.asarray(at, dtype=float))
-    sets = risk_sets(time, event, mask)
-    steps = _survival_steps(sets)
-    value = value_at(steps, sets.count_at_or_before(points), 1.0)
-    undefined = (sets.size[:, None] == 0) | ((points[None, :] > sets.last[:, None]) & (value > 0))
-    value = np.where(undefined, np.nan, value)
-    return value[:, 0] if np.ndim(at) == 0 else value
+    return KaplanMeier.fit(time, event, mask).at(at)
 
 
 def median_time(time, event, mask=None) -> np.ndarray:

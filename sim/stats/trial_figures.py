@@ -19,7 +19,7 @@ from sim.inputs.schema import RESPONSE_CATEGORIES
 from sim.stats.batch import Batch
 from sim.stats.endpoints import (NON_RELAPSE_DEATH, in_remission, infused, leukaemia_free_survival, no_remission,
                                  overall_survival, relapse_and_nrm)
-from sim.stats.kaplan_meier import DAYS_PER_MONTH, median_time, reverse_median_followup, survival_at
+from sim.stats.kaplan_meier import DAYS_PER_MONTH, KaplanMeier, median_time, reverse_median_followup
 
 NOT_MODELLED = "not_modelled"
 FILTERS = ("first_infused", "transplanted", "responded")
@@ -266,8 +266,12 @@ SURVIVAL_LABELS = {"os_6m": "overall survival at 6 months (Kaplan-Meier)",
 
 
 def survival_at_months(b: Batch, endpoint: str, months) -> np.ndarray:
-    """Kaplan-Meier survival of an endpoint ('os' or 'lfs') at ``months`` after infusion, per trial."""
-    return survival_at(*SURVIVAL_ENDPOINTS[endpoint](b), b.present & b.infused, np.asarray(months) * DAYS_PER_MONTH)
+    """Kaplan-Meier survival of an endpoint ('os' or 'lfs') at ``months`` after infusion, per trial (fitted once
+    per batch: the trials table and the key outcomes read the same fit)."""
+    key = ("kaplan_meier", endpoint)
+    if key not in b.cache:
+        b.cache[key] = KaplanMeier.fit(*SURVIVAL_ENDPOINTS[endpoint](b), b.present & b.infused)
+    return b.cache[key].at(np.asarray(months) * DAYS_PER_MONTH)
 
 
 def survival_outcomes(b: Batch) -> dict[str, np.ndarray]:
@@ -282,8 +286,8 @@ def survival_outcomes(b: Batch) -> dict[str, np.ndarray]:
 def trial_figures(figures: Mapping, b: Batch) -> dict[str, np.ndarray]:
     """Every modelled seeds figure (``figures``: key to seeds figure), the denominator of each that reports
     one (``<key>_denominator``, :func:`denominator_batch`), and the survival outcomes, per trial."""
-    b = b.with_columns(late_state=late_state(b))
-    values = {key: compute_batch(f.metric, f.qualifiers, b) for key, f in figures.items() if f.modelled}
-    of = {denominator_column(key): denominator_batch(f.metric, f.qualifiers, b)
+    marked = b.with_columns(late_state=late_state(b))
+    values = {key: compute_batch(f.metric, f.qualifiers, marked) for key, f in figures.items() if f.modelled}
+    of = {denominator_column(key): denominator_batch(f.metric, f.qualifiers, marked)
           for key, f in figures.items() if f.modelled and f.of is not None}
     return values | {name: n for name, n in of.items() if n is not None} | survival_outcomes(b)
