@@ -116,8 +116,11 @@ class Batch(Mapping):
             return np.array([facility_metrics(r.uses[facility], c, r.cutoff)[metric]
                              for r, c in zip(self.records, np.broadcast_to(capacity, len(self.records)))], dtype=float)
         rows = np.asarray(self.facilities["facility"]) == facility
-        by_trial = dict(zip(np.asarray(self.facilities["trial"])[rows].tolist(),
-                            np.asarray(self.facilities[metric], dtype=float)[rows].tolist()))
+        trials = np.asarray(self.facilities["trial"])[rows]
+        values = np.asarray(self.facilities[metric], dtype=float)[rows]
+        if np.array_equal(trials, self.trials):  # the batch's own table, in its order (as a run builds it)
+            return values
+        by_trial = dict(zip(trials.tolist(), values.tolist()))
         return np.array([by_trial.get(k, np.nan) for k in self.trials.tolist()], dtype=float)
 
 
