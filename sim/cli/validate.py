@@ -211,7 +211,7 @@ def _band_lines(table: Table) -> list[str]:
     from sim.analyses.validation import judged_targets, outside_band
 
     judged, outside = judged_targets(table), outside_band(table)
-    lines = ["pctile: mid-p percentile of the reported value r among the simulated values X, "
+    lines = ["pctile: mid-rank (mid-p) percentile of the reported value r among the simulated values X, "
              "100 x (P(X < r) + P(X = r)/2), +- its Monte Carlo standard error (percentage points) from the virtual "
              "trials compared; P(<r)-P(<=r): the interval a count's position spans.",
              "20-80: 'in' if the mid-p percentile lies in [20, 80]; '?' marks a verdict within "

@@ -22,7 +22,8 @@ from conftest import PARAMS
 from sim.inputs.paper import Figure
 from sim.table import Table
 from sim.analyses.validation import (FAIL, NO_VALUE, NOT_MODELLED, PASS, TOO_FEW, central_interval, failed, figure_row,
-                            midrank_percentile, status, validation_table)
+                            midrank_percentile, outside_band, status, validation_table)
+from sim.cli.validate import format_validation
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -123,6 +124,40 @@ def test_table_percentiles_and_intervals_are_those_of_the_simulated_values(cd5, 
         low, high = np.sort(x)[[int(np.ceil(0.025 * x.size)) - 1, int(np.ceil(0.975 * x.size)) - 1]]
         assert (row["sim_low95"], row["sim_high95"]) == (low, high), row["figure"]
         assert row["status"] == (PASS if low <= r <= high else FAIL)
+
+
+def test_table_positions_and_band_verdicts_are_those_of_the_simulated_values(cd5, cd5_table):
+    results, table = cd5_table
+    for row in table.rows():
+        if row["status"] in (NOT_MODELLED, TOO_FEW):
+            assert row["central_band"] == "" and np.isnan(row["p_below"]), row["figure"]
+            continue
+        x = results.trials[row["figure"]].astype(float)
+        if not np.isnan(row["of"]):
+            x = x[results.trials[row["figure"] + "_denominator"] == row["of"]]
+        x, r = x[~np.isnan(x)], row["reported"]
+        a, b = np.mean(x < r), np.mean(x <= r)
+        assert (row["p_below"], row["p_at_or_below"]) == pytest.approx((a, b)), row["figure"]
+        assert row["percentile"] == pytest.approx(50 * (a + b))
+        assert row["percentile_mcse"] == pytest.approx(100 * np.sqrt((a * (1 - a) + b * (1 - b) + 2 * a * (1 - b))
+                                                                     / (4 * x.size)))
+        assert row["central_band"] == ("inside" if 20 <= row["percentile"] <= 80 else "outside"), row["figure"]
+
+
+def band_table(reported: float, values, target: bool = True) -> Table:
+    """A one-row validation table of a made-up count figure against made-up simulated values."""
+    row = figure_row(Figure("made_up", "count", reported, "a made-up count"), values, target=target)
+    return Table({name: [value] for name, value in row.items()})
+
+
+def test_targets_outside_the_band_are_named_and_other_figures_are_not_judged():
+    values = np.repeat([0, 1, 2, 3], [45, 34, 11, 10])  # 2: mid-p 84.5, inside the 95% interval
+    assert outside_band(band_table(2, values)) == ["made_up"]
+    assert outside_band(band_table(1, values)) == []
+    assert outside_band(band_table(2, values, target=False)) == []  # an input is not held to the band
+    text = format_validation(band_table(2, values))
+    assert "calibration targets in the 20-80 band: 0 of 1; outside: made_up 84.5% +- " in text
+    assert "made_up *" in text and "0.79-0.90" in text and "OUT" in text
 
 
 # -- acceptance: both trials at their shipped parameters ----------------------------------------
