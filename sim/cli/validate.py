@@ -12,7 +12,6 @@ from sim.cli.options import IN_MEMORY, MAX_CALIBRATION_TRIALS, MAX_DRAWS, add_ru
 
 from sim.output.atomic_folder import staged_folder
 from sim.cli.progress import ProgressBar
-from sim.stats.predictive_position import SETTLED
 
 if TYPE_CHECKING:  # for annotations only; imported where used
     from sim.table import Table
@@ -178,6 +177,7 @@ def _figure_line(row: dict) -> str:
     """One figure's line of the printed table."""
     from sim.analyses.validation import NOT_MODELLED, TOO_FEW
     from sim.output.shown_values import number
+    from sim.stats.predictive_position import SETTLED
 
     reported = number(row["reported"]) + (f"/{int(row['of'])}" if not math.isnan(row["of"]) else "")
     name = row["figure"] + (" *" if row["calibration_target"] else "")
@@ -209,6 +209,7 @@ def _role_lines(table: Table) -> list[str]:
 def _band_lines(table: Table) -> list[str]:
     """How the percentile columns read, and the calibration targets against the central 20-80 band."""
     from sim.analyses.validation import judged_targets, outside_band
+    from sim.stats.predictive_position import SETTLED
 
     judged, outside = judged_targets(table), outside_band(table)
     lines = ["pctile: mid-rank (mid-p) percentile of the reported value r among the simulated values X, "
