@@ -126,16 +126,21 @@ def test_table_percentiles_and_intervals_are_those_of_the_simulated_values(cd5, 
         assert row["status"] == (PASS if low <= r <= high else FAIL)
 
 
+def compared_values(results, row) -> np.ndarray:
+    """The simulated values a row compares its reported value with: defined, at the reported denominator."""
+    x = results.trials[row["figure"]].astype(float)
+    if not np.isnan(row["of"]):
+        x = x[results.trials[row["figure"] + "_denominator"] == row["of"]]
+    return x[~np.isnan(x)]
+
+
 def test_table_positions_and_band_verdicts_are_those_of_the_simulated_values(cd5, cd5_table):
     results, table = cd5_table
     for row in table.rows():
         if row["status"] in (NOT_MODELLED, TOO_FEW):
             assert row["central_band"] == "" and np.isnan(row["p_below"]), row["figure"]
             continue
-        x = results.trials[row["figure"]].astype(float)
-        if not np.isnan(row["of"]):
-            x = x[results.trials[row["figure"] + "_denominator"] == row["of"]]
-        x, r = x[~np.isnan(x)], row["reported"]
+        x, r = compared_values(results, row), row["reported"]
         a, b = np.mean(x < r), np.mean(x <= r)
         assert (row["p_below"], row["p_at_or_below"]) == pytest.approx((a, b)), row["figure"]
         assert row["percentile"] == pytest.approx(50 * (a + b))
