@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
+import sim.analyses.calibration
 from conftest import PARAMS
 from sim.inputs.paper import Figure
 from sim.table import Table
@@ -205,6 +206,11 @@ def test_validate_prints_the_table_and_writes_csv_json_and_the_plot(trial, tmp_p
     document = json.loads((out / "validation.json").read_text())
     assert document["manifest"]["trials"] == 200 and document["manifest"]["parameter_uncertainty"] is True
     assert document["failed"] == [] and "mid-rank" in document["definitions"]["percentile"]
+    targets = [row["figure"] for row in rows if row["calibration_target"] == "true"]
+    assert targets == [key for key in sim.analyses.calibration.target_keys(sim.load_params(PARAMS[trial]))]
+    judged = [row["figure"] for row in rows if row["calibration_target"] == "true" and row["status"] != TOO_FEW]
+    assert document["calibration_targets_in_band"]["judged"] == judged  # 200 trials leave some too few to judge
+    assert "calibration targets in the 20-80 band:" in done.stdout and "P(<r)-P(<=r)" in done.stdout
     assert (out / "validation.png").read_bytes()[:8] == PNG_MAGIC
     assert "<svg" in (out / "validation.svg").read_text()
 
