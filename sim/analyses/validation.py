@@ -17,9 +17,15 @@ Definitions used throughout:
   ranks), so each bound is a value some virtual trial produced (a whole number for a count);
   ``interval_mass`` is the share of those values inside it: at least 95%, more for a count whose
   bounds carry ties (a count cannot have an interval of exactly 95%);
-- **percentile of the reported value** r: the mid-rank percentile 100 (P(X < r) + P(X = r) / 2)
+- **percentile of the reported value** r: the mid-rank (mid-p) percentile 100 (P(X < r) + P(X = r) / 2)
   over the simulated values X, which for counts (many ties) puts r in the middle of its own
-  probability mass rather than at either end of it;
+  probability mass rather than at either end of it; ``p_below`` and ``p_at_or_below`` give the
+  ends, P(X < r) and P(X <= r), and ``percentile_mcse`` its Monte Carlo standard error
+  (:mod:`sim.stats.predictive_position`);
+- **central band**: ``inside`` when the mid-p percentile lies in [20, 80], the acceptance band for
+  calibration targets under full parameter uncertainty; ``band_margin_se`` is its distance from the
+  nearer edge in Monte Carlo standard errors (negative outside), so a verdict within about 2 of an
+  edge is not settled by the number of trials;
 - **pass**: r lies inside the central 95% interval, bounds included;
 - **role**: what a pass can prove (:mod:`sim.analyses.roles`): ``input`` (a params entry cites the
   figure, or the figures entries cite determine it), ``calibrated`` (a fit target, or determined by
@@ -36,17 +42,19 @@ from sim.analyses.roles import CALIBRATED, INDEPENDENT, INPUT, ROLES, figure_rol
 from sim.inputs.paper import Figure, Seeds
 from sim.table import Table
 from sim.stats.intervals import LEVEL, central_interval, defined, interval_mass, median
+from sim.stats.predictive_position import BAND, OUTSIDE, band_margin, central_band, position
 from sim.stats.trial_figures import at_denominator, denominator_column
 
 PASS, FAIL, NOT_MODELLED, NO_VALUE = "pass", "fail", "not modelled", "no simulated value"
 TOO_FEW = "too few trials at the denominator"
 MIN_AT_DENOMINATOR = 40  # below this the 2.5th and 97.5th percentiles are the extremes of the sample
 COLUMNS = ("figure", "role", "role_reason", "says", "metric", "reported", "of", "unit", "sim_median", "sim_low95",
-           "sim_high95", "interval_mass", "percentile", "status", "trials_defined", "why")
+           "sim_high95", "interval_mass", "percentile", "p_below", "p_at_or_below", "percentile_mcse", "central_band",
+           "band_margin_se", "calibration_target", "status", "trials_defined", "why")
 __all__ = ["CALIBRATED", "COLUMNS", "FAIL", "INDEPENDENT", "INPUT", "LEVEL", "NOT_MODELLED", "NO_VALUE", "PASS", "ROLES",
            "TOO_FEW", "at_denominator", "central_interval", "failed", "figure_roles", "figure_row",
-           "independent_count", "midrank_percentile", "passes_by_role", "simulated_median", "status",
-           "validation_table"]
+           "independent_count", "midrank_percentile", "outside_band", "passes_by_role", "simulated_median", "status",
+           "judged_targets", "validation_table"]
 
 
 def midrank_percentile(sample: Iterable[float], value: float) -> float:
@@ -71,11 +79,7 @@ def midrank_percentile(sample: Iterable[float], value: float) -> float:
     >>> midrank_percentile([0, 1, 1, 2], 0)
     12.5
     """
-    x = defined(sample)
-    if x.size == 0:
-        return np.nan
-    below, tied = np.count_nonzero(x < value), np.count_nonzero(x == value)
-    return float(100.0 * (below + tied / 2.0) / x.size)
+    return float(100.0 * position(sample, value).mid_p)
 
 
 def simulated_median(sample: Iterable[float]) -> float:
@@ -95,7 +99,7 @@ def status(reported: float, interval: tuple[float, float]) -> str:
 
 
 def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LEVEL, role: str = INDEPENDENT,
-               denominators: Iterable[float] | None = None, reason: str = "") -> dict:
+               denominators: Iterable[float] | None = None, reason: str = "", target: bool = False) -> dict:
     """One row of the validation table: a reported figure against its simulated values.
 
     Parameters
@@ -111,6 +115,8 @@ def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LE
     denominators : array_like, optional
         The figure's denominator in each virtual trial: with ``figure.of``, only the trials where it
         equals ``of`` are compared (:func:`at_denominator`).
+    target : bool, optional
+        Whether the figure is a calibration target (:func:`sim.analyses.calibration.target_keys`).
 
     Returns
     -------
@@ -119,9 +125,10 @@ def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LE
     """
     row = {"figure": figure.key, "role": role, "role_reason": reason, "says": figure.says, "metric": figure.metric,
            "reported": figure.value, "of": np.nan if figure.of is None else float(figure.of), "unit": figure.unit,
-           "why": figure.why}
+           "why": figure.why, "calibration_target": bool(target)}
     empty = {"sim_median": np.nan, "sim_low95": np.nan, "sim_high95": np.nan, "interval_mass": np.nan,
-             "percentile": np.nan}
+             "percentile": np.nan, "p_below": np.nan, "p_at_or_below": np.nan, "percentile_mcse": np.nan,
+             "central_band": "", "band_margin_se": np.nan}
     if not figure.modelled or values is None:
         return row | empty | {"status": NOT_MODELLED, "trials_defined": 0.0}
     x = defined(at_denominator(values, denominators, figure.of))
@@ -129,12 +136,21 @@ def figure_row(figure: Figure, values: Iterable[float] | None, level: float = LE
         return row | empty | {"status": TOO_FEW, "trials_defined": float(x.size)}
     interval = central_interval(x, level)
     return row | {"sim_median": median(x), "sim_low95": interval[0], "sim_high95": interval[1],
-                  "interval_mass": interval_mass(x, interval), "percentile": midrank_percentile(x, figure.value),
+                  "interval_mass": interval_mass(x, interval), **band_columns(x, figure.value),
                   "status": status(figure.value, interval), "trials_defined": float(x.size)}
 
 
+def band_columns(sample: Iterable[float], reported: float, band: tuple[float, float] = BAND) -> dict:
+    """The position columns of a row: mid-p percentile, P(X < r), P(X <= r), the percentile's Monte Carlo
+    standard error (percentage points), the central-band verdict and its margin in standard errors."""
+    where = position(sample, reported)
+    return {"percentile": 100.0 * where.mid_p, "p_below": where.below, "p_at_or_below": where.at_or_below,
+            "percentile_mcse": 100.0 * where.mid_p_se, "central_band": central_band(where, band),
+            "band_margin_se": band_margin(where, band)}
+
+
 def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL,
-                     roles: dict[str, tuple[str, str]] | None = None) -> Table:
+                     roles: dict[str, tuple[str, str]] | None = None, targets: Iterable[str] = ()) -> Table:
     """Every figure of ``seeds`` against its values over the virtual trials, grouped by role
     (inputs, then calibration targets, then independent figures), in file order within a role.
 
@@ -148,19 +164,22 @@ def validation_table(seeds: Seeds, trials: Table, level: float = LEVEL,
         Coverage of the central interval.
     roles : dict, optional
         Each figure's (role, reason) (:func:`figure_roles`); every figure is ``independent`` if not given.
+    targets : iterable of str, optional
+        The calibration targets (:func:`sim.analyses.calibration.target_keys`): their rows are marked.
 
     Returns
     -------
     sim.table.Table
         One row per figure (modelled or not), columns :data:`COLUMNS`.
     """
-    roles = roles or {}
+    roles, targets = roles or {}, frozenset(targets)
     order = sorted(seeds.figures, key=lambda key: ROLES.index(roles.get(key, (INDEPENDENT,))[0]))
     rows = []
     for key in order:
         figure, (role, reason) = seeds.figures[key], roles.get(key, (INDEPENDENT, ""))
         denominators = trials[denominator_column(key)] if denominator_column(key) in trials.names else None
-        rows.append(figure_row(figure, trials[key] if figure.modelled else None, level, role, denominators, reason))
+        rows.append(figure_row(figure, trials[key] if figure.modelled else None, level, role, denominators, reason,
+                               key in targets))
     return Table({name: [row[name] for row in rows] for name in COLUMNS})
 
 
@@ -182,3 +201,13 @@ def passes_by_role(table: Table) -> dict[str, tuple[int, int]]:
         if rows:
             counts[role] = (sum(r["status"] == PASS for r in rows), len(rows))
     return counts
+
+
+def judged_targets(table: Table) -> list[dict]:
+    """The rows of the calibration targets that were judged (modelled, enough trials at their denominator)."""
+    return [row for row in table.rows() if row["calibration_target"] and row["central_band"]]
+
+
+def outside_band(table: Table) -> list[str]:
+    """Keys of the calibration targets whose mid-p percentile lies outside the central 20-80 band."""
+    return [row["figure"] for row in judged_targets(table) if row["central_band"] == OUTSIDE]

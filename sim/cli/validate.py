@@ -26,7 +26,9 @@ MIN_TRIALS = 40  # below this the 2.5th and 97.5th percentiles are the extremes 
 EPILOG = """\
 outputs (in --out, default results/<trial name>):
   validation.csv        one row per figure of the seeds file: reported value, simulated median,
-                        95% interval, percentile of the reported value, pass/fail (or not modelled)
+                        95% interval, percentile of the reported value (percentile, p_below,
+                        p_at_or_below, percentile_mcse), central_band and band_margin_se,
+                        calibration_target, pass/fail (or not modelled)
   validation.json       the same with the definitions and a manifest (versions, hashes, seed, command)
   validation.png/.svg   forest plot: each figure's simulated interval with the reported value marked
   leave_one_out.csv     with --leave-one-out: each calibration target against a refit that never saw it
@@ -36,8 +38,13 @@ outputs (in --out, default results/<trial name>):
                         fails validation when that parameter is wrong by that shift), its Monte Carlo
                         error, ...; shift 'none' is the false-alarm rate.  detectability.png/.svg: chart
 
-percentile: mid-rank, 100 x (P(X < r) + P(X = r)/2), so a count that ties with many virtual trials
-sits in the middle of its own probability mass.  pass: inside the central 95% interval.
+percentile: mid-rank (mid-p), 100 x (P(X < r) + P(X = r)/2), so a count that ties with many virtual
+trials sits in the middle of its own probability mass; p_below and p_at_or_below are P(X < r) and
+P(X <= r), the interval a count's position spans; percentile_mcse is the percentile's Monte Carlo
+standard error from the number of virtual trials compared.  pass: inside the central 95% interval.
+central_band: 'inside' if the mid-p percentile lies in [20, 80] (the band calibration targets must
+meet under parameter uncertainty), else 'outside'; band_margin_se: its distance from the nearer edge
+in Monte Carlo standard errors (negative outside; within 2 the verdict is not settled).
 roles: input (an entry cites the figure, or the cited figures determine it), calibrated (a calibration
 target, or determined by targets and inputs), independent (neither).  A count 'k of n' is compared
 with the virtual trials whose denominator is n (the predictive of k given n), so no bound exceeds n.
@@ -140,44 +147,79 @@ def _detectability(params, validation, args, folder: Path) -> str:
 
 
 def format_validation(table: Table) -> str:
-    """The validation table as plain text, with a line saying how it reads."""
-    from sim.output.shown_values import number
+    """The validation table as plain text, with lines saying how it reads."""
+    from sim.analyses.validation import NOT_MODELLED, PASS, failed
 
-    from sim.analyses.validation import INDEPENDENT, NOT_MODELLED, PASS, TOO_FEW, failed, independent_count, passes_by_role
-
-
-    lines = [f"{'figure':32} {'reported':>9} {'median':>7}  {'95% interval':<15} {'pctile':>6}  result",
-             f"{'-' * 32} {'-' * 9} {'-' * 7}  {'-' * 15} {'-' * 6}  {'-' * 6}"]
+    lines = [f"{'figure':32} {'reported':>9} {'median':>7}  {'95% interval':<15} {'pctile +- mcse':>14}  "
+             f"{'P(<r)-P(<=r)':<12} {'20-80':<7} result",
+             f"{'-' * 32} {'-' * 9} {'-' * 7}  {'-' * 15} {'-' * 14}  {'-' * 12} {'-' * 7} {'-' * 6}"]
     role = None
     for row in table.rows():
         if row["role"] != role:
             role = row["role"]
             lines.append(f"[{role}]")
-        reported = number(row["reported"]) + (f"/{int(row['of'])}" if not math.isnan(row["of"]) else "")
-        if row["status"] == NOT_MODELLED:
-            lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  not modelled: {row['why']}")
-            continue
-        if row["status"] == TOO_FEW:
-            lines.append(f"{row['figure']:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>6}  {TOO_FEW} "
-                         f"({int(row['trials_defined'])})")
-            continue
-        interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
-        lines.append(f"{row['figure']:32} {reported:>9} {number(row['sim_median']):>7}  {interval:<15} "
-                     f"{row['percentile']:>5.1f}%  {row['status']}")
+        lines.append(_figure_line(row))
     modelled = [r for r in table.rows() if r["status"] != NOT_MODELLED]
-    bad = failed(table)
-    roles = "; ".join(f"{role} {n} of {m} pass" for role, (n, m) in passes_by_role(table).items())
-    lines.append(f"by role: {roles}.  Only independent figures test the model: an input is reproduced by "
-                 "construction, a calibration target by the fit.")
-    lines.append(f"genuinely independent figures: {independent_count(table)} (a figure is {INDEPENDENT} only when no "
-                 "entry cites it and the figures entries use do not determine it in every virtual trial).")
-    lines.append("counts 'k/n' are compared at the reported n: only virtual trials whose denominator is n.")
+    lines += _role_lines(table)
     passed = sum(r["status"] == PASS for r in modelled)
-    few = sum(r["status"] == TOO_FEW for r in modelled)
+    few = len(modelled) - len([r for r in modelled if r["central_band"]])
     lines.append(f"{passed} of {len(modelled)} modelled figures pass"
                  f"{f' ({few} not judged: too few virtual trials at their denominator; run more trials)' if few else ''}; "
-                 f"{len(table) - len(modelled)} not modelled.  pctile: mid-rank percentile of the reported value, "
-                 "100 x (P(X < r) + P(X = r)/2); pass: inside the simulated central 95% interval.")
+                 f"{len(table) - len(modelled)} not modelled.  pass: inside the simulated central 95% interval.")
+    lines += _band_lines(table)
+    bad = failed(table)
     if bad:
         lines.append(f"FAILED: {', '.join(bad)}")
     return "\n".join(lines)
+
+
+def _figure_line(row: dict) -> str:
+    """One figure's line of the printed table."""
+    from sim.analyses.validation import NOT_MODELLED, TOO_FEW
+    from sim.output.shown_values import number
+    from sim.stats.predictive_position import SETTLED
+
+    reported = number(row["reported"]) + (f"/{int(row['of'])}" if not math.isnan(row["of"]) else "")
+    name = row["figure"] + (" *" if row["calibration_target"] else "")
+    if row["status"] == NOT_MODELLED:
+        return f"{name:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>14}  {'-':<12} {'-':<7} not modelled: {row['why']}"
+    if row["status"] == TOO_FEW:
+        return (f"{name:32} {reported:>9} {'-':>7}  {'-':<15} {'-':>14}  {'-':<12} {'-':<7} {TOO_FEW} "
+                f"({int(row['trials_defined'])})")
+    interval = f"[{number(row['sim_low95'])}, {number(row['sim_high95'])}]"
+    pctile = f"{row['percentile']:.1f}% +- {row['percentile_mcse']:.1f}"
+    spans = f"{row['p_below']:.2f}-{row['p_at_or_below']:.2f}"
+    band = ("in" if row["central_band"] == "inside" else "OUT") + ("?" if abs(row["band_margin_se"]) < SETTLED else "")
+    return (f"{name:32} {reported:>9} {number(row['sim_median']):>7}  {interval:<15} {pctile:>14}  {spans:<12} "
+            f"{band:<7} {row['status']}")
+
+
+def _role_lines(table: Table) -> list[str]:
+    """What each role's passes show, and how many figures are genuinely independent."""
+    from sim.analyses.validation import INDEPENDENT, independent_count, passes_by_role
+
+    roles = "; ".join(f"{role} {n} of {m} pass" for role, (n, m) in passes_by_role(table).items())
+    return [f"by role: {roles}.  Only independent figures test the model: an input is reproduced by "
+            "construction, a calibration target by the fit.",
+            f"genuinely independent figures: {independent_count(table)} (a figure is {INDEPENDENT} only when no "
+            "entry cites it and the figures entries use do not determine it in every virtual trial).",
+            "counts 'k/n' are compared at the reported n: only virtual trials whose denominator is n."]
+
+
+def _band_lines(table: Table) -> list[str]:
+    """How the percentile columns read, and the calibration targets against the central 20-80 band."""
+    from sim.analyses.validation import judged_targets, outside_band
+    from sim.stats.predictive_position import SETTLED
+
+    judged, outside = judged_targets(table), outside_band(table)
+    lines = ["pctile: mid-rank (mid-p) percentile of the reported value r among the simulated values X, "
+             "100 x (P(X < r) + P(X = r)/2), +- its Monte Carlo standard error (percentage points) from the virtual "
+             "trials compared; P(<r)-P(<=r): the interval a count's position spans.",
+             "20-80: 'in' if the mid-p percentile lies in [20, 80]; '?' marks a verdict within "
+             f"{SETTLED:g} Monte Carlo standard errors of an edge (not settled by this many trials).  * a calibration target."]
+    if not judged:
+        return lines + ["calibration targets in the 20-80 band: none judged (no calibration target, or too few trials)."]
+    shown = "; ".join(f"{r['figure']} {r['percentile']:.1f}% +- {r['percentile_mcse']:.1f}" for r in judged
+                      if r["figure"] in outside)
+    return lines + [f"calibration targets in the 20-80 band: {len(judged) - len(outside)} of {len(judged)}"
+                    + (f"; outside: {shown}" if outside else "") + "."]

@@ -18,11 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
+import sim.analyses.calibration
 from conftest import PARAMS
 from sim.inputs.paper import Figure
 from sim.table import Table
 from sim.analyses.validation import (FAIL, NO_VALUE, NOT_MODELLED, PASS, TOO_FEW, central_interval, failed, figure_row,
-                            midrank_percentile, status, validation_table)
+                            midrank_percentile, outside_band, status, validation_table)
+from sim.cli.validate import format_validation
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -125,6 +127,45 @@ def test_table_percentiles_and_intervals_are_those_of_the_simulated_values(cd5, 
         assert row["status"] == (PASS if low <= r <= high else FAIL)
 
 
+def compared_values(results, row) -> np.ndarray:
+    """The simulated values a row compares its reported value with: defined, at the reported denominator."""
+    x = results.trials[row["figure"]].astype(float)
+    if not np.isnan(row["of"]):
+        x = x[results.trials[row["figure"] + "_denominator"] == row["of"]]
+    return x[~np.isnan(x)]
+
+
+def test_table_positions_and_band_verdicts_are_those_of_the_simulated_values(cd5, cd5_table):
+    results, table = cd5_table
+    for row in table.rows():
+        if row["status"] in (NOT_MODELLED, TOO_FEW):
+            assert row["central_band"] == "" and np.isnan(row["p_below"]), row["figure"]
+            continue
+        x, r = compared_values(results, row), row["reported"]
+        a, b = np.mean(x < r), np.mean(x <= r)
+        assert (row["p_below"], row["p_at_or_below"]) == pytest.approx((a, b)), row["figure"]
+        assert row["percentile"] == pytest.approx(50 * (a + b))
+        assert row["percentile_mcse"] == pytest.approx(100 * np.sqrt((a * (1 - a) + b * (1 - b) + 2 * a * (1 - b))
+                                                                     / (4 * x.size)))
+        assert row["central_band"] == ("inside" if 20 <= row["percentile"] <= 80 else "outside"), row["figure"]
+
+
+def band_table(reported: float, values, target: bool = True) -> Table:
+    """A one-row validation table of a made-up count figure against made-up simulated values."""
+    row = figure_row(Figure("made_up", "count", reported, "a made-up count"), values, target=target)
+    return Table({name: [value] for name, value in row.items()})
+
+
+def test_targets_outside_the_band_are_named_and_other_figures_are_not_judged():
+    values = np.repeat([0, 1, 2, 3], [45, 34, 11, 10])  # 2: mid-p 84.5, inside the 95% interval
+    assert outside_band(band_table(2, values)) == ["made_up"]
+    assert outside_band(band_table(1, values)) == []
+    assert outside_band(band_table(2, values, target=False)) == []  # an input is not held to the band
+    text = format_validation(band_table(2, values))
+    assert "calibration targets in the 20-80 band: 0 of 1; outside: made_up 84.5% +- " in text
+    assert "made_up *" in text and "0.79-0.90" in text and "OUT" in text
+
+
 # -- acceptance: both trials at their shipped parameters ----------------------------------------
 
 @pytest.mark.parametrize("trial", ["cd5", "cll1"])
@@ -165,6 +206,11 @@ def test_validate_prints_the_table_and_writes_csv_json_and_the_plot(trial, tmp_p
     document = json.loads((out / "validation.json").read_text())
     assert document["manifest"]["trials"] == 200 and document["manifest"]["parameter_uncertainty"] is True
     assert document["failed"] == [] and "mid-rank" in document["definitions"]["percentile"]
+    targets = [row["figure"] for row in rows if row["calibration_target"] == "true"]
+    assert targets == [key for key in sim.analyses.calibration.target_keys(sim.load_params(PARAMS[trial]))]
+    judged = [row["figure"] for row in rows if row["calibration_target"] == "true" and row["status"] != TOO_FEW]
+    assert document["calibration_targets_in_band"]["judged"] == judged  # 200 trials leave some too few to judge
+    assert "calibration targets in the 20-80 band:" in done.stdout and "P(<r)-P(<=r)" in done.stdout
     assert (out / "validation.png").read_bytes()[:8] == PNG_MAGIC
     assert "<svg" in (out / "validation.svg").read_text()
 
