@@ -123,6 +123,14 @@ def _figure(path: Path, key: str, entry: Any) -> Figure:
                   entry.get("why", ""), qualifiers)
 
 
+def figure_unit(figure: Figure) -> str:
+    """What a figure's value counts or measures: its stated unit, else by its metric's kind (a count is of
+    patients, a share a proportion, a duration in days, as the seeds files' convention says)."""
+    if figure.unit:
+        return figure.unit
+    return {"count": "patients", "share": "proportion", "duration": "days"}.get(METRICS[figure.metric].kind, "")
+
+
 def _check_kind(path: Path, where: str, kind: str, value: float, of: int | None) -> None:
     """A reported value as its metric's kind allows: a count is a whole number from 0 to its denominator,
     a share lies in [0, 1] and has no denominator, a duration is positive and has no denominator."""

@@ -84,7 +84,7 @@ def _name_max(folder: Path) -> int:
 def folder_lock(out: str | Path, option: str = "--out") -> Iterator[None]:
     """Hold the lock of output folder ``out``; OutputError at once if a live run holds it."""
     out = check_output_place(out, option)
-    made = _make_parents(out.parent, option)
+    made = make_parents(out.parent, option)
     path = hidden_path(out, "lock")
     try:
         lock = _locked(path, out, option)
@@ -170,7 +170,7 @@ def staged_folder(out: str | Path, replace: Iterable[str] | None = None, lock: b
     """
     out = check_output_place(out, option)
     with folder_lock(out, option) if lock else _nothing():
-        made = _make_parents(out.parent, option)
+        made = make_parents(out.parent, option)
         try:
             recover(out)
             stage = hidden_path(out, "stage")
@@ -222,8 +222,9 @@ def _link_or_copy(source: str, target: str) -> None:
     shutil.copy2(source, target)
 
 
-def _make_parents(folder: Path, option: str) -> list[Path]:
-    """Make ``folder`` and its missing parents; returns those made, deepest first."""
+def make_parents(folder: Path, option: str = "", raw: bool = False) -> list[Path]:
+    """Make ``folder`` and its missing parents; returns those made, deepest first.  A failure removes
+    those made and raises OutputError naming ``option`` (the OSError itself when ``raw``)."""
     missing = []
     while not folder.exists():
         missing.append(folder)
@@ -233,6 +234,8 @@ def _make_parents(folder: Path, option: str) -> list[Path]:
             path.mkdir(exist_ok=True)
     except OSError as err:
         remove_empty_folders(missing)
+        if raw:
+            raise
         raise OutputError(missing[0], option, f"cannot be made: {err.strerror or err}") from None
     return missing
 

@@ -261,7 +261,7 @@ def summary_file(figures: Table, key: Table) -> Table:
     total = float(np.max(np.asarray(key["trials_defined"]) + np.asarray(key["trials_undefined"])))
     interval = key["interval"][0]
     first = {"kind": ["figure"] * n, "name": figures["figure"], "dose_group": ["all"] * n,
-             "description": figures["says"], "unit": ["patients"] * n, "reported": figures["reported"],
+             "description": figures["says"], "unit": figures["unit"], "reported": figures["reported"],
              "of": figures["of"], "median": figures["sim_median"], "low95": figures["sim_low95"],
              "high95": figures["sim_high95"], "mean": figures["sim_mean"], "trials_defined": trials,
              "trials_undefined": total - trials, "interval": [interval] * n}

@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 
 from sim.errors import OutputError
-from sim.output.atomic_folder import remove_empty_folders
+from sim.output.atomic_folder import make_parents, remove_empty_folders
 from sim.output.held_interrupts import interrupts_held
 
 JOURNAL = "journal.json"
@@ -57,7 +57,7 @@ class StagedFiles:
 
     # -- staging ---------------------------------------------------------------------------------------------
     def __enter__(self) -> "StagedFiles":
-        self._made = _make_parents(self.root)
+        self._made = make_parents(self.root)
         return self
 
     def put(self, target: str | Path, text: str) -> Path:
@@ -128,7 +128,7 @@ class StagedFiles:
             backup.parent.mkdir(parents=True, exist_ok=True)
             os.replace(target, backup)
         if writes:
-            self._swap_made += _make_parents(target.parent, raw=True)
+            self._swap_made += make_parents(target.parent, raw=True)
             os.chmod(self._staged(target, NEW), 0o666 & ~_umask())
             os.replace(self._staged(target, NEW), target)
 
@@ -232,24 +232,6 @@ def _discard(stage: Path) -> None:
 
 def _where(err: OSError) -> str:
     return f" ({err.filename})" if err.filename else ""
-
-
-def _make_parents(folder: Path, raw: bool = False) -> list[Path]:
-    """Make ``folder`` and its missing parents; returns those made, deepest first.  A failure removes those
-    made and raises OutputError (the OSError itself when ``raw``)."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    try:
-        for path in reversed(missing):
-            path.mkdir()
-    except OSError as err:
-        remove_empty_folders(missing)
-        if raw:
-            raise
-        raise OutputError(missing[0], "", f"cannot be made: {err.strerror or err}") from None
-    return missing
 
 
 def _umask() -> int:

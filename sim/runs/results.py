@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.inputs.paper import figure_unit
 from sim.inputs.params import Params
 from sim.model.records import event_log
 from sim.table import Table
 from sim.stats.intervals import median_interval
-from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES, figure_at_denominator
+from sim.stats.trial_figures import SURVIVAL_LABELS, SURVIVAL_OUTCOMES, SURVIVAL_UNITS, figure_at_denominator
 from sim.stats.batch import Batch
 from sim.stats.outcome_summary import outcome_tables, summarise
 from sim.runs.saving import save_results
@@ -80,10 +81,10 @@ class Results:
     def summary(self) -> Table:
         """Per figure: the reported value next to the simulated mean, median and 95% interval (a count k of n
         over the trials whose denominator is n; :mod:`sim.stats.intervals` for the percentiles)."""
-        rows = [_summary_row(key, f.says, f.value, f.of, figure_at_denominator(self.trials, key, f.of))
+        rows = [_summary_row(key, f.says, figure_unit(f), f.value, f.of, figure_at_denominator(self.trials, key, f.of))
                 for key, f in self.params.seeds.figures.items() if f.modelled]
         metrics = {f.metric for f in self.params.seeds.figures.values()}
-        rows += [_summary_row(key, SURVIVAL_LABELS[key], np.nan, None, self.trials[key])
+        rows += [_summary_row(key, SURVIVAL_LABELS[key], SURVIVAL_UNITS[key], np.nan, None, self.trials[key])
                  for key in (*SURVIVAL_OUTCOMES, "median_followup_months") if key not in metrics]
         return Table({name: [row[name] for row in rows] for name in rows[0]})
 
@@ -118,11 +119,11 @@ class Results:
         return save_results(self, out, command=command, fmt=fmt, plots=plots, force=force)
 
 
-def _summary_row(key: str, says: str, reported: float, of: int | None, values: np.ndarray) -> dict:
+def _summary_row(key: str, says: str, unit: str, reported: float, of: int | None, values: np.ndarray) -> dict:
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
     stats = (np.mean(defined), *median_interval(defined)) if defined.size else (np.nan,) * 4
-    return {"figure": key, "says": says, "reported": reported, "of": np.nan if of is None else of,
+    return {"figure": key, "says": says, "unit": unit, "reported": reported, "of": np.nan if of is None else of,
             "sim_mean": stats[0], "sim_median": stats[1], "sim_low95": stats[2], "sim_high95": stats[3],
             "trials_defined": float(defined.size)}
 

@@ -263,6 +263,8 @@ SURVIVAL_LABELS = {"os_6m": "overall survival at 6 months (Kaplan-Meier)",
                    "lfs_6m": "leukaemia-free survival at 6 months (Kaplan-Meier)",
                    "lfs_12m": "leukaemia-free survival at 12 months (Kaplan-Meier)",
                    "median_followup_months": "median follow-up, months (reverse Kaplan-Meier)"}
+SURVIVAL_UNITS = {"os_6m": "proportion", "os_12m": "proportion", "lfs_6m": "proportion", "lfs_12m": "proportion",
+                  "median_followup_months": "months"}
 
 
 def survival_at_months(b: Batch, endpoint: str, months) -> np.ndarray:

@@ -93,7 +93,11 @@ def test_written_to_summary_and_reports_without_reading_back(tmp_path, monkeypat
     assert {p.name for p in written} >= {"summary.csv", "summary.json", "report.md", "report.html", "flow.png"}
     monkeypatch.undo()
     with open(out / "summary.csv", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["kind"] == "key_outcome"]
+        every = list(csv.DictReader(handle))
+    rows = [r for r in every if r["kind"] == "key_outcome"]
+    units = {r["name"]: r["unit"] for r in every if r["kind"] == "figure"}
+    assert units["os_12m"] == "proportion" and units["median_followup_months"] == "months"  # not counts of patients
+    assert units["infused"] == "patients"
     assert {(r["name"], r["dose_group"]) for r in rows} == {(r["outcome"], r["dose_group"])
                                                           for r in results.key_outcomes().rows()}
     assert all(int(float(r["trials_defined"])) + int(float(r["trials_undefined"])) == 40 for r in rows)

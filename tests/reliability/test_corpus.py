@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_faults import ROOT, in_process, one_line  # noqa: E402
+from cli_runs import in_process, refused  # noqa: E402
+from test_faults import ROOT  # noqa: E402
 
 from sim.inputs.posterior_draws import MAX_DRAWS_BYTES, draws_csv_text, draws_paths, provenance_text
 
@@ -33,36 +34,6 @@ def copy_trial(folder: Path, trial: str = TRIAL, draws: bool = False) -> Path:
         for path in draws_paths(ROOT / "params" / f"{trial}.toml"):
             shutil.copy(path, folder / "params")
     return folder / "params" / f"{trial}.toml"
-
-
-def cli(*args, cwd: Path):
-    """``cartsim ARGS`` in this process, an argument error (argparse's SystemExit) included."""
-    import contextlib
-    import io
-    import os
-    import subprocess
-
-    from sim.cli.main import main
-
-    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            code = main([str(a) for a in args])
-    except SystemExit as stop:
-        code = stop.code
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
-
-
-def refused(result, *names: str) -> str:
-    """Exit 2, one line naming each of ``names``, no traceback; returns the line."""
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    line = one_line(result.stderr)
-    for name in names:
-        assert name in line, (name, line)
-    return line
 
 
 def nothing_written(folder: Path, before: set[str]) -> None:
@@ -323,7 +294,7 @@ def test_a_size_above_its_limit_is_refused_before_anything_runs(tmp_path, comman
     if command == "compare":
         args = [command, "cll1_aml", what]
     before = files(tmp_path)
-    line = refused(cli(*args, option, value, cwd=tmp_path), option, "memory")
+    line = refused(in_process(*args, option, value, cwd=tmp_path), option, "memory")
     assert "must be <=" in line
     nothing_written(tmp_path, before)
 

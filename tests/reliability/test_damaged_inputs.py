@@ -3,19 +3,18 @@ each is one line naming the file, key or option, exit status 2, and nothing writ
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
-import os
 import re
 import shutil
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from sim.cli.main import main
+sys.path.insert(0, str(Path(__file__).parent))
+from cli_runs import in_process as cli, refused  # noqa: E402
+
 from sim.errors import InputError
 from sim.sensitivity import run_psa
 from sim.sensitivity.store import LOG, STATE
@@ -24,33 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params" / "cd5_tall.toml"
 CLL1 = ROOT / "params" / "cll1_aml.toml"
 SCENARIO = ROOT / "params" / "scenarios" / "cll1_dose_a.toml"
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main([str(a) for a in args])
-            except SystemExit as stop:
-                code = stop.code
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
-
-
-def refused(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    assert "Traceback" not in result.stderr, result.stderr
-    assert result.returncode == 2, (result.returncode, result.stderr, result.stdout)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("cartsim"), lines[0]
-    assert not CONTROL.search(lines[0])
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -9,7 +9,6 @@ the stopped one left beside the folder.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import hashlib
 import io
 import json
@@ -22,29 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli.main import main
 from sim.output.atomic_folder import folder_lock
 
 sys.path.insert(0, str(Path(__file__).parent))
 import faulty  # noqa: E402
+from cli_runs import in_process, one_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params" / "cd5_tall.toml"
 SCENARIOS = [ROOT / "params" / "scenarios" / f"cll1_dose_{x}.toml" for x in "ab"]
 FAULTY = Path(__file__).with_name("faulty.py")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def in_process(*args, cwd: Path) -> subprocess.CompletedProcess:
-    """``cartsim ARGS`` in this process (no interpreter start-up: fast)."""
-    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in args])
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -71,13 +58,6 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def leftovers(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(".cartsim-") or p.name.endswith(".tmp"))
-
-
-def one_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert "Traceback" not in stderr, stderr
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

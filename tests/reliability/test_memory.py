@@ -17,7 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_corpus import copy_trial  # noqa: E402
-from test_faults import ENV, one_line  # noqa: E402
+from cli_runs import one_line  # noqa: E402
+from test_faults import ENV  # noqa: E402
 
 from sim.inputs.design_settings import MAX_SAMPLE_SIZE
 from sim.inputs.posterior_draws import MAX_DRAWS_BYTES, draws_csv_text, draws_paths, provenance_text

@@ -20,7 +20,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import faulty  # noqa: E402
-from test_faults import ENV, FAULTY, ROOT, in_process, one_line, snapshot  # noqa: E402
+from cli_runs import in_process, one_line  # noqa: E402
+from test_faults import ENV, FAULTY, ROOT, snapshot  # noqa: E402
 
 from sim.errors import OutputError
 from sim.output.staged_files import StagedFiles, recover_files, stage_path
