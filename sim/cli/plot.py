@@ -21,7 +21,8 @@ pictures (PNG and SVG, in RESULTS_DIR/figures/):
 
 report.md is redrawn with the pictures embedded.
 
-example:
+example (the pictures of a run):
+  cartsim run params/cd5_tall.toml --out results/cd5_tall
   cartsim plot results/cd5_tall"""
 
 

@@ -11,7 +11,7 @@ from scipy import stats
 
 from conftest import PARAMS
 from sim.analyses.calibration.cutoff import LateWindows
-from sim.analyses.calibration.late import LateGroup, LateModel
+from sim.analyses.calibration.late import LateGroup, LateModel, bounded_above, fit_late, late_groups
 from sim.analyses.calibration.late import jeffreys_log_prior
 from sim.analyses.posterior import pareto_k, sample_posterior
 from sim.model import late_bands
@@ -55,7 +55,13 @@ def test_joint_posterior_of_late_levels_covers_the_known_levels(cd5):
     """Outcomes of 12 untransplanted patients simulated 40 times from known late levels (the calibration's
     exact multinomial chances over simulated windows); the joint posterior's 95% interval of each of the 3
     levels holds the truth.  Of 120 intervals about 6 miss; 15 or more misses has probability below 0.5%
-    under Binomial(120, 0.05), so the test fails only if the intervals are too narrow."""
+    under Binomial(120, 0.05), so the test fails only if the intervals are too narrow.
+
+    Only outcomes with at least one patient in remission are drawn (a draw with none is drawn again):
+    with none, the counts set no upper bound on the levels, the posterior under the Jeffreys prior does
+    not exist and the calibration refuses them (``bounded_above``).  At the shipped levels a patient stays
+    in remission with chance about 0.08, so about a third of unconditioned draws (0.92^12 = 0.36) are such
+    counts; the intervals over the rest are what the calibration can report."""
     windows = LateWindows.simulate(cd5, trials=200, seed=5).at_cutoff(cd5["accrual.cutoff_after_last_enrolment_days"])
     model = LateModel(windows, cd5)
     model = model.subset(np.arange(min(len(model.length), 800)))
@@ -68,8 +74,8 @@ def test_joint_posterior_of_late_levels_covers_the_known_levels(cd5):
     rng = np.random.default_rng(7)
     misses = 0
     for i in range(40):
-        counts = dict(zip(states, rng.multinomial(12, [float(chance[s]) for s in states]).astype(float)))
-        group = LateGroup(False, 12.0, counts, {})
+        group = _bounded_outcomes(rng, states, [float(chance[s]) for s in states])
+        counts = group.counts
 
         def log_density(values, group=group):
             before = {c: values[c] for c in causes}
@@ -77,10 +83,33 @@ def test_joint_posterior_of_late_levels_covers_the_known_levels(cd5):
 
         start = {c: (counts[s] + 0.5) / 5000.0 for c, s in zip(causes, states)}
         sample = sample_posterior(log_density, start, proposals=4000, seed=i)
+        assert sample.converged, (counts, sample.problems)
         for j, c in enumerate(causes):
             low, high = np.percentile(sample.draws[:, j], [2.5, 97.5])
             misses += not low <= truth[c] <= high
     assert misses < 15
+
+
+def _bounded_outcomes(rng: np.random.Generator, states: list[str], chances: list[float]) -> LateGroup:
+    """Outcomes of 12 untransplanted patients drawn from ``chances`` until their posterior exists."""
+    while True:
+        group = LateGroup(False, 12.0, dict(zip(states, rng.multinomial(12, chances).astype(float))), {})
+        if bounded_above(group):
+            return group
+
+
+def test_outcomes_with_none_in_remission_are_refused_naming_the_figure(cd5_copy):
+    """No patient in remission at cut-off leaves the late levels unbounded above: the fit refuses the counts
+    rather than report levels from an improper posterior."""
+    cd5_copy.seeds.write_text(cd5_copy.seeds.read_text().replace(
+        'value = 2\nof = 12\nsays = "in remission', 'value = 0\nof = 12\nsays = "in remission').replace(
+        'value = 3\nof = 12\nsays = "relapsed', 'value = 5\nof = 12\nsays = "relapsed'))
+    params = load_params(cd5_copy.path)
+    groups = late_groups(params)
+    assert not bounded_above(groups[0]) and bounded_above(groups[1])
+    windows = LateWindows.simulate(params, trials=2, seed=1).at_cutoff(300.0)
+    with pytest.raises(InputError, match=r"cd5_tall\.toml: figures\.untransplanted_in_remission: none of the 12"):
+        fit_late(windows, groups, params, 20, np.random.default_rng(0))
 
 
 # -- the draws file ---------------------------------------------------------------------------

@@ -172,14 +172,16 @@ def test_new_force_stopped_at_any_step_keeps_the_old_pair_whole(tmp_path, every_
 @pytest.mark.parametrize("which", [SAMPLE, pytest.param("all", marks=pytest.mark.slow)])
 def test_new_stopped_at_any_step_writes_both_files_or_nothing(tmp_path, every_step, which):
     total = steps(every_step, lambda: in_process("new", "mine", cwd=tmp_path))
+    whole = sorted(snapshot(tmp_path))  # the pair, and the predicted late levels' draws written with it
+    assert {"params/mine.toml", "seeds/mine.toml"} <= set(whole)
     shutil.rmtree(tmp_path / "params"), shutil.rmtree(tmp_path / "seeds")
     for k in range(total) if which == "all" else (0, total // 2, total - 6):
         every_step("enospc", k)
         result = in_process("new", "mine", cwd=tmp_path)
         every_step("none", -1)
-        if result.returncode == 0:  # the fault hit the tidying after the swap: both files are there, whole
+        if result.returncode == 0:  # the fault hit the tidying after the swap: every file is there, whole
             recover_files(tmp_path)
-            assert sorted(snapshot(tmp_path)) == ["params/mine.toml", "seeds/mine.toml"]
+            assert sorted(snapshot(tmp_path)) == whole, k
             shutil.rmtree(tmp_path / "params"), shutil.rmtree(tmp_path / "seeds")
             continue
         assert result.returncode == 2 and "No space left on device" in one_line(result.stderr)

@@ -8,6 +8,10 @@ windows, and the reported counts are a multinomial draw from it.
 
 - Not transplanted: maximum likelihood; uncertainty from the posterior under a Jeffreys prior
   (level^-1/2 per cause), sampled by adaptive importance sampling from the Laplace fit (:mod:`sim.analyses.posterior`).
+  Only the state at cut-off is seen, not when the event happened, so when every patient of the group is
+  reported with an event (none in remission) ever higher levels only make the counts likelier: the
+  likelihood does not fall towards 0, the posterior is improper and the group is refused
+  (:func:`bounded_above`).
 - Transplanted: the posterior is the prior stated in the params file (a gamma on each level,
   ``late.<cause>_prior_events_after_transplant`` pseudo-events over
   ``late.<cause>_prior_days_after_transplant`` pseudo-exposure, from published outcomes of
@@ -74,6 +78,18 @@ class LateGroup:
     @property
     def hazard_paths(self) -> list[str]:
         return [hazard_path(cause, self.transplanted) for cause in self.causes]
+
+
+def bounded_above(group: LateGroup) -> bool:
+    """Whether the counts of a group fitted under the Jeffreys prior bound its levels from above.
+
+    As every fitted level grows, each reported cause keeps a share of the events while the chance of
+    staying in remission (and of an unfitted cause, which ``other`` holds when the counts are
+    incomplete) falls to 0.  The likelihood falls to 0 with it only if some patient is counted there;
+    otherwise it stays bounded away from 0, and with the prior level^-1/2 of each of d levels the
+    posterior mass grows like the integral of r^(d/2 - 1) dr: it is improper.
+    """
+    return group.transplanted or group.counts.get("in_remission", 0.0) > 0 or group.counts.get(OTHER, 0.0) > 0
 
 
 def late_groups(params: Params, exclude=()) -> list[LateGroup]:
@@ -306,7 +322,19 @@ def _sampling(sample) -> str:
 
 
 def _fit_before(model, light, group, levels, params, draws, rng):
-    """Maximum likelihood, and the posterior under a Jeffreys prior."""
+    """Maximum likelihood, and the posterior under a Jeffreys prior.
+
+    Raises
+    ------
+    InputError
+        If no patient of the group is in remission at cut-off (:func:`bounded_above`).
+    """
+    if not bounded_above(group):
+        key = group.keys.get("in_remission", next(iter(group.keys.values()), ""))
+        raise InputError(params.seeds.path, f"figures.{key}" if key else "figures",
+                         f"none of the {group.size:g} not transplanted is in remission at cut-off, so the outcomes "
+                         f"at cut-off set no upper bound on the late levels (their posterior under the Jeffreys prior "
+                         f"does not exist) and the levels cannot be calibrated from them")
     causes = group.causes
     mle, interior = _mle(model, group, levels)
     sample, drawn = _posterior(light, group, levels, params, _centre(mle, model, group, levels), draws, rng)
