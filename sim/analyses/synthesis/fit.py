@@ -102,22 +102,21 @@ def build_hierarchy(series: list[Series], shipped: list[Params], reference: Para
     return Hierarchy(units, blocks), likelihood
 
 
-def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params, steps: int = 20000,
-                  trials: int = 200, seed: int = 0) -> Synthesis:
-    """Build the hierarchy and sample it."""
+def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params, draws: int = 1000,
+                  tune: int = 1000, chains: int = 4, trials: int = 200, seed: int = 0) -> Synthesis:
+    """Build the hierarchy and sample it (NUTS: ``chains`` chains of ``draws`` draws after ``tune``)."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
-    sample = sample_hierarchy(hierarchy, steps=steps, seed=seed)
+    sample = sample_hierarchy(hierarchy, draws=draws, tune=tune, chains=chains, seed=seed)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)
 
 
 def synthesis_from_sample(series: list[Series], shipped: list[Params], reference: Params, theta: np.ndarray,
-                          steps: int, trials: int = 200, seed: int = 0) -> Synthesis:
+                          tune: int, divergences: int = 0, trials: int = 200, seed: int = 0) -> Synthesis:
     """A synthesis from draws saved by an earlier fit (``cartsim evidence --keep-sample``): the hierarchy
     is rebuilt the same way and the draws diagnosed again, without sampling."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
-    if theta.shape[-1] != hierarchy.ndim:
-        raise InputError("--from-sample", "", f"the draws have {theta.shape[-1]} columns, the hierarchy {hierarchy.ndim}")
-    walkers = max(32, 2 * hierarchy.ndim + 2)
-    walkers += walkers % 2
-    sample = diagnosed(hierarchy, theta.reshape(-1, walkers, hierarchy.ndim), steps, seed)
+    if theta.ndim != 3 or theta.shape[-1] != hierarchy.ndim:
+        raise InputError("--from-sample", "theta", f"the draws are shaped {theta.shape}, not (draws, chains, "
+                         f"{hierarchy.ndim}) as this hierarchy needs")
+    sample = diagnosed(hierarchy, theta, tune, seed, divergences)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)

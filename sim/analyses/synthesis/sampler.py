@@ -1,19 +1,26 @@
-"""Sampling the hierarchy with emcee, and checking the chains before anything is reported.
+"""Sampling the hierarchy with the No-U-Turn sampler, and checking the chains before anything is reported.
 
-emcee's affine-invariant ensemble (Foreman-Mackey et al., PASP 2013;125:306-312) with a mixture of
-differential-evolution moves (80% :class:`emcee.moves.DEMove`, 20% :class:`emcee.moves.DESnookerMove`),
-which mix better than the stretch move in the tens of dimensions a hierarchy over a dozen trials has.
-The first half of each chain is burn-in.  Every reported quantity (each class's pooled level, each
-tau, each unit's level) must reach rank-normalised split R-hat <= ``MAX_RHAT`` and effective sample
-size >= ``MIN_ESS`` (:mod:`sim.stats.convergence`, each walker taken as a chain); otherwise the fit
-is not converged and says which quantity failed, and the commands that write files refuse to.
+The sampler is nutpie's NUTS (Hoffman and Gelman, JMLR 2014;15:1593-1623, with nutpie's adaptation of
+step size and a diagonal mass matrix during the tuning draws; the ``synthesis`` extra).  It needs the
+log posterior's gradient: :func:`value_and_gradient` takes it by central differences, all ``2 d + 1``
+points in one vectorised call of the hierarchy (the log posterior is smooth in every coordinate it
+samples: log levels, log tau, z and the log extras).  A gradient sampler moves through the funnel between
+tau and the z's that an ensemble sampler crossed only over hundreds of thousands of steps.
+
+Chains start from the posterior mode (L-BFGS from the prior's centre) jittered by ``START_JITTER`` on
+every coordinate; the tuning draws are discarded.  Every reported quantity (each class's pooled level,
+each tau, each unit's level) must reach rank-normalised split R-hat <= ``MAX_RHAT`` and effective
+sample size >= ``MIN_ESS`` (:mod:`sim.stats.convergence`), and no transition after tuning may diverge
+(a divergence means the sampler could not follow the posterior's curvature there, so the draws may
+miss part of it); otherwise the fit is not converged and says which check failed, and the commands
+that write files refuse to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import logging
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
@@ -24,48 +31,66 @@ from sim.stats.convergence import effective_sample_size, split_rhat
 
 MAX_RHAT = 1.01
 MIN_ESS = 400.0
-EXTRA = "calibrate"  # the pyproject extra that brings emcee
+EXTRA = "synthesis"  # the pyproject extra that brings nutpie
+GRADIENT_STEP = 1e-5  # central-difference step on the sampled (log and z) scale: truncation error ~1e-10, rounding ~1e-11 relative
+START_JITTER = 0.3  # SD of each chain's start around the mode, on the sampled scale
+TARGET_ACCEPT = 0.95  # NUTS's target acceptance: small steps, so the funnel's neck is followed without divergences
 
 
-def emcee_module():
-    """emcee, or one line naming the extra that installs it."""
+def nutpie_module():
+    """nutpie, or one line naming the extra that installs it."""
     try:
-        import emcee
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # arviz's notice of its coming refactor, on import
+            import nutpie
+            from nutpie.compiled_pyfunc import from_pyfunc  # noqa: F401
     except ImportError:
-        raise InputError("emcee", "", f"the evidence synthesis needs emcee: pip install 'cartsim[{EXTRA}]'") from None
-    return emcee
+        raise InputError("nutpie", "", f"the evidence synthesis needs nutpie: pip install 'cartsim[{EXTRA}]'") from None
+    return nutpie
 
 
 @dataclass(frozen=True)
 class HierarchySample:
-    """Draws of the hierarchy: ``theta`` (draws, ndim) after burn-in, and per-quantity diagnostics."""
+    """Draws of the hierarchy: ``theta`` (draws x chains, ndim) after tuning, chain by chain in blocks of
+    ``draws`` rows, with per-quantity diagnostics and the count of divergent transitions."""
 
     hierarchy: Hierarchy
     theta: np.ndarray
     rhat: dict[str, float]
     ess: dict[str, float]
-    walkers: int
-    steps: int
+    chains: int
+    draws: int
+    tune: int
     seed: int
+    divergences: int = 0
+    method: str = "NUTS"
 
     @property
     def problems(self) -> list[str]:
         bad = [f"R-hat of {n} is {r:.3f} > {MAX_RHAT}" for n, r in self.rhat.items() if not r <= MAX_RHAT]
-        return bad + [f"effective sample size of {n} is {e:.0f} < {MIN_ESS:.0f}" for n, e in self.ess.items() if not e >= MIN_ESS]
+        bad += [f"effective sample size of {n} is {e:.0f} < {MIN_ESS:.0f}" for n, e in self.ess.items() if not e >= MIN_ESS]
+        return bad + ([f"{self.divergences} divergent transitions after tuning"] if self.divergences else [])
 
     @property
     def converged(self) -> bool:
         return not self.problems
 
+    def describe(self) -> str:
+        return (f"{self.method}, {self.chains} chains x {self.draws} draws after {self.tune} tuning draws, "
+                f"target acceptance {TARGET_ACCEPT}")
+
     def diagnostics(self) -> dict:
-        return {"method": f"emcee {emcee_module().__version__} ensemble, DE 0.8 + DE snooker 0.2 moves, "
-                          f"{self.walkers} walkers x {self.steps} steps, first half burn-in",
-                "seed": self.seed, "max_rhat": max(self.rhat.values()), "min_ess": min(self.ess.values()),
-                "rhat_bound": MAX_RHAT, "ess_bound": MIN_ESS, "converged": self.converged, "problems": self.problems}
+        return {"method": self.describe(), "seed": self.seed, "max_rhat": max(self.rhat.values()),
+                "min_ess": min(self.ess.values()), "divergences": self.divergences, "rhat_bound": MAX_RHAT,
+                "ess_bound": MIN_ESS, "converged": self.converged, "problems": self.problems}
 
     def quantities(self) -> dict[str, np.ndarray]:
         """The reported quantities' draws: pooled level per cause and class, tau per cause, each unit's level."""
-        return reported(self.hierarchy, self.theta)
+        return reported(self.hierarchy, self.by_chain())
+
+    def by_chain(self) -> np.ndarray:
+        """The draws shaped (draws, chains, ndim)."""
+        return self.theta.reshape(self.chains, self.draws, -1).swapaxes(0, 1)
 
 
 def reported(hierarchy: Hierarchy, theta: np.ndarray) -> dict[str, np.ndarray]:
@@ -83,52 +108,73 @@ def reported(hierarchy: Hierarchy, theta: np.ndarray) -> dict[str, np.ndarray]:
     return {name: v.reshape(shape) for name, v in out.items()}
 
 
-def _start(hierarchy: Hierarchy, rng: np.random.Generator, walkers: int) -> np.ndarray:
-    """Walkers around the posterior mode (L-BFGS from the prior's centre), spread by 0.1 on every
-    coordinate: the burn-in then only has to spread them over the posterior, not find it."""
-    first = hierarchy.start(rng, 1)[0]
-    best = optimize.minimize(lambda x: _negative_with_gradient(hierarchy, x), first, jac=True, method="L-BFGS-B")
-    return best.x + rng.normal(0.0, 0.1, (walkers, hierarchy.ndim))
+def value_and_gradient(hierarchy: Hierarchy, x: np.ndarray, step: float = GRADIENT_STEP) -> tuple[float, np.ndarray]:
+    """The log posterior at ``x`` and its central-difference gradient, from one vectorised call (a
+    non-finite value: -inf and a zero gradient, which the sampler treats as a divergence)."""
+    d = len(x)
+    values = hierarchy(np.vstack([x, x + np.eye(d) * step, x - np.eye(d) * step]))
+    if not np.isfinite(values[0]):
+        return -np.inf, np.zeros(d)
+    gradient = (values[1:d + 1] - values[d + 1:]) / (2 * step)
+    return float(values[0]), np.where(np.isfinite(gradient), gradient, 0.0)
 
 
-def _negative_with_gradient(hierarchy: Hierarchy, x: np.ndarray, step: float = 1e-5) -> tuple[float, np.ndarray]:
-    """Minus the log posterior and its central-difference gradient, from one vectorised call."""
-    shifts = np.vstack([np.zeros(len(x)), np.eye(len(x)) * step, -np.eye(len(x)) * step])
-    values = hierarchy(x + shifts)
-    values = np.where(np.isfinite(values), values, -1e300)
-    return -float(values[0]), -(values[1:len(x) + 1] - values[len(x) + 1:]) / (2 * step)
+def posterior_mode(hierarchy: Hierarchy, seed: int) -> np.ndarray:
+    """The posterior mode over the sampled coordinates (L-BFGS from the prior's centre)."""
+    first = hierarchy.start(np.random.default_rng(seed), 1)[0]
+
+    def negative(x):
+        value, gradient = value_and_gradient(hierarchy, x)
+        return (-value, -gradient) if np.isfinite(value) else (1e300, np.zeros_like(x))
+
+    return optimize.minimize(negative, first, jac=True, method="L-BFGS-B").x
 
 
-def sample_hierarchy(hierarchy: Hierarchy, steps: int = 4000, walkers: int | None = None, seed: int = 0,
-                     progress=None) -> HierarchySample:
-    """Run the ensemble and diagnose it.
+def sample_hierarchy(hierarchy: Hierarchy, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
+                     target_accept: float = TARGET_ACCEPT) -> HierarchySample:
+    """Run NUTS chains and diagnose them.
 
     Parameters
     ----------
     hierarchy : Hierarchy
         The log posterior.
-    steps : int
-        Steps per walker, the first half discarded as burn-in.
-    walkers : int, optional
-        Walkers (default: twice the dimension plus 2, at least 32, even).
+    draws, tune : int
+        Draws kept per chain, and tuning draws before them (discarded).
+    chains : int
+        Independent chains (at least 2, for R-hat).
     seed : int
-        Seed of the starting points and of the moves.
+        Seed of the starting points and of the sampler.
+    target_accept : float
+        NUTS's target acceptance rate during tuning.
     """
-    emcee = emcee_module()
-    walkers = walkers or max(32, 2 * hierarchy.ndim + 2)
-    walkers += walkers % 2
-    rng = np.random.default_rng(seed)
-    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
-    sampler = emcee.EnsembleSampler(walkers, hierarchy.ndim, hierarchy, vectorize=True, moves=moves)
-    sampler.random_state = np.random.RandomState(seed).get_state()  # emcee's moves draw from the sampler's own generator
-    sampler.run_mcmc(_start(hierarchy, rng, walkers), steps, progress=False)
-    return diagnosed(hierarchy, sampler.get_chain(discard=steps // 2), steps, seed)
+    nutpie = nutpie_module()
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    d, mode = hierarchy.ndim, posterior_mode(hierarchy, seed)
+
+    def initial_point(chain_seed) -> np.ndarray:
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(chain_seed) % 2**32,)))
+        return mode + rng.normal(0.0, START_JITTER, d)
+
+    model = from_pyfunc(d, lambda *_, **__: lambda x, **___: value_and_gradient(hierarchy, np.asarray(x)),
+                        lambda *_, **__: lambda x, **___: {"theta": np.asarray(x)}, [np.dtype("float64")], [(d,)],
+                        ["theta"], coords={"coordinate": list(hierarchy.names)}, dims={"theta": ("coordinate",)},
+                        make_initial_point_fn=initial_point)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trace = nutpie.sample(model, draws=draws, tune=tune, chains=chains, cores=1, seed=seed, progress_bar=False,
+                              target_accept=target_accept)
+    chain = np.asarray(trace.posterior["theta"].values).swapaxes(0, 1)  # (draws, chains, ndim)
+    divergences = int(np.asarray(trace.sample_stats["diverging"].values).sum())
+    return diagnosed(hierarchy, chain, tune, seed, divergences)
 
 
-def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, steps: int, seed: int) -> HierarchySample:
-    """The sample of a chain after burn-in, shaped (steps, walkers, ndim), with its diagnostics."""
-    logging.getLogger("emcee").setLevel(logging.ERROR)  # its short-chain notice: the diagnostics below decide
+def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, tune: int, seed: int, divergences: int = 0) -> HierarchySample:
+    """The sample of chains after tuning, shaped (draws, chains, ndim), with its diagnostics."""
+    logging.getLogger("emcee").setLevel(logging.ERROR)  # its short-chain notice from the ESS estimator: R-hat decides
     quantities = reported(hierarchy, chain)
     rhat = {n: split_rhat(v) for n, v in quantities.items()}
     ess = {n: effective_sample_size(v) for n, v in quantities.items()}
-    return HierarchySample(hierarchy, chain.reshape(-1, hierarchy.ndim), rhat, ess, chain.shape[1], steps, seed)
+    draws, chains = chain.shape[:2]
+    return HierarchySample(hierarchy, chain.swapaxes(0, 1).reshape(-1, hierarchy.ndim), rhat, ess, chains, draws,
+                           tune, seed, divergences)
