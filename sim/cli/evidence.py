@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.from_sample is not None:
         saved = np.load(args.from_sample)
         synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
-                                          int(saved["divergences"]), args.trials, args.seed)
+                                          int(saved["divergences"]), saved["centred"], args.trials, args.seed)
     else:
         synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
                                   trials=args.trials, seed=args.seed)
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.keep_sample is not None:
         np.savez_compressed(args.keep_sample, theta=sample.by_chain(), names=np.array(synthesis.hierarchy.names),
-                            tune=sample.tune, divergences=sample.divergences)
+                            tune=sample.tune, divergences=sample.divergences, centred=synthesis.hierarchy.centred)
     print(f"wrote {write_predictive(synthesis, args.out)} (robust predictive draws, read by cartsim new --class"
           + (")" if sample.converged else "; marked NOT CONVERGED in predictive.json, and cartsim new says so)"))
     write_atomic(args.out / "evidence.csv", evidence_csv_text(synthesis, shipped))

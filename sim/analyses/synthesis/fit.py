@@ -111,10 +111,13 @@ def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params
 
 
 def synthesis_from_sample(series: list[Series], shipped: list[Params], reference: Params, theta: np.ndarray,
-                          tune: int, divergences: int = 0, trials: int = 200, seed: int = 0) -> Synthesis:
+                          tune: int, divergences: int = 0, centred: np.ndarray | None = None, trials: int = 200,
+                          seed: int = 0) -> Synthesis:
     """A synthesis from draws saved by an earlier fit (``cartsim evidence --keep-sample``): the hierarchy
     is rebuilt the same way and the draws diagnosed again, without sampling."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
+    if centred is not None:
+        hierarchy = hierarchy.with_centring(centred)
     if theta.ndim != 3 or theta.shape[-1] != hierarchy.ndim:
         raise InputError("--from-sample", "theta", f"the draws are shaped {theta.shape}, not (draws, chains, "
                          f"{hierarchy.ndim}) as this hierarchy needs")
