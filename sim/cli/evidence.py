@@ -54,8 +54,8 @@ def add_parser(commands) -> None:
                         help="diagnose and report draws saved by --keep-sample (same series, --trials, --seed) "
                         "instead of sampling again")
     parser.add_argument("--write-shipped", action="store_true",
-                        help="write each shipped trial's partially pooled late levels into its params file, with "
-                        "joint draws beside it (only when converged)")
+                        help="write the partially pooled late levels of each shipped trial with late outcomes of "
+                        "its own into its params file, with joint draws beside it (only when converged)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="print each series' reported figures (NRM first) against their leave-one-out 95%% "
                         "predictive intervals")
@@ -64,6 +64,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     import numpy as np
 
+    from sim.analyses.calibration import late_groups
     from sim.analyses.synthesis.evidence import leave_one_out, plot_rows
     from sim.analyses.synthesis.files import evidence_csv_text, write_predictive
     from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
@@ -96,10 +97,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
           + (")" if sample.converged else "; marked NOT CONVERGED in predictive.json, and cartsim new says so)"))
     write_atomic(args.out / "evidence.csv", evidence_csv_text(synthesis, shipped))
     if args.write_shipped and sample.converged:
+        # Only a trial whose own late outcomes are in the fit is rewritten.  A trial without them would get its
+        # class's predictive levels, which rest on trials of other diseases (cll1_aml: AML, against T-ALL
+        # evidence in its class); its own entries say what is assumed instead.
         for params in shipped:
-            print(f"wrote {write_pooled(params, synthesis)} (partially pooled late levels and their joint draws)")
+            if late_groups(params):
+                print(f"wrote {write_pooled(params, synthesis)} (partially pooled late levels and their joint draws)")
+            else:
+                print(f"kept {params.path.name}'s own late levels: it reports no late outcome of its own")
     draw_evidence(*plot_rows(synthesis, reference), args.out)
     print(f"wrote {args.out / 'evidence.csv'} and {args.out / 'evidence.png'}")
+    for warning in sample.warnings:
+        print(f"WARNING: {warning}: the region the chains could not follow may be under-represented")
     if not sample.converged:
         print(f"WARNING: NOT CONVERGED ({len(sample.problems)} diagnostics fail; shipped params not rewritten); rerun "
               "with more --draws and --tune:\n  " + "\n  ".join(sample.problems[:10]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.analyses.synthesis.hierarchy import CAUSES, MU_PRIOR, Hierarchy, Unit
+from sim.analyses.synthesis.hierarchy import CAUSES, MU_PRIOR, Block, Hierarchy, Unit
 from sim.analyses.synthesis.sampler import sample_hierarchy, value_and_gradient
 
 pytest.importorskip("nutpie")
@@ -62,3 +62,34 @@ def test_a_divergence_is_a_problem():
     sample = sample_hierarchy(hierarchy, draws=100, tune=100, chains=2, seed=1)
     failing = type(sample)(**{**sample.__dict__, "divergences": 3})
     assert not failing.converged and "3 divergent transitions after tuning" in failing.problems
+
+
+def gaussian_data(precision: float, truth: float = np.log(2e-3)) -> Hierarchy:
+    """Three trials whose data on every cause's log level are Normal(truth, 1 / precision) observations."""
+    units = [Unit(name, "b_lineage", 50) for name in ("a", "b", "c")]
+
+    def log_likelihood(levels, extras):
+        return sum(-0.5 * precision * ((np.log(levels[c]) - truth) ** 2).sum(axis=1) for c in CAUSES)
+
+    return Hierarchy(units, [Block([0, 1, 2], log_likelihood)])
+
+
+def test_well_measured_levels_are_sampled_centred_and_weakly_measured_ones_not():
+    from sim.analyses.synthesis.sampler import chosen_forms
+
+    strong, _ = chosen_forms(gaussian_data(precision=400.0), seed=0)
+    weak, _ = chosen_forms(gaussian_data(precision=0.01), seed=0)
+    assert strong.centred.all() and not weak.centred.any()
+    assert all(n.startswith("log_level[") for n in strong.names[len(CAUSES) + len(CAUSES):])
+
+
+def test_the_forms_are_one_posterior():
+    hierarchy = gaussian_data(precision=5.0)
+    centred = hierarchy.with_centring(np.ones_like(hierarchy.centred))
+    theta = hierarchy.start(np.random.default_rng(5), 4)
+    moved = hierarchy.to_centring(theta, centred)
+    np.testing.assert_allclose(centred.log_levels(moved), hierarchy.log_levels(theta))
+    # the densities differ by the log-Jacobian of z -> log level = mu + tau z, which is log tau per level
+    _, tau, _, _ = hierarchy.split(theta)
+    jacobian = np.log(tau).sum(axis=1) * len(hierarchy.units)
+    np.testing.assert_allclose(hierarchy(theta) - centred(moved), jacobian, rtol=1e-10)

@@ -107,10 +107,11 @@ class Predictive:
                 f"on the log level); lognormal by the draws' median and log SD" + self.warning())
 
     def warning(self) -> str:
-        """'' when the chains converged, else a sentence naming the worst diagnostics."""
+        """'' when the chains converged without warnings; the warnings (divergences) when they converged;
+        else a sentence naming the worst diagnostics."""
         d = self.provenance.get("diagnostics", {})
         if d.get("converged", False):
-            return ""
+            return "".join(f"; sampler warning: {w}" for w in d.get("warnings", []))
         return (f"; WARNING: the sampler did NOT converge (max split R-hat {d.get('max_rhat', float('nan')):.3f}, "
                 f"min ESS {d.get('min_ess', float('nan')):.0f}; bounds 1.01 and 400): the spread of these draws is "
                 "not reliable")

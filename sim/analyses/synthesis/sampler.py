@@ -11,10 +11,10 @@ Each level is sampled centred or non-centred, as its data's information says (:f
 start from the posterior mode (L-BFGS from the prior's centre) jittered by ``START_JITTER`` on every
 coordinate; the tuning draws are discarded.  Every reported quantity (each class's pooled level,
 each tau, each unit's level) must reach rank-normalised split R-hat <= ``MAX_RHAT`` and effective
-sample size >= ``MIN_ESS`` (:mod:`sim.stats.convergence`), and no transition after tuning may diverge
-(a divergence means the sampler could not follow the posterior's curvature there, so the draws may
-miss part of it); otherwise the fit is not converged and says which check failed, and the commands
-that write files refuse to.
+sample size >= ``MIN_ESS`` (:mod:`sim.stats.convergence`); otherwise the fit is not converged and says
+which check failed, and the commands that write files refuse to.  Divergent transitions after tuning
+are counted and reported as a warning wherever the diagnostics go: they mean the sampler could not
+follow the posterior's curvature somewhere, so that region may be under-represented.
 """
 
 from __future__ import annotations
@@ -68,9 +68,16 @@ class HierarchySample:
 
     @property
     def problems(self) -> list[str]:
+        """The convergence checks that fail: R-hat and effective sample size of each reported quantity."""
         bad = [f"R-hat of {n} is {r:.3f} > {MAX_RHAT}" for n, r in self.rhat.items() if not r <= MAX_RHAT]
-        bad += [f"effective sample size of {n} is {e:.0f} < {MIN_ESS:.0f}" for n, e in self.ess.items() if not e >= MIN_ESS]
-        return bad + ([f"{self.divergences} divergent transitions after tuning"] if self.divergences else [])
+        return bad + [f"effective sample size of {n} is {e:.0f} < {MIN_ESS:.0f}" for n, e in self.ess.items() if not e >= MIN_ESS]
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the convergence checks do not catch: divergent transitions after tuning, a sign that the chains
+        could not follow the posterior's curvature somewhere, so that region may be under-represented."""
+        share = self.divergences / max(self.chains * self.draws, 1)
+        return [f"{self.divergences} divergent transitions after tuning ({share:.1%} of the draws)"] if self.divergences else []
 
     @property
     def converged(self) -> bool:
@@ -83,7 +90,8 @@ class HierarchySample:
     def diagnostics(self) -> dict:
         return {"method": self.describe(), "seed": self.seed, "centred": self.centred_levels(), "max_rhat": max(self.rhat.values()),
                 "min_ess": min(self.ess.values()), "divergences": self.divergences, "rhat_bound": MAX_RHAT,
-                "ess_bound": MIN_ESS, "converged": self.converged, "problems": self.problems}
+                "ess_bound": MIN_ESS, "converged": self.converged, "problems": self.problems,
+                "warnings": self.warnings}
 
     def centred_levels(self) -> list[str]:
         """The (cause, trial) levels sampled in the centred form."""
