@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
           f"class among {predictive.provenance['series']} published series (cartsim evidence)")
     if predictive.warning():
-        print("WARNING" + predictive.warning().split("WARNING", 1)[1])
+        print(predictive.warning().removeprefix("; "))
     print(f"wrote {params_file} and {seeds_file} (from {template.name}); "
           f"{params_text.count('# SUPPLY')} entries to supply, marked '# SUPPLY'")
     print(f"next: edit the marked entries, then: cartsim run {params_file}")

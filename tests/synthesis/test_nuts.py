@@ -57,11 +57,13 @@ def test_nuts_draws_the_prior_when_there_is_no_data():
     assert max(sample.rhat.values()) < 1.05  # two chains of one exact target agree (a loose bound: 400 draws each)
 
 
-def test_a_divergence_is_a_problem():
+def test_a_divergence_is_a_warning_everywhere_the_diagnostics_go():
     hierarchy = prior_only()
     sample = sample_hierarchy(hierarchy, draws=100, tune=100, chains=2, seed=1)
-    failing = type(sample)(**{**sample.__dict__, "divergences": 3})
-    assert not failing.converged and "3 divergent transitions after tuning" in failing.problems
+    diverged = type(sample)(**{**sample.__dict__, "divergences": 3})
+    assert diverged.warnings == ["3 divergent transitions after tuning (1.5% of the draws)"]
+    assert diverged.diagnostics()["warnings"] == diverged.warnings and diverged.diagnostics()["divergences"] == 3
+    assert diverged.problems == sample.problems  # the convergence checks are R-hat and ESS alone
 
 
 def gaussian_data(precision: float, truth: float = np.log(2e-3)) -> Hierarchy:
