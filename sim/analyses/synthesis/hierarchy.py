@@ -29,10 +29,9 @@ the log scale with the log-Jacobian added.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -77,7 +76,7 @@ class Hierarchy:
         self.class_index = np.array([self.classes.index(u.target_class) for u in units])
         self.centred = np.zeros((len(CAUSES), len(units)), dtype=bool)
 
-    def with_centring(self, centred: np.ndarray) -> "Hierarchy":
+    def with_centring(self, centred: np.ndarray) -> Hierarchy:
         """A copy whose (cause, unit) pairs marked in ``centred`` have their log level as coordinate."""
         new = copy.copy(self)
         new.centred = np.asarray(centred, dtype=bool).reshape(len(CAUSES), len(self.units))
@@ -87,7 +86,7 @@ class Hierarchy:
             new.names[first + i] = f"{'log_level' if new.centred.ravel()[i] else 'z'}[{c},{u.name}]"
         return new
 
-    def to_centring(self, theta: np.ndarray, other: "Hierarchy") -> np.ndarray:
+    def to_centring(self, theta: np.ndarray, other: Hierarchy) -> np.ndarray:
         """``theta`` of this hierarchy as the same points in ``other``'s forms."""
         theta = np.atleast_2d(theta).copy()
         mu, tau, _, _ = self.split(theta)
