@@ -52,10 +52,11 @@ def test_intervals_cover_the_truth_at_the_nominal_rate(cd5):
         sample = sample_hierarchy(hierarchy, draws=DRAWS, tune=DRAWS, chains=2, seed=replicate)
         print(f"replicate {replicate}: max R-hat {max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "
               f"{sample.divergences} divergent transitions")
-        log_levels = hierarchy.log_levels(sample.theta)  # (draws, cause, series)
+        fitted = sample.hierarchy  # in the forms the sampler chose: its coordinates are read with it
+        log_levels = fitted.log_levels(sample.theta)  # (draws, cause, series)
         low, high = np.quantile(log_levels, [(1 - NOMINAL) / 2, (1 + NOMINAL) / 2], axis=0)
         covered_levels += list(((low <= truth) & (truth <= high)).ravel())
-        mu, _, _, _ = hierarchy.split(sample.theta)
+        mu, _, _, _ = fitted.split(sample.theta)
         low, high = np.quantile(mu[:, :, 0], [(1 - NOMINAL) / 2, (1 + NOMINAL) / 2], axis=0)
         covered_mu += [low[i] <= MU[c] <= high[i] for i, c in enumerate(CAUSES)]
     rate, count = np.mean(covered_levels), len(covered_levels)
