@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli.options import whole
+from sim.errors import InputError
 from sim.inputs.trial_catalog import shipped_trials
 from sim.output.atomic_folder import check_output_place
 
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     shipped = [load_params(path) for path in shipped_trials().values()]
     reference = shipped[0]
     if args.from_sample is not None:
-        saved = np.load(args.from_sample)
+        saved = load_sample(args.from_sample)
         synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
                                           int(saved["divergences"]), saved["centred"], args.trials, args.seed)
     else:
@@ -115,6 +116,24 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.leave_one_out:
         print(format_leave_one_out(leave_one_out(synthesis, reference)))
     return 0 if sample.converged else 1
+
+
+SAMPLE_KEYS = ("theta", "tune", "divergences", "centred")
+
+
+def load_sample(path: Path) -> dict:
+    """The arrays ``--keep-sample`` saved, or one line naming the file and what is missing."""
+    import numpy as np
+
+    try:
+        with np.load(path) as saved:
+            arrays = {k: saved[k] for k in SAMPLE_KEYS if k in saved.files}
+    except (OSError, ValueError) as err:
+        raise InputError(path, "", f"cannot be read as a saved sample ({err})") from None
+    missing = [k for k in SAMPLE_KEYS if k not in arrays]
+    if missing:
+        raise InputError(path, missing[0], "is missing: not a sample saved by cartsim evidence --keep-sample")
+    return arrays
 
 
 def format_leave_one_out(rows: list[dict]) -> str:

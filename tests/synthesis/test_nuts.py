@@ -95,3 +95,17 @@ def test_the_forms_are_one_posterior():
     _, tau, _, _ = hierarchy.split(theta)
     jacobian = np.log(tau).sum(axis=1) * len(hierarchy.units)
     np.testing.assert_allclose(hierarchy(theta) - centred(moved), jacobian, rtol=1e-10)
+
+
+@pytest.mark.parametrize("content", ["not numpy", None])
+def test_a_saved_sample_that_is_not_one_is_refused_in_one_line(tmp_path, capsys, content):
+    from sim.cli.main import main
+
+    path = tmp_path / "sample.npz"
+    if content is None:
+        np.savez(path, theta=np.zeros((2, 2, 2)))  # no tune, divergences or forms
+    else:
+        path.write_text(content)
+    assert main(["evidence", "--from-sample", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "sample.npz" in err and not (tmp_path / "out").exists()
