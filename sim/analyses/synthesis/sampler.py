@@ -44,7 +44,6 @@ def nutpie_module():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # arviz's notice of its coming refactor, on import
             import nutpie
-            from nutpie.compiled_pyfunc import from_pyfunc  # noqa: F401
     except ImportError:
         raise InputError("nutpie", "", f"the evidence synthesis needs nutpie: pip install 'cartsim[{EXTRA}]'") from None
     return nutpie
@@ -64,7 +63,7 @@ class HierarchySample:
     tune: int
     seed: int
     divergences: int = 0
-    method: str = "NUTS"
+    target_accept: float = TARGET_ACCEPT
 
     @property
     def problems(self) -> list[str]:
@@ -84,8 +83,8 @@ class HierarchySample:
         return not self.problems
 
     def describe(self) -> str:
-        return (f"{self.method}, {self.chains} chains x {self.draws} draws after {self.tune} tuning draws, "
-                f"target acceptance {TARGET_ACCEPT}")
+        return (f"NUTS, {self.chains} chains x {self.draws} draws after {self.tune} tuning draws, "
+                f"target acceptance {self.target_accept}")
 
     def diagnostics(self) -> dict:
         return {"method": self.describe(), "seed": self.seed, "centred": self.centred_levels(), "max_rhat": max(self.rhat.values()),
@@ -207,10 +206,11 @@ def sample_hierarchy(hierarchy: Hierarchy, draws: int = 1000, tune: int = 1000, 
                               target_accept=target_accept)
     chain = np.asarray(trace.posterior["theta"].values).swapaxes(0, 1)  # (draws, chains, ndim)
     divergences = int(np.asarray(trace.sample_stats["diverging"].values).sum())
-    return diagnosed(hierarchy, chain, tune, seed, divergences)
+    return diagnosed(hierarchy, chain, tune, seed, divergences, target_accept)
 
 
-def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, tune: int, seed: int, divergences: int = 0) -> HierarchySample:
+def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, tune: int, seed: int, divergences: int = 0,
+              target_accept: float = TARGET_ACCEPT) -> HierarchySample:
     """The sample of chains after tuning, shaped (draws, chains, ndim), with its diagnostics."""
     logging.getLogger("emcee").setLevel(logging.ERROR)  # its short-chain notice from the ESS estimator: R-hat decides
     quantities = reported(hierarchy, chain)
@@ -218,4 +218,4 @@ def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, tune: int, seed: int, div
     ess = {n: effective_sample_size(v) for n, v in quantities.items()}
     draws, chains = chain.shape[:2]
     return HierarchySample(hierarchy, chain.swapaxes(0, 1).reshape(-1, hierarchy.ndim), rhat, ess, chains, draws,
-                           tune, seed, divergences)
+                           tune, seed, divergences, target_accept)
