@@ -129,6 +129,17 @@ def _group(params: Params, transplanted: bool, figures: list[Figure]) -> LateGro
     return LateGroup(transplanted, size, counts, keys)
 
 
+class RowInputs:
+    """The params' values, except the paths in ``inputs`` (arrays over rows), each given as (rows, 1) so that it
+    broadcasts against a patient axis, as a batch of trials' params does."""
+
+    def __init__(self, params: Params, inputs: dict[str, np.ndarray]) -> None:
+        self.params, self.inputs = params, inputs
+
+    def __getitem__(self, path: str):
+        return np.asarray(self.inputs[path], dtype=float)[:, None] if path in self.inputs else self.params[path]
+
+
 class LateModel:
     """Chances of each outcome at cut-off, exact for piecewise-constant competing hazards that
     change at transplant, averaged over simulated windows.
@@ -147,27 +158,44 @@ class LateModel:
         k, self.after = knots(edges, np.where(self.transplantable, s, np.inf))
         ends = np.concatenate([k[:, 1:], np.full((k.shape[0], 1), np.inf)], axis=1)
         self.length = np.minimum(ends, w[:, None]) - np.minimum(k, w[:, None])
-        band = band_index(k, edges)
-        factors = late_bands.patient_factors(params, windows.response_category == "mrd_pos_cr",
-                                             windows.cytopenia, windows.early_infection)
-        self.unit = {c: factors[c][:, None] * late_bands.shape(params, c)[band] for c in LATE_CAUSES}
+        self.band = band_index(k, edges)
+        self.flags = {"mrd_pos": windows.response_category == "mrd_pos_cr", "cytopenia": np.asarray(windows.cytopenia),
+                      "early_infection": np.asarray(windows.early_infection)}
+        self.params = params
+        self.unit = self._unit(params)
+
+    def _unit(self, params) -> dict[str, np.ndarray]:
+        """Each cause's relative rate per patient and segment: the patient's factor x the band's shape.  With
+        ``params`` a :class:`RowInputs`, each has a leading row axis (rows, patients, segments)."""
+        flags = self.flags
+        factors = late_bands.patient_factors(params, flags["mrd_pos"], flags["cytopenia"], flags["early_infection"])
+        out = {}
+        for c in LATE_CAUSES:
+            shape = late_bands.shape(params, c)  # (bands,), or (rows, 1, bands) from RowInputs
+            shape = shape[..., 0, :] if shape.ndim > 1 else shape
+            out[c] = factors[c][..., None] * np.take(shape, self.band, axis=-1)
+        return out
 
     def subset(self, index: np.ndarray) -> "LateModel":
         """The model over some of its windows (a cheaper approximation for posterior draws)."""
         new = object.__new__(LateModel)
-        new.__dict__ = {name: ({c: v[index] for c, v in value.items()} if isinstance(value, dict) else value[index])
+        new.__dict__ = {name: (value if name == "params" else {c: v[index] for c, v in value.items()}
+                               if isinstance(value, dict) else value[index])
                         for name, value in self.__dict__.items()}
         return new
 
-    def _parts(self, before: dict, after: dict, per_patient: bool = False):
+    def _parts(self, before: dict, after: dict, per_patient: bool = False, inputs: dict | None = None):
         """Rates, each segment's chance weight, and survival to the window's end.  ``per_patient``:
-        the levels hold a value per patient on their last axis (else one value for all)."""
+        the levels hold a value per patient on their last axis (else one value for all).  ``inputs``:
+        band shapes and patient factors by params path, arrays over the levels' rows, in place of the
+        params' values (:class:`RowInputs`)."""
         rates = {}
         axes = (...,) + (None,) * (1 if per_patient else 2)
+        unit = self._unit(RowInputs(self.params, inputs)) if inputs else self.unit
         for c in LATE_CAUSES:
             b = np.asarray(before.get(c, 0.0) if applies(c, False) else 0.0, dtype=float)[axes]
             a = np.asarray(after.get(c, 0.0), dtype=float)[axes]
-            rates[c] = np.where(self.after, a, b) * self.unit[c]
+            rates[c] = np.where(self.after, a, b) * unit[c]
         total = sum(rates.values())
         step = total * self.length
         start = np.exp(-(np.cumsum(step, axis=-1) - step))
@@ -175,15 +203,18 @@ class LateModel:
             fraction = np.where(total > 0, -np.expm1(-step) / np.where(total > 0, total, 1.0), self.length)
         return rates, start * fraction, np.exp(-step.sum(axis=-1))
 
-    def states(self, before: dict, after: dict) -> dict[bool, dict[str, np.ndarray]]:
-        """Chance of (being in each regime's group, and each state at cut-off), per regime."""
-        each = self.patient_states(before, after)
+    def states(self, before: dict, after: dict, inputs: dict | None = None) -> dict[bool, dict[str, np.ndarray]]:
+        """Chance of (being in each regime's group, and each state at cut-off), per regime (``inputs``: as
+        :meth:`_parts`)."""
+        each = self.patient_states(before, after, inputs=inputs)
         return {regime: {state: np.mean(v, axis=-1) for state, v in chances.items()} for regime, chances in each.items()}
 
-    def patient_states(self, before: dict, after: dict, per_patient: bool = False) -> dict[bool, dict[str, np.ndarray]]:
+    def patient_states(self, before: dict, after: dict, per_patient: bool = False,
+                       inputs: dict | None = None) -> dict[bool, dict[str, np.ndarray]]:
         """Each patient's chance (last axis) of being in each regime's group and each state at cut-off.
-        ``per_patient``: the levels before transplant hold one value per patient on their last axis."""
-        rates, base, end = self._parts(before, after, per_patient)
+        ``per_patient``: the levels before transplant hold one value per patient on their last axis;
+        ``inputs``: band shapes and patient factors per row (:meth:`_parts`)."""
+        rates, base, end = self._parts(before, after, per_patient, inputs)
         out = {False: {}, True: {}}
         for regime in (False, True):
             mask = (self.after == regime) & self.remission[:, None]

@@ -5,9 +5,14 @@
 - A shipped trial whose seeds report outcomes at cut-off by transplant status enters with the
   calibration's exact per-patient likelihood (:class:`~sim.analyses.calibration.late.LateModel` over
   its simulated windows, cut at the fitted cut-off, the multinomial of each group's counts); its
-  levels after transplant are sampled with it under the params file's gamma priors.  The other
-  inputs of that likelihood (band shapes, hazard ratios, cut-off, MRD-positive ratio) are held at
-  their base values: the fit does not sample them.
+  levels after transplant are sampled with it under the params file's gamma priors.
+- The inputs both likelihoods depend on smoothly - every cause's band shapes and the patient factors (the
+  MRD-positive relapse ratio, the infection hazard ratios after grade 3-4 cytopenia and after an early
+  infection) - are sampled with the levels under the reference params' stated priors when
+  ``sample_inputs`` is set (:mod:`~sim.analyses.synthesis.nuisance`); a series reads the band shapes (its
+  level is its typical patient's, so no patient factor applies), a shipped trial reads every one its
+  params file states with the same prior.  Otherwise, and always for the band starts and the cut-off
+  (the nuisance module says why), they are held at their base values.
 - A shipped trial without such outcomes is a unit with no data: its levels are the class's
   predictive distribution given everything else.
 """
@@ -21,6 +26,7 @@ import numpy as np
 from sim.analyses.calibration import calibrate, late_groups
 from sim.analyses.calibration.late import DRAW_WINDOWS, LateModel, hazard_path, level_log_prior
 from sim.analyses.synthesis.hierarchy import CAUSES, Block, Hierarchy, Unit
+from sim.analyses.synthesis.nuisance import FACTORS, Nuisance, nuisance_of, smooth_nuisance
 from sim.analyses.synthesis.sampler import HierarchySample, diagnosed, sample_hierarchy
 from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
 from sim.errors import InputError
@@ -55,14 +61,30 @@ def trial_class(params: Params) -> str:
     return value
 
 
-def series_block(series: list[Series], reference: Params, first: int) -> tuple[list[Unit], Block, SeriesLikelihood]:
-    """Units of the series (indices from ``first``) and their one block."""
+def series_block(series: list[Series], reference: Params, first: int,
+                 nuisance: list[Nuisance] = ()) -> tuple[list[Unit], Block, SeriesLikelihood]:
+    """Units of the series (indices from ``first``) and their one block, which reads the sampled band shapes."""
     likelihood = SeriesLikelihood(series, reference)
     units = [Unit(s.key, s.target_class, s.infused) for s in series]
-    return units, Block(list(range(first, first + len(series))), lambda levels, extras: likelihood(levels)), likelihood
+    reads = tuple(m.path for m in nuisance if m.path not in FACTORS)
+    block = Block(list(range(first, first + len(series))), lambda levels, extras: likelihood(levels, _inputs(extras, reads)),
+                  reads)
+    return units, block, likelihood
 
 
-def shipped_block(params: Params, index: int, trials: int, seed: int) -> tuple[Unit, Block | None]:
+def _inputs(extras: dict, reads: tuple[str, ...]) -> dict | None:
+    """The sampled inputs among a block's extras (None when it reads none)."""
+    return {path: extras[path] for path in reads} or None
+
+
+def shipped_reads(params: Params, nuisance: list[Nuisance]) -> tuple[str, ...]:
+    """The sampled inputs a shipped trial's likelihood reads: those its params file states with the same prior as
+    the reference (an input it states otherwise stays at its own base value)."""
+    return tuple(m.path for m in nuisance if (own := nuisance_of(params, m.path)) is not None and own.stated == m.stated)
+
+
+def shipped_block(params: Params, index: int, trials: int, seed: int,
+                  nuisance: list[Nuisance] = ()) -> tuple[Unit, Block | None]:
     """A shipped trial as a unit, with its exact likelihood when its seeds report late outcomes."""
     infused = next((f.value for f in params.seeds.figures.values() if f.metric == "infused"), 0)
     groups = late_groups(params)
@@ -79,43 +101,50 @@ def shipped_block(params: Params, index: int, trials: int, seed: int) -> tuple[U
     fixed_after = {c: late_bands.level(fitted, c, True) for c in LATE_CAUSES}
     fixed_before = {c: late_bands.level(fitted, c, False) for c in LATE_CAUSES}
 
+    reads = shipped_reads(params, list(nuisance))
+
     def log_likelihood(levels: dict, values: dict) -> np.ndarray:
         before = fixed_before | {c: levels[c][:, 0] for c in CAUSES}
         after = fixed_after | {c: values[path] for c, path in after_paths.items()}
-        states = light.states(before, after)  # once for every group
+        states = light.states(before, after, _inputs(values, reads))  # once for every group
         return sum(light.log_likelihood(g, before, after, states) for g in groups)
 
     unit = Unit(params.name, trial_class(params), int(infused or 0), extras)
-    return unit, Block([index], log_likelihood)
+    return unit, Block([index], log_likelihood, reads)
 
 
 def build_hierarchy(series: list[Series], shipped: list[Params], reference: Params, trials: int = 200,
-                    seed: int = 0) -> tuple[Hierarchy, SeriesLikelihood]:
-    """The hierarchy over the series and the shipped trials (in that order of units)."""
-    units, block, likelihood = series_block(series, reference, 0)
+                    seed: int = 0, sample_inputs: bool = False) -> tuple[Hierarchy, SeriesLikelihood]:
+    """The hierarchy over the series and the shipped trials (in that order of units); with ``sample_inputs``,
+    the smooth inputs of the likelihood (band shapes, patient factors) are sampled with the levels."""
+    nuisance = smooth_nuisance(reference) if sample_inputs else []
+    units, block, likelihood = series_block(series, reference, 0, nuisance)
     blocks = [block]
     for params in shipped:
-        unit, trial_block = shipped_block(params, len(units), trials, seed)
+        unit, trial_block = shipped_block(params, len(units), trials, seed, nuisance)
         units.append(unit)
         if trial_block is not None:
             blocks.append(trial_block)
-    return Hierarchy(units, blocks), likelihood
+    read = {path for b in blocks for path in b.reads}
+    return Hierarchy(units, blocks, nuisance=[m for m in nuisance if m.path in read]), likelihood
 
 
 def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params, draws: int = 1000,
-                  tune: int = 1000, chains: int = 4, trials: int = 200, seed: int = 0) -> Synthesis:
-    """Build the hierarchy and sample it (NUTS: ``chains`` chains of ``draws`` draws after ``tune``)."""
-    hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
+                  tune: int = 1000, chains: int = 4, trials: int = 200, seed: int = 0,
+                  sample_inputs: bool = False) -> Synthesis:
+    """Build the hierarchy and sample it (NUTS: ``chains`` chains of ``draws`` draws after ``tune``; the smooth
+    inputs with the levels when ``sample_inputs`` is set)."""
+    hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed, sample_inputs)
     sample = sample_hierarchy(hierarchy, draws=draws, tune=tune, chains=chains, seed=seed)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)
 
 
 def synthesis_from_sample(series: list[Series], shipped: list[Params], reference: Params, theta: np.ndarray,
                           tune: int, divergences: int = 0, centred: np.ndarray | None = None, trials: int = 200,
-                          seed: int = 0) -> Synthesis:
+                          seed: int = 0, sample_inputs: bool = False) -> Synthesis:
     """A synthesis from draws saved by an earlier fit (``cartsim evidence --keep-sample``): the hierarchy
     is rebuilt the same way and the draws diagnosed again, without sampling."""
-    hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed)
+    hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed, sample_inputs)
     if centred is not None:
         hierarchy = hierarchy.with_centring(centred)
     if theta.ndim != 3 or theta.shape[-1] != hierarchy.ndim:

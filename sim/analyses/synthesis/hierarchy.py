@@ -24,7 +24,10 @@ sampler chooses the form from the data's information about each level
 Each unit (a published series, or a shipped trial with its exact per-patient likelihood) contributes
 the log-likelihood of what it reports as a function of its levels; a shipped trial also brings its
 own free parameters (``extras``: its levels after transplant, with their stated priors), sampled on
-the log scale with the log-Jacobian added.
+the log scale with the log-Jacobian added.  The inputs the likelihood shares and depends on smoothly
+(``nuisance``: band shapes, patient factors; :mod:`~sim.analyses.synthesis.nuisance`) may be sampled with
+them under their stated priors, so that a row of the sample is one joint draw of everything the
+likelihood depends on; a block names the ones it reads (``Block.reads``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
+
+from sim.analyses.synthesis.nuisance import Nuisance, NuisanceSet
 
 CAUSES = ("infection", "tma", "relapse")
 CAUSE_LABELS = {"infection": "infection death", "tma": "other non-relapse death", "relapse": "relapse"}
@@ -57,22 +62,28 @@ class Unit:
 class Block:
     """The log-likelihood of some units' reports: ``log_likelihood(levels, extras)`` with ``levels``
     by cause, arrays (points, len(units)) in the order of ``units`` (indices into the hierarchy's units),
-    and ``extras`` by path (arrays over points, natural scale)."""
+    and ``extras`` by path (arrays over points, natural scale): the units' own free parameters, and the
+    sampled inputs named in ``reads``."""
 
     units: list[int]
     log_likelihood: Callable[[dict, dict], np.ndarray]
+    reads: tuple[str, ...] = ()
 
 
 class Hierarchy:
-    """The log posterior over the flat vector (mu, log tau, z, log extras), vectorised over rows."""
+    """The log posterior over the flat vector (mu, log tau, z, log extras, nuisance inputs on their unconstrained
+    scale), vectorised over rows."""
 
-    def __init__(self, units: list[Unit], blocks: list[Block], classes: tuple[str, ...] | None = None) -> None:
+    def __init__(self, units: list[Unit], blocks: list[Block], classes: tuple[str, ...] | None = None,
+                 nuisance: list[Nuisance] = ()) -> None:
         self.units, self.blocks = units, blocks
         self.classes = classes or tuple(sorted({u.target_class for u in units}))
         self.extra_paths = [(j, path) for j, u in enumerate(units) for path in u.extras]
+        self.nuisance = NuisanceSet(list(nuisance))
         self.names = ([f"mu[{c},{k}]" for c in CAUSES for k in self.classes] + [f"log_tau[{c}]" for c in CAUSES]
                       + [f"z[{c},{u.name}]" for c in CAUSES for u in units]
-                      + [f"log {u.name}:{p}" for j, p in self.extra_paths for u in [units[j]]])
+                      + [f"log {u.name}:{p}" for j, p in self.extra_paths for u in [units[j]]]
+                      + [f"{m.transform} {m.path}" for m in self.nuisance.members])
         self.class_index = np.array([self.classes.index(u.target_class) for u in units])
         self.centred = np.zeros((len(CAUSES), len(units)), dtype=bool)
 
@@ -108,7 +119,12 @@ class Hierarchy:
         mu = theta[:, :c * k].reshape(-1, c, k)
         tau = np.exp(theta[:, c * k:c * k + c])
         z = theta[:, c * k + c:c * k + c + c * j].reshape(-1, c, j)
-        return mu, tau, z, theta[:, c * k + c + c * j:]
+        return mu, tau, z, theta[:, c * k + c + c * j:c * k + c + c * j + len(self.extra_paths)]
+
+    def nuisance_values(self, theta: np.ndarray) -> np.ndarray:
+        """The sampled inputs on their natural scale, (rows, input), in the order of ``nuisance.paths``."""
+        theta = np.atleast_2d(theta)
+        return self.nuisance.values(theta[:, theta.shape[1] - len(self.nuisance):])
 
     def log_levels(self, theta: np.ndarray) -> np.ndarray:
         """Each unit's log level per cause, (rows, cause, unit)."""
@@ -124,6 +140,8 @@ class Hierarchy:
         for i, (j, path) in enumerate(self.extra_paths):
             value = np.exp(extras[:, i])
             lp += self.units[j].extras[path][1](value) + extras[:, i]
+        if len(self.nuisance):
+            lp += self.nuisance.log_prior(np.atleast_2d(theta)[:, self.ndim - len(self.nuisance):])
         return lp
 
     def __call__(self, theta: np.ndarray) -> np.ndarray:
@@ -138,11 +156,14 @@ class Hierarchy:
             levels = np.exp(np.minimum(self.log_levels(theta), 5.0))  # a level above e^5 per day is already certain death
         _, _, _, extras = self.split(theta)
         mine = {path: np.exp(extras[:, i]) for i, (j, path) in enumerate(self.extra_paths) if j in block.units}
+        if block.reads:
+            values = self.nuisance_values(theta)
+            mine |= {path: values[:, self.nuisance.paths.index(path)] for path in block.reads}
         return block.log_likelihood({c: levels[:, i][:, block.units] for i, c in enumerate(CAUSES)}, mine)
 
     def depends(self, block: Block) -> np.ndarray:
         """The coordinates ``block``'s log-likelihood can depend on: the pooled levels of its units' classes,
-        every tau, its units' own level coordinates and their extras."""
+        every tau, its units' own level coordinates, their extras and the sampled inputs it reads."""
         c, k, j = len(CAUSES), len(self.classes), len(self.units)
         mask = np.zeros(self.ndim, dtype=bool)
         mu = np.zeros((c, k), dtype=bool)
@@ -152,7 +173,9 @@ class Hierarchy:
         own = np.zeros((c, j), dtype=bool)
         own[:, block.units] = True
         mask[c * k + c:c * k + c + c * j] = own.ravel()
-        mask[c * k + c + c * j:] = [u in block.units for u, _ in self.extra_paths]
+        tail = c * k + c + c * j
+        mask[tail:tail + len(self.extra_paths)] = [u in block.units for u, _ in self.extra_paths]
+        mask[tail + len(self.extra_paths):] = [p in block.reads for p in self.nuisance.paths]
         return mask
 
     def value_and_gradient(self, x: np.ndarray, step: float) -> tuple[float, np.ndarray]:
@@ -176,11 +199,13 @@ class Hierarchy:
         return float(total[0]), np.where(np.isfinite(gradient), gradient, 0.0)
 
     def start(self, rng: np.random.Generator, rows: int) -> np.ndarray:
-        """Starting rows near the prior's centre: small heterogeneity, every z near 0, extras at their start."""
+        """Starting rows near the prior's centre: small heterogeneity, every z near 0, extras and sampled inputs
+        at their start (base) values."""
         c, k, j = len(CAUSES), len(self.classes), len(self.units)
         mu = MU_PRIOR[0] + rng.normal(0, 0.3, (rows, c * k))
         log_tau = np.log(0.5) + rng.normal(0, 0.1, (rows, c))
         z = rng.normal(0, 0.1, (rows, c, j))
         z = np.where(self.centred, mu.reshape(rows, c, k)[:, :, self.class_index] + 0.5 * z, z).reshape(rows, c * j)
         extras = np.log([[self.units[jj].extras[p][0] for jj, p in self.extra_paths]]) + rng.normal(0, 0.05, (rows, len(self.extra_paths)))
-        return np.concatenate([mu, log_tau, z, extras], axis=1)
+        inputs = self.nuisance.start()[None, :] + rng.normal(0, 0.05, (rows, len(self.nuisance)))
+        return np.concatenate([mu, log_tau, z, extras, inputs], axis=1)

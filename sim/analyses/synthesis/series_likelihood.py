@@ -142,12 +142,13 @@ class SeriesLikelihood:
         self.after = {c: late_bands.level(params, c, True) for c in LATE_CAUSES}
         self.model = _model(params, day, transplant)
 
-    def chances(self, levels: dict[str, np.ndarray]) -> list[list[np.ndarray]]:
+    def chances(self, levels: dict[str, np.ndarray], inputs: dict | None = None) -> list[list[np.ndarray]]:
         """The model's chance of each category of each term, arrays over points.
 
-        ``levels`` by cause: arrays shaped (points, series)."""
+        ``levels`` by cause: arrays shaped (points, series); ``inputs``: band shapes by params path, arrays
+        over points, in place of the reference params' values."""
         before = {c: np.asarray(v)[..., self.owner] for c, v in levels.items()}
-        each = self.model.patient_states(before, self.after, per_patient=True)
+        each = self.model.patient_states(before, self.after, per_patient=True, inputs=inputs)
         out = [[None] * len(term.states) for _, term in self.terms]
         for states, (matrix, places) in self._weights().items():
             share = sum(each[regime][name] for regime in (False, True) for name in states if name in each[regime])
@@ -172,10 +173,10 @@ class SeriesLikelihood:
                 self._cache[states] = (matrix, places)
         return self._cache
 
-    def __call__(self, levels: dict[str, np.ndarray]) -> np.ndarray:
-        """The log-likelihood of every series' figures together, per point."""
+    def __call__(self, levels: dict[str, np.ndarray], inputs: dict | None = None) -> np.ndarray:
+        """The log-likelihood of every series' figures together, per point (``inputs``: as :meth:`chances`)."""
         total = 0.0
-        for (_, term), chances in zip(self.terms, self.chances(levels)):
+        for (_, term), chances in zip(self.terms, self.chances(levels, inputs)):
             rest = 1.0
             for events, p in zip(term.events, chances):
                 total = total + events * np.log(np.maximum(p, TINY))
