@@ -54,6 +54,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--from-sample", type=Path, default=None, metavar="FILE",
                         help="diagnose and report draws saved by --keep-sample (same series, --trials, --seed) "
                         "instead of sampling again")
+    parser.add_argument("--sample-inputs", action="store_true",
+                        help="sample the band shapes and patient factors with the levels, under their stated priors "
+                        "(otherwise held at their base values; pass it with --from-sample too when the draws have them)")
     parser.add_argument("--write-shipped", action="store_true",
                         help="write the partially pooled late levels of each shipped trial with late outcomes of "
                         "its own into its params file, with joint draws beside it (only when converged)")
@@ -82,10 +85,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.from_sample is not None:
         saved = load_sample(args.from_sample)
         synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
-                                          int(saved["divergences"]), saved["centred"], args.trials, args.seed)
+                                          int(saved["divergences"]), saved["centred"], args.trials, args.seed,
+                                          args.sample_inputs)
     else:
         synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
-                                  trials=args.trials, seed=args.seed)
+                                  trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs)
     sample = synthesis.sample
     print(f"{len(series)} published series and {len(shipped)} shipped trials; {sample.describe()}: max R-hat "
           f"{max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "

@@ -4,13 +4,13 @@ The sampler is nutpie's NUTS (Hoffman and Gelman, JMLR 2014;15:1593-1623, with n
 step size and a diagonal mass matrix during the tuning draws; the ``synthesis`` extra).  It needs the
 log posterior's gradient: :func:`value_and_gradient` takes it by central differences, all ``2 d + 1``
 points in one vectorised call of the hierarchy (the log posterior is smooth in every coordinate it
-samples: log levels, log tau, z and the log extras).  A gradient sampler moves through the funnel between
+samples: log levels, log tau, z, the log extras and the smooth inputs on their unconstrained scale).  A gradient sampler moves through the funnel between
 tau and the z's that an ensemble sampler crossed only over hundreds of thousands of steps.
 
 Each level is sampled centred or non-centred, as its data's information says (:func:`centring`).  Chains
 start from the posterior mode (L-BFGS from the prior's centre) jittered by ``START_JITTER`` on every
 coordinate; the tuning draws are discarded.  Every reported quantity (each class's pooled level,
-each tau, each unit's level) must reach rank-normalised split R-hat <= ``MAX_RHAT`` and effective
+each tau, each unit's level, each input sampled with them) must reach rank-normalised split R-hat <= ``MAX_RHAT`` and effective
 sample size >= ``MIN_ESS`` (:mod:`sim.stats.convergence`); otherwise the fit is not converged and says
 which check failed, and the commands that write files refuse to.  Divergent transitions after tuning
 are counted and reported as a warning wherever the diagnostics go: they mean the sampler could not
@@ -98,7 +98,8 @@ class HierarchySample:
                 if self.hierarchy.centred[i, j]]
 
     def quantities(self) -> dict[str, np.ndarray]:
-        """The reported quantities' draws: pooled level per cause and class, tau per cause, each unit's level."""
+        """The reported quantities' draws: pooled level per cause and class, tau per cause, each unit's level, and each
+    input sampled with them."""
         return reported(self.hierarchy, self.by_chain())
 
     def by_chain(self) -> np.ndarray:
@@ -107,7 +108,8 @@ class HierarchySample:
 
 
 def reported(hierarchy: Hierarchy, theta: np.ndarray) -> dict[str, np.ndarray]:
-    """Each reported quantity's draws along the first axis of ``theta``."""
+    """Each reported quantity's draws along the first axis of ``theta``: the pooled levels, tau, the units' levels
+    and the sampled inputs (``input PATH``)."""
     mu, tau, _, _ = hierarchy.split(theta.reshape(-1, theta.shape[-1]))
     levels = np.exp(hierarchy.log_levels(theta.reshape(-1, theta.shape[-1])))
     out = {}
@@ -117,6 +119,9 @@ def reported(hierarchy: Hierarchy, theta: np.ndarray) -> dict[str, np.ndarray]:
         out[f"tau {c}"] = tau[:, i]
         for j, unit in enumerate(hierarchy.units):
             out[f"level {c} {unit.name}"] = levels[:, i, j]
+    inputs = hierarchy.nuisance_values(theta.reshape(-1, theta.shape[-1]))
+    for i, path in enumerate(hierarchy.nuisance.paths):
+        out[f"input {path}"] = inputs[:, i]
     shape = theta.shape[:-1]
     return {name: v.reshape(shape) for name, v in out.items()}
 
