@@ -57,6 +57,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--sample-inputs", action="store_true",
                         help="sample the band shapes and patient factors with the levels, under their stated priors "
                         "(otherwise held at their base values; pass it with --from-sample too when the draws have them)")
+    parser.add_argument("--low-rank", action="store_true",
+                        help="adapt a diagonal plus low-rank mass matrix (for strongly correlated coordinates, as "
+                        "with --sample-inputs) instead of a diagonal one")
     parser.add_argument("--write-shipped", action="store_true",
                         help="write the partially pooled late levels of each shipped trial with late outcomes of "
                         "its own into its params file, with joint draws beside it (only when converged)")
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                                           args.sample_inputs)
     else:
         synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
-                                  trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs)
+                                  trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank)
     sample = synthesis.sample
     print(f"{len(series)} published series and {len(shipped)} shipped trials; {sample.describe()}: max R-hat "
           f"{max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "

@@ -131,11 +131,12 @@ def build_hierarchy(series: list[Series], shipped: list[Params], reference: Para
 
 def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params, draws: int = 1000,
                   tune: int = 1000, chains: int = 4, trials: int = 200, seed: int = 0,
-                  sample_inputs: bool = False) -> Synthesis:
+                  sample_inputs: bool = False, low_rank: bool = False) -> Synthesis:
     """Build the hierarchy and sample it (NUTS: ``chains`` chains of ``draws`` draws after ``tune``; the smooth
-    inputs with the levels when ``sample_inputs`` is set)."""
+    inputs with the levels when ``sample_inputs`` is set; ``low_rank``: the mass matrix of
+    :func:`~sim.analyses.synthesis.sampler.sample_hierarchy`)."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed, sample_inputs)
-    sample = sample_hierarchy(hierarchy, draws=draws, tune=tune, chains=chains, seed=seed)
+    sample = sample_hierarchy(hierarchy, draws=draws, tune=tune, chains=chains, seed=seed, low_rank=low_rank)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)
 
 

@@ -19,6 +19,7 @@ follow the posterior's curvature somewhere, so that region may be under-represen
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class HierarchySample:
     seed: int
     divergences: int = 0
     target_accept: float = TARGET_ACCEPT
+    low_rank: bool = False
+    leapfrog_steps: int = 0  # gradient evaluations of every chain, tuning included (0: not recorded)
 
     @property
     def problems(self) -> list[str]:
@@ -84,7 +87,7 @@ class HierarchySample:
 
     def describe(self) -> str:
         return (f"NUTS, {self.chains} chains x {self.draws} draws after {self.tune} tuning draws, "
-                f"target acceptance {self.target_accept}")
+                f"target acceptance {self.target_accept}" + (", low-rank mass matrix" if self.low_rank else ""))
 
     def diagnostics(self) -> dict:
         return {"method": self.describe(), "seed": self.seed, "centred": self.centred_levels(), "max_rhat": max(self.rhat.values()),
@@ -175,7 +178,7 @@ def chosen_forms(hierarchy: Hierarchy, seed: int) -> tuple[Hierarchy, np.ndarray
 
 
 def sample_hierarchy(hierarchy: Hierarchy, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-                     target_accept: float = TARGET_ACCEPT) -> HierarchySample:
+                     target_accept: float = TARGET_ACCEPT, low_rank: bool = False) -> HierarchySample:
     """Run NUTS chains and diagnose them.
 
     Parameters
@@ -190,6 +193,10 @@ def sample_hierarchy(hierarchy: Hierarchy, draws: int = 1000, tune: int = 1000, 
         Seed of the starting points and of the sampler.
     target_accept : float
         NUTS's target acceptance rate during tuning.
+    low_rank : bool
+        Adapt a mass matrix that is diagonal plus a low-rank part from the draws' and gradients' largest
+        directions of (co)variance (nutpie's ``low_rank_modified_mass_matrix``), for a posterior whose
+        coordinates are strongly correlated; otherwise diagonal.
     """
     nutpie = nutpie_module()
     from nutpie.compiled_pyfunc import from_pyfunc
@@ -208,10 +215,12 @@ def sample_hierarchy(hierarchy: Hierarchy, draws: int = 1000, tune: int = 1000, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trace = nutpie.sample(model, draws=draws, tune=tune, chains=chains, cores=1, seed=seed, progress_bar=False,
-                              target_accept=target_accept)
+                              target_accept=target_accept, low_rank_modified_mass_matrix=low_rank)
     chain = np.asarray(trace.posterior["theta"].values).swapaxes(0, 1)  # (draws, chains, ndim)
     divergences = int(np.asarray(trace.sample_stats["diverging"].values).sum())
-    return diagnosed(hierarchy, chain, tune, seed, divergences, target_accept)
+    steps = sum(int(np.asarray(stats["n_steps"].values).sum()) for stats in (trace.sample_stats, trace.warmup_sample_stats))
+    return dataclasses.replace(diagnosed(hierarchy, chain, tune, seed, divergences, target_accept), low_rank=low_rank,
+                               leapfrog_steps=steps)
 
 
 def diagnosed(hierarchy: Hierarchy, chain: np.ndarray, tune: int, seed: int, divergences: int = 0,
