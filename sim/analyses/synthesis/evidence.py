@@ -173,7 +173,7 @@ def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
         low, high = jeffreys_interval(reported * size, size)
         flip = (lambda v: 1 - v) if r["metric"] == "lfs" else (lambda v: v)
         estimate = [flip(v / size if shares else v) for v in (r["estimate"], r["low"], r["high"])]
-        rows.append({"panel": "nrm" if r["metric"].startswith("nrm") else "relapse",
+        rows.append({"panel": "nrm" if r["metric"].startswith("nrm") or r["metric"] == "infection_deaths" else "relapse",
                      "label": f"{r['series']} ({r['metric']}, day {r['day']:.0f})", "reported": reported,
                      "reported_low": low, "reported_high": high, "estimate": estimate[0],
                      "low": min(estimate[1:]), "high": max(estimate[1:])})
