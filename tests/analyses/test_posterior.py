@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from conftest import PARAMS
@@ -18,7 +21,7 @@ from sim.model import late_bands
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import (draw_rows, draws_csv_text, draws_paths, joint_paths, joint_values,
-                                        load_draws, provenance_text)
+                                        load_draws, parse_draws, provenance_text)
 from sim.inputs.parameter_draws import draw_trial_parameters
 
 
@@ -170,3 +173,29 @@ def test_draws_that_differ_from_their_record_are_refused(calibrated_copy):
 def test_without_draws_nothing_is_joint(cd5):
     bare = dataclasses.replace(cd5, posterior=None)
     assert joint_values(bare, bare.posterior, 0, np.arange(3)) == {}
+
+
+@given(st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=3, max_size=3), min_size=1,
+                max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_draws_written_read_back_exactly(rows):
+    """Every draw of every magnitude reads back bit for bit (the table library writes and reads the CSV)."""
+    names = ("late.relapse_hazard", "late.tma_death_hazard", "b_lineage.relapse")
+    values = np.array(rows, dtype=float)
+    read_names, back = parse_draws(Path("draws.csv"), draws_csv_text(names, values), len(names))
+    assert read_names == names
+    assert np.array_equal(back.view(np.uint64), values.view(np.uint64))
+
+
+@pytest.mark.parametrize("names", [("a", "a"), ("draw", "a")])
+def test_draws_columns_are_named_once(names):
+    with pytest.raises(ValueError, match="one column"):
+        draws_csv_text(names, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("text, problem", [("draw,a\n", "at least one row"), ("draw,a,b\n0,1\n", "every row must hold"),
+                                           ("draw,a\n0,x\n", "not a number"), ("draw,a\n0,inf\n", "finite"),
+                                           ("draw,a\n0,1,2\n", "every row must hold")])
+def test_a_damaged_draws_table_is_refused_naming_the_file(text, problem):
+    with pytest.raises(InputError, match=f"draws.csv: values: .*{problem}"):
+        parse_draws(Path("draws.csv"), text)
