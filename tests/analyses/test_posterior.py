@@ -63,8 +63,8 @@ def test_joint_posterior_of_late_levels_covers_the_known_levels(cd5):
     Only outcomes with at least one patient in remission are drawn (a draw with none is drawn again):
     with none, the counts set no upper bound on the levels, the posterior under the Jeffreys prior does
     not exist and the calibration refuses them (``bounded_above``).  At the shipped levels a patient stays
-    in remission with chance about 0.16, so about an eighth of unconditioned draws (0.84^12 = 0.12) are such
-    counts; the intervals over the rest are what the calibration can report."""
+    in remission with chance about 0.21, so about one in eighteen unconditioned draws (0.79^12 = 0.06) are
+    such counts; the intervals over the rest are what the calibration can report."""
     windows = LateWindows.simulate(cd5, trials=200, seed=5).at_cutoff(cd5["accrual.cutoff_after_last_enrolment_days"])
     model = LateModel(windows, cd5)
     model = model.subset(np.arange(min(len(model.length), 800)))
