@@ -66,9 +66,20 @@ def predictive_draws(synthesis: Synthesis) -> tuple[list[str], np.ndarray]:
     return names, np.column_stack(columns)
 
 
+def tau_intervals(synthesis: Synthesis) -> dict[str, list[float]]:
+    """Per cause, tau's posterior median and 95% interval."""
+    _, tau, _, _ = synthesis.hierarchy.split(synthesis.sample.theta)
+    return {c: list(interval(tau[:, i])) for i, c in enumerate(CAUSES)}
+
+
+def tau_phrase(tau: dict[str, list[float]]) -> str:
+    """The heterogeneity as a note says it: per cause, tau's median and 95% interval."""
+    shown = ", ".join(f"{c} {v[0]:.2g} ({v[1]:.2g}-{v[2]:.2g})" for c, v in tau.items())
+    return f"between-trial heterogeneity tau (SD of the log level; median, 95% interval) {shown}"
+
+
 def predictive_provenance(synthesis: Synthesis, csv_text: str) -> dict:
     """What the predictive draws rest on: per class the trials pooled; tau per cause; the mixture."""
-    _, tau, _, _ = synthesis.hierarchy.split(synthesis.sample.theta)
     units = synthesis.hierarchy.units
     informed = {j for block in synthesis.hierarchy.blocks for j in block.units}
     return {"draws_file": "predictive.csv", "sha256": hashlib.sha256(csv_text.encode()).hexdigest(),
@@ -76,7 +87,7 @@ def predictive_provenance(synthesis: Synthesis, csv_text: str) -> dict:
             "trials": {k: [u.name for j, u in enumerate(units) if u.target_class == k and j in informed]
                        for k in synthesis.hierarchy.classes},
             "series": len(synthesis.series),
-            "tau": {c: list(interval(tau[:, i])) for i, c in enumerate(CAUSES)},
+            "tau": tau_intervals(synthesis),
             "robust_weight": ROBUST_WEIGHT, "vague_sd_log": VAGUE_SD, "diagnostics": synthesis.sample.diagnostics(),
             "command": "cartsim evidence"}
 
@@ -103,11 +114,10 @@ class Predictive:
         return self.provenance["trials"][self.target_class]
 
     def note(self) -> str:
-        tau = ", ".join(f"{c} {v[0]:.2g} ({v[1]:.2g}-{v[2]:.2g})" for c, v in self.provenance["tau"].items())
         return (f"PREDICTED for a new trial of class {self.target_class} by the evidence synthesis (cartsim evidence): "
                 f"the late course rests on {len(self.trials)} trials of the class ({', '.join(self.trials)}) among "
-                f"{self.provenance['series']} published series and the shipped trials, with between-trial heterogeneity "
-                f"tau (SD of the log level; median, 95% interval) {tau}; robust MAP: the predictive mixed with "
+                f"{self.provenance['series']} published series and the shipped trials, with "
+                f"{tau_phrase(self.provenance['tau'])}; robust MAP: the predictive mixed with "
                 f"weight {self.provenance['robust_weight']} with a vague normal (SD {self.provenance['vague_sd_log']} "
                 f"on the log level); lognormal by the draws' median and log SD" + self.warning())
 

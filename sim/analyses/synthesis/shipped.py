@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analyses.synthesis.files import tau_intervals, tau_phrase
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.inputs.params import Params, load_params
@@ -53,7 +54,7 @@ def write_pooled(params: Params, synthesis: Synthesis) -> Path:
     why = ("partially pooled posterior of the evidence synthesis (cartsim evidence --write-shipped): this trial's "
            "outcomes at cut-off by transplant status, with its exact likelihood, in one hierarchical model with "
            f"{len(synthesis.series)} published series; {len(trials)} trials of class {unit.target_class} "
-           f"({', '.join(trials)})" if own_data else
+           f"({', '.join(trials)}), with {tau_phrase(tau_intervals(synthesis))}" if own_data else
            "PREDICTED by the evidence synthesis (cartsim evidence --write-shipped): this trial reports no late outcome, "
            f"so its level is the class's predictive distribution given {len(synthesis.series)} published series and "
            f"the shipped trials; {len(trials)} trials of class {unit.target_class} ({', '.join(trials)})")
