@@ -104,6 +104,16 @@ def test_progress_bar_is_silent_when_stderr_is_not_a_terminal():
     assert stream.getvalue() == ""
 
 
+def test_parameter_values_read_back_exactly(cd5):
+    """parameters.csv gives each value as the shortest text that reads back to it, not a rounded one."""
+    exact = cd5.with_values({"crs.incidence": 0.123456789012345, "accrual.mean_period_days": 365.0})
+    table = parameter_table(exact)
+    shown = dict(zip(table["path"].tolist(), table["value"].tolist()))
+    assert float(shown["crs.incidence"]) == 0.123456789012345 and shown["accrual.mean_period_days"] == "365"
+    assert all(float(shown[path]) == exact[path] for path, entry in exact.entries.items()
+               if isinstance(entry.value, float))
+
+
 def _late_table(source: str, note: str):
     from sim.table import Table
 
