@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import platform
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.output.run_files import write_atomic
+from sim.output.run_files import package_version, write_atomic
 from sim.output.shown_values import json_records
 from sim.inputs.params import Params
 from sim.table import Table
@@ -73,14 +72,9 @@ class Result:
         return written
 
     def manifest(self) -> dict[str, Any]:
-        return {"package": "cartsim", "version": _version("cartsim"), "study": self.label, "citation": self.citation,
+        return {"package": "cartsim", "version": package_version("cartsim"), "study": self.label, "citation": self.citation,
                 **self.info.manifest(),
                 "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "python": platform.python_version(), "libraries": {name: _version(name) for name in LIBRARIES}}
+                "python": platform.python_version(), "libraries": {name: package_version(name) for name in LIBRARIES}}
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
