@@ -18,9 +18,10 @@ transplant (scenario ``cd5_transplant_all_responders``) and compare it with the 
 same virtual patients (common random numbers).  The headline is the effect on 12-month overall
 survival over parameter uncertainty: the 2.5th-97.5th percentile, over draws of the uncertain
 parameters, of the expected paired difference.  That interval is the one a decision rests on: the
-hazards after transplant are calibrated on 4 patients.  The Monte Carlo interval of the mean
-difference follows it; it says only how precisely the simulation pinned down the model's answer at
-the base values, and shrinks with more virtual trials.
+hazards after transplant rest on 4 transplanted patients and a prior from published transplant
+outcomes.  The Monte Carlo interval of the mean difference follows it; it says only how precisely
+the simulation pinned down the model's answer at the base values, and shrinks with more virtual
+trials.
 
 Step 3 - which input matters: a tornado plot.  Move each uncertain input of the CLL-1 trial to the
 2.5th and 97.5th percentile of its range, the others at base, and rank the inputs by how far they

@@ -90,3 +90,20 @@ def default_ctrl_c():
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
+
+
+@pytest.fixture(scope="session")
+def synthesis():
+    """A small evidence synthesis whose 'draws' are points near the hierarchy's start: for tests that need its
+    shape, not a converged fit."""
+    import numpy as np
+
+    from sim.analyses.synthesis.fit import build_hierarchy, synthesis_from_sample
+    from sim.inputs.series import load_all_series
+    from sim.inputs.trial_catalog import shipped_trials
+
+    series = load_all_series(None)
+    shipped = [load_params(path) for path in shipped_trials().values()]
+    hierarchy, _ = build_hierarchy(series, shipped, shipped[0], 5, 0)
+    theta = hierarchy.start(np.random.default_rng(0), 40).reshape(20, 2, hierarchy.ndim)
+    return synthesis_from_sample(series, shipped, shipped[0], theta, 10, 0, hierarchy.centred, 5, 0)

@@ -82,3 +82,13 @@ def test_a_circle_between_modules_is_found(tmp_path):
 def test_a_unit_in_no_layer_is_named(name):
     with pytest.raises(KeyError, match=name.split(".")[1]):
         G.layer(G.unit(name))
+
+
+def test_the_module_map_in_the_docs_lists_the_declared_layers_in_order():
+    """docs/development.md's module map shows the layers of LAYERS, bottom first, so the map cannot drift."""
+    text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    section = text.split("## The module map", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")]
+    shown = [row for row in rows if row not in ("layer",) and not set(row) <= set("- ")]
+    declared = [" + ".join(units) for units in G.LAYERS if units != ("__main__",)]
+    assert shown == declared

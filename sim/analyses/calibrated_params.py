@@ -21,17 +21,28 @@ from sim.inputs.params_text import inline_entry, number as toml_number, replace_
 
 
 def updated_text(result: Calibration, out: Path) -> str:
-    """The params file's text with every fitted entry rewritten (and the seeds path made relative
-    to ``out`` if the file moves)."""
+    """The params file's text with every fitted entry rewritten, and its seeds path made relative to
+    ``out`` if the file moves, unless the path it states already finds the same seeds file from there
+    (the copy ``cartsim calibrate --out`` makes beside a new folder)."""
     params = result.params
     text = params.path.read_text(encoding="utf-8")
     for fit in result.fits:
         text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
                                                           calibration_note(fit, result)), params.path)
-    if Path(out).resolve().parent != params.path.resolve().parent:
+    if Path(out).resolve().parent != params.path.resolve().parent and not _same_seeds_from(params, out):
         seeds = os.path.relpath(params.seeds.path.resolve(), Path(out).resolve().parent)
         text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
     return text
+
+
+def _same_seeds_from(params, out: Path) -> bool:
+    """Whether the seeds path the params file states, read from ``out``'s folder, finds a file with the
+    same content as the params file's own seeds file."""
+    stated = params.text.get("trial.seeds")
+    if not stated or params.seeds.path is None:
+        return False
+    found = Path(out).parent / stated
+    return found.is_file() and found.read_bytes() == Path(params.seeds.path).read_bytes()
 
 
 def calibration_note(fit: Fit, result: Calibration) -> str:

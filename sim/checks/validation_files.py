@@ -19,7 +19,7 @@ from sim.runs.runner import run_trials
 from sim.inputs.params import Params
 from sim.runs.results import Results
 from sim.output.run_files import manifest, write_atomic
-from sim.output.shown_values import json_value
+from sim.output.shown_values import json_records
 from sim.stats.predictive_position import SETTLED
 from sim.table import Table
 
@@ -90,7 +90,7 @@ class Validation:
                 "independent_figures": independent_count(self.table),
                 "passes_by_role": {role: {"pass": n, "modelled": m} for role, (n, m) in passes_by_role(self.table).items()},
                 "calibration_targets_in_band": self.band_summary(),
-                "figures": [{key: json_value(value) for key, value in row.items()} for row in self.table.rows()]}
+                "figures": json_records(self.table)}
 
     def write(self, out: str | Path, command: list[str] | None = None) -> list[Path]:
         """Write validation.csv, validation.json and the forest plot (PNG and SVG) into ``out``."""

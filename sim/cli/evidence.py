@@ -8,9 +8,10 @@ from pathlib import Path
 from sim.cli.options import whole
 from sim.errors import InputError
 from sim.inputs.trial_catalog import shipped_trials
-from sim.output.atomic_folder import check_output_place
+from sim.output.atomic_folder import check_output_place, staged_folder
 
 NAME = "evidence"
+OUTPUTS = ("evidence.csv", "evidence.png", "evidence.svg", "predictive.csv", "predictive.json")
 HELP = "pool the published series and the shipped trials: evidence table, forest plot, predictive draws"
 EPILOG = """\
 model: for each late cause (infection death, other non-relapse death, relapse) a trial's band-1
@@ -18,7 +19,12 @@ hazard level is exp(mu[cause, class] + eta), eta ~ Normal(0, tau[cause]^2); each
 through the likelihood of what it reports under the model's own band shapes and competing risks,
 each shipped trial with its exact per-patient likelihood (docs/evidence-synthesis.md).  Sampled by
 NUTS (nutpie, the 'synthesis' extra); every reported quantity must reach split R-hat <= 1.01 and
-effective sample size >= 400, with no divergent transition.  About 25 minutes on two cores.
+effective sample size >= 400 (divergent transitions are counted and reported as a warning).  The
+shipped fit (--draws 1500 --tune 1000) took about 27 minutes on one core.
+
+the output folder is checked and locked before the fit starts and its files are swapped in whole
+when everything is written, so a failure or Ctrl-C leaves an earlier result as it was; the params
+files (--write-shipped) are rewritten only after that, each whole or not at all.
 
 outputs (in --out, default: evidence):
   evidence.csv      one row per series figure (reported, the model's estimate and 95% interval),
@@ -78,32 +84,40 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.synthesis.shipped import write_pooled
     from sim.inputs.params import load_params
     from sim.inputs.series import load_all_series
-    from sim.output.run_files import write_atomic
+    from sim.output.run_files import AtomicFile, write_atomic
     from sim.plots.evidence_forest import draw_evidence
 
     check_output_place(args.out, "--out")
+    if args.keep_sample is not None:
+        check_output_file(args.keep_sample, "--keep-sample")
+    saved = load_sample(args.from_sample) if args.from_sample is not None else None
     series = load_all_series(args.series)
     shipped = [load_params(path) for path in shipped_trials().values()]
     reference = shipped[0]
-    if args.from_sample is not None:
-        saved = load_sample(args.from_sample)
-        synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
-                                          int(saved["divergences"]), saved["centred"], args.trials, args.seed,
-                                          args.sample_inputs)
-    else:
-        synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
-                                  trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank)
-    sample = synthesis.sample
-    print(f"{len(series)} published series and {len(shipped)} shipped trials; {sample.describe()}: max R-hat "
-          f"{max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "
-          f"{sample.divergences} divergent transitions")
-    args.out.mkdir(parents=True, exist_ok=True)
-    if args.keep_sample is not None:
-        np.savez_compressed(args.keep_sample, theta=sample.by_chain(), names=np.array(synthesis.hierarchy.names),
-                            tune=sample.tune, divergences=sample.divergences, centred=synthesis.hierarchy.centred)
-    print(f"wrote {write_predictive(synthesis, args.out)} (robust predictive draws, read by cartsim new --class"
+    with staged_folder(args.out, replace=OUTPUTS) as folder:  # checked and locked before the fit runs
+        if saved is not None:
+            synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
+                                              int(saved["divergences"]), saved["centred"], args.trials, args.seed,
+                                              args.sample_inputs)
+        else:
+            synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune,
+                                      chains=args.chains, trials=args.trials, seed=args.seed,
+                                      sample_inputs=args.sample_inputs, low_rank=args.low_rank)
+        sample = synthesis.sample
+        print(f"{len(series)} published series and {len(shipped)} shipped trials; {sample.describe()}: max R-hat "
+              f"{max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "
+              f"{sample.divergences} divergent transitions")
+        if args.keep_sample is not None:
+            with AtomicFile(args.keep_sample, binary=True) as stream:
+                np.savez_compressed(stream, theta=sample.by_chain(), names=np.array(synthesis.hierarchy.names),
+                                    tune=sample.tune, divergences=sample.divergences,
+                                    centred=synthesis.hierarchy.centred)
+        write_predictive(synthesis, folder)
+        write_atomic(folder / "evidence.csv", evidence_csv_text(synthesis, shipped))
+        draw_evidence(*plot_rows(synthesis, reference), folder)
+    print(f"wrote {args.out / 'predictive.csv'} (robust predictive draws, read by cartsim new --class"
           + (")" if sample.converged else "; marked NOT CONVERGED in predictive.json, and cartsim new says so)"))
-    write_atomic(args.out / "evidence.csv", evidence_csv_text(synthesis, shipped))
+    print(f"wrote {args.out / 'evidence.csv'} and {args.out / 'evidence.png'}")
     if args.write_shipped and sample.converged:
         # Only a trial whose own late outcomes are in the fit is rewritten.  A trial without them would get its
         # class's predictive levels, which rest on trials of other diseases (cll1_aml: AML, against T-ALL
@@ -113,8 +127,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 print(f"wrote {write_pooled(params, synthesis)} (partially pooled late levels and their joint draws)")
             else:
                 print(f"kept {params.path.name}'s own late levels: it reports no late outcome of its own")
-    draw_evidence(*plot_rows(synthesis, reference), args.out)
-    print(f"wrote {args.out / 'evidence.csv'} and {args.out / 'evidence.png'}")
     for warning in sample.warnings:
         print(f"WARNING: {warning}: the region the chains could not follow may be under-represented")
     if not sample.converged:
@@ -128,6 +140,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 SAMPLE_KEYS = ("theta", "tune", "divergences", "centred")
 
 
+def check_output_file(path: Path, option: str) -> None:
+    """Refuse, before the fit runs, a file that could not be written: a folder in its place, or a folder
+    for it that cannot be made or written."""
+    from sim.errors import OutputError
+
+    if Path(path).is_dir():
+        raise OutputError(path, option, "is a folder, not a file")
+    check_output_place(Path(path).absolute().parent, option)
+
+
 def load_sample(path: Path) -> dict:
     """The arrays ``--keep-sample`` saved, or one line naming the file and what is missing."""
     import numpy as np
@@ -135,8 +157,11 @@ def load_sample(path: Path) -> dict:
     try:
         with np.load(path) as saved:
             arrays = {k: saved[k] for k in SAMPLE_KEYS if k in saved.files}
-    except (OSError, ValueError) as err:
-        raise InputError(path, "", f"cannot be read as a saved sample ({err})") from None
+    except OSError as err:
+        raise InputError(path, "", f"cannot be read: {err.strerror or err}") from None
+    except ValueError:
+        raise InputError(path, "", "is not a numpy .npz archive: not a sample saved by cartsim evidence "
+                         "--keep-sample") from None
     missing = [k for k in SAMPLE_KEYS if k not in arrays]
     if missing:
         raise InputError(path, missing[0], "is missing: not a sample saved by cartsim evidence --keep-sample")

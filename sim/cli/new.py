@@ -89,7 +89,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         for path, text in predicted_draws_texts(params_file, predictive, written).items():
             files.put(path, text)  # the predicted levels' draws, swapped in with the pair
     print(f"late course PREDICTED for class {predictive.target_class}: rests on {len(predictive.trials)} trials of the "
-          f"class among {predictive.provenance['series']} published series (cartsim evidence)")
+          f"class ({', '.join(predictive.trials)}) among {predictive.provenance['series']} published series (cartsim "
+          "evidence); check that they resemble the planned trial's disease and donor source")
     if predictive.warning():
         print(predictive.warning().removeprefix("; "))
     print(f"wrote {params_file} and {seeds_file} (from {template.name}); "

@@ -10,8 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sim.output.run_files import manifest, write_atomic
-from sim.output.shown_values import json_value
-from sim.table import Table
+from sim.output.shown_values import json_records
 from sim.design.boin import boundaries
 from sim.design.oc import INTERVAL, DesignOC, overall_table, per_dose_table
 
@@ -50,8 +49,8 @@ def design_document(run: DesignRun, ocs: list[DesignOC], command: list[str] | No
             entry["boundaries"] = {"lambda_e": lam_e, "lambda_d": lam_d}
         designs.append(entry)
     return {"manifest": manifest(run, command), "designs": designs, "definitions": DEFINITIONS,
-            "interval_percentiles": list(INTERVAL), "per_dose": _records(per_dose_table(ocs, run.params)),
-            "overall": _records(overall_table(ocs))}
+            "interval_percentiles": list(INTERVAL), "per_dose": json_records(per_dose_table(ocs, run.params)),
+            "overall": json_records(overall_table(ocs))}
 
 
 def write_design(run: DesignRun, ocs: list[DesignOC], out: Path, command: list[str] | None = None) -> list[Path]:
@@ -64,5 +63,3 @@ def write_design(run: DesignRun, ocs: list[DesignOC], out: Path, command: list[s
     return [out / name for name in files]
 
 
-def _records(table: Table) -> list[dict]:
-    return [{key: json_value(value) for key, value in row.items()} for row in table.rows()]

@@ -16,7 +16,6 @@ its own treatment; the other calibrated parameters keep their joint draws.
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import io
@@ -28,6 +27,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.rng.streams import uniforms
+from sim.table import Table
 
 POSTERIOR_STREAM = "posterior"
 JOINT_SOURCES = ("calibration", "predicted")  # entries whose draws beside the params file are taken jointly
@@ -58,7 +58,7 @@ class PosteriorDraws:
         if hashlib.sha256(data).hexdigest() != self.sha256:
             raise InputError(self.path, "sha256", "the draws differ from those their provenance records; "
                              "run cartsim calibrate again")
-        values = _parse_values(self.path, data.decode("utf-8", errors="replace"), len(self.names))
+        _, values = parse_draws(self.path, data.decode("utf-8", errors="replace"), len(self.names))
         if self._check is not None:
             for j, name in enumerate(self.names):
                 self._check(self.path, name, float(values[:, j].min()), float(values[:, j].max()))
@@ -76,13 +76,12 @@ def draws_paths(params_path: Path) -> tuple[Path, Path]:
 
 
 def draws_csv_text(names: tuple[str, ...], values: np.ndarray) -> str:
-    """The draws as CSV text: a ``draw`` column, then one column per parameter."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["draw", *names])
-    for i, row in enumerate(values):
-        writer.writerow([i, *(repr(float(v)) for v in row)])
-    return out.getvalue()
+    """The draws as CSV text: a ``draw`` column, then one column per parameter (each name once)."""
+    if len(set(names)) != len(names) or "draw" in names:
+        raise ValueError(f"each parameter names one column, and none is 'draw': {names}")
+    values = np.asarray(values, dtype=float).reshape(-1, len(names))
+    columns = {"draw": np.arange(len(values)), **{name: values[:, j] for j, name in enumerate(names)}}
+    return Table(columns).to_csv_text()
 
 
 def provenance_text(csv_text: str, csv_name: str, fitted: dict[str, float], diagnostics: dict, extra: dict) -> str:
@@ -141,7 +140,7 @@ def _header(path: Path) -> tuple[str, ...]:
             first = stream.readline(64 * 1024)
     except OSError as err:
         raise InputError(path, "", f"cannot read file: {err.strerror or err}") from None
-    row = next(csv.reader([first]), [])
+    row = _csv_cells(first)
     if row[:1] != ["draw"] or len(row) < 2:
         raise InputError(path, "header", "expected a 'draw' column, then one column per calibrated parameter")
     names = tuple(row[1:])
@@ -152,19 +151,39 @@ def _header(path: Path) -> tuple[str, ...]:
     return names
 
 
-def _parse_values(path: Path, text: str, width: int) -> np.ndarray:
-    rows = list(csv.reader(io.StringIO(text)))[1:]
-    if not rows:
-        raise InputError(path, "values", "expected at least one row of draws")
-    if any(len(row) != width + 1 for row in rows):
-        raise InputError(path, "values", f"every row must hold a draw number and {width} values")
+def _csv_cells(line: str) -> list[str]:
+    """The cells of one CSV line (quotes as CSV has them); [] for an empty line."""
+    import polars as pl
+
+    if not line.strip():
+        return []
+    frame = pl.read_csv(io.StringIO(line), has_header=False, infer_schema=False, n_rows=1)
+    return ["" if cell is None else cell for cell in frame.row(0)]
+
+
+def parse_draws(path: Path, text: str, width: int | None = None) -> tuple[tuple[str, ...], np.ndarray]:
+    """The parameter names and values (rows: draws) of a draws CSV, after its ``draw`` column; InputError,
+    naming ``path``, for a table that is not whole (``width`` columns if given) or holds a cell that is
+    not a finite number."""
+    import polars as pl
+
+    whole = "every row must hold a draw number" + (f" and {width} values" if width is not None else " and its values")
     try:
-        values = np.array([[float(v) for v in row[1:]] for row in rows], dtype=float)
-    except ValueError:
-        raise InputError(path, "values", "a draw is not a number") from None
+        frame = pl.read_csv(io.StringIO(text), infer_schema=False, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        raise InputError(path, "values", whole) from None
+    if frame.height == 0:
+        raise InputError(path, "values", "expected at least one row of draws")
+    cells = frame[:, 1:]
+    if (width is not None and cells.width != width) or any(cells.null_count().row(0)):
+        raise InputError(path, "values", whole)
+    numbers = cells.select(pl.all().str.strip_chars().cast(pl.Float64, strict=False))
+    if any(numbers.null_count().row(0)):
+        raise InputError(path, "values", "a draw is not a number")
+    values = numbers.to_numpy()
     if not np.all(np.isfinite(values)):
         raise InputError(path, "values", "every draw must be a finite number")
-    return values
+    return tuple(cells.columns), values
 
 
 def joint_paths(params, draws: PosteriorDraws | None) -> tuple[str, ...]:

@@ -9,11 +9,12 @@ from sim.table import Table
 
 
 def format_value(value: Any) -> str:
-    """A parameter value as text: numbers in short form, category weights as ``a=1, b=2``."""
+    """A parameter value as text: a number as the shortest text that reads back to it (whole numbers without
+    a decimal point), category weights as ``a=1, b=2``."""
     if isinstance(value, dict):
         return ", ".join(f"{key}={format_value(weight)}" for key, weight in value.items())
-    if isinstance(value, float):
-        return "inf" if value == float("inf") else f"{value:.6g}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return str(int(value))
     return str(value)
 
 

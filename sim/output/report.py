@@ -224,13 +224,20 @@ def _source_counts(table: Table | None) -> str:
             "outcomes; `predicted` is a new trial's late level from the evidence synthesis' robust predictive distribution "
             "(its note says on how many trials and series the late course rests, and the heterogeneity tau); "
             "`assumption` has its reason in the note and its plausible range as the uncertainty; "
-            "`scenario` is a setting of the simulated scenario." + _predicted(table))
+            "`scenario` is a setting of the simulated scenario." + _late_course(table))
 
 
-def _predicted(table: Table) -> str:
-    """What a predicted late course rests on, in the words of its first predicted entry's note."""
-    notes = [note for source, note in zip(table["source"], table["note"]) if source == "predicted"]
-    return f"  The late course is predicted: {notes[0]}." if notes else ""
+POOLED = "partially pooled posterior of the evidence synthesis"  # how write_pooled's notes begin
+
+
+def _late_course(table: Table) -> str:
+    """What a predicted or partially pooled late course rests on, in the words of its first such entry's note."""
+    rows = list(zip(table["source"], table["note"]))
+    predicted = [note for source, note in rows if source == "predicted"]
+    if predicted:
+        return f"  The late course: {predicted[0]}."
+    pooled = [note for source, note in rows if source == "calibration" and str(note).startswith(POOLED)]
+    return f"  The late course: {pooled[0]}." if pooled else ""
 
 
 def _parameter_rows(table: Table | None) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 from sim.inputs.posterior_draws import joint_paths
 from sim.inputs.provenance import parameter_table
 from sim.output.shown_path import shown_command, shown_path
-from sim.output.shown_values import json_value
+from sim.output.shown_values import json_records, json_value
 from sim.output.report import render_report, report_parts, report_path
 from sim.output.report_html import render_html
 from sim.model.records import event_log
@@ -91,7 +91,7 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
     """Where a run came from: versions, inputs and their hashes, seed, command line, run time."""
     params = results.params
     return {
-        "package": "cartsim", "version": _version("cartsim"),
+        "package": "cartsim", "version": package_version("cartsim"),
         "params_file": shown_path(params.path), "params_sha256": params.sha256,
         "seeds_file": shown_path(params.seeds.path),
         "seeds_sha256": _sha256(params.seeds.path) if params.seeds.path is not None else "",
@@ -101,7 +101,7 @@ def manifest(results: Results, command: list[str] | None = None) -> dict:
         "run_seconds": round(results.run_seconds, 3),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "libraries": {name: _version(name) for name in ("simpy", "numpy", "scipy", "matplotlib", "polars")},
+        "libraries": {name: package_version(name) for name in ("simpy", "numpy", "scipy", "matplotlib", "polars")},
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count()},
         "scenario": _scenario(params),
@@ -228,8 +228,8 @@ def write_results(results: Results, out: Path, command: list[str] | None = None,
         written += [stream.path(name) for name in STREAMED]
     summary, key = results.summary(), results.key_outcomes()
     document = {"manifest": manifest(results, command), "citation": results.params.seeds.cite(),
-                "figures": _records(summary), "key_outcomes": _records(key),
-                "facilities": _records(results.facility_summary())}
+                "figures": json_records(summary), "key_outcomes": json_records(key),
+                "facilities": json_records(results.facility_summary())}
     if "base_agreement" in results.extra:
         document["base_agreement"] = json_value(results.extra["base_agreement"])
     if pictures is not None:
@@ -292,15 +292,12 @@ def write_report(folder: Path) -> list[Path]:
     return write_reports(read_run(folder))
 
 
-def _records(table: Table) -> list[dict]:
-    return [{key: json_value(value) for key, value in row.items()} for row in table.rows()]
-
-
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """An installed package's version, for a manifest ('not installed' if it is not)."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
-        return "unknown"
+        return "not installed"
 
 
 def _sha256(path: Path) -> str:

@@ -39,3 +39,8 @@ def json_value(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) else (str(value) if math.isinf(value) else value)
     return value if isinstance(value, (int, bool, str)) or value is None else str(value)
+
+
+def json_records(table) -> list[dict]:
+    """A table's rows as dicts of values JSON can hold (:func:`json_value` of each cell)."""
+    return [{key: json_value(value) for key, value in row.items()} for row in table.rows()]

@@ -1,5 +1,5 @@
 """The evidence forest plot: each series' reported non-relapse mortality and relapse beside the model's,
-then each class's pooled and predictive one-year risks."""
+then per class each shipped trial's one-year risks at its own levels, and the pooled and predictive ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from matplotlib.lines import Line2D
 
 from sim.plots.style import house_style, new_figure, save
 
-REPORTED, FITTED, POOLED, PREDICTED = "#111111", "#1f77b4", "#2ca02c", "#d62728"
+REPORTED, FITTED, POOLED, PREDICTED, TRIAL = "#111111", "#1f77b4", "#2ca02c", "#d62728", "#9467bd"
+COLOURS = {"trial": TRIAL, "pooled": POOLED, "predictive": PREDICTED}
 PANELS = (("nrm", "non-relapse mortality"), ("relapse", "relapse (or, for EFS/RFS/LFS, any event)"))
 
 
@@ -18,7 +19,7 @@ def draw_evidence(rows: list[dict], summary: list[dict], folder: Path, name: str
 
     ``rows``: per series figure, keys ``panel``, ``label``, ``reported``, ``reported_low``, ``reported_high``,
     ``estimate``, ``low``, ``high`` (shares); ``summary``: per class and panel, keys ``panel``, ``label``,
-    ``kind`` ("pooled" or "predictive"), ``estimate``, ``low``, ``high`` (one-year risks).
+    ``kind`` ("trial", "pooled" or "predictive"), ``estimate``, ``low``, ``high`` (one-year risks).
     """
     with house_style():
         heights = [max(3, sum(r["panel"] == p for r in rows) + sum(s["panel"] == p for s in summary)) for p, _ in PANELS]
@@ -41,9 +42,9 @@ def _panel(ax, rows: list[dict], summary: list[dict], title: str) -> None:
         labels.append(r["label"])
         y += 1
     for s in summary:
-        colour = POOLED if s["kind"] == "pooled" else PREDICTED
-        ax.plot([100 * s["low"], 100 * s["high"]], [y] * 2, color=colour, linewidth=3)
-        ax.plot(100 * s["estimate"], y, "D", color=colour, markersize=5)
+        colour = COLOURS[s["kind"]]
+        ax.plot([100 * s["low"], 100 * s["high"]], [y] * 2, color=colour, linewidth=2 if s["kind"] == "trial" else 3)
+        ax.plot(100 * s["estimate"], y, "s" if s["kind"] == "trial" else "D", color=colour, markersize=5)
         labels.append(s["label"])
         y += 1
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -57,6 +58,9 @@ def _legend() -> list[Line2D]:
     return [Line2D([], [], color=REPORTED, marker="o", markersize=4, label="reported, with its 95% Jeffreys interval (one trial's chance)"),
             Line2D([], [], color=FITTED, marker="s", markersize=4, linewidth=2,
                    label="model's posterior for the same figure, 95% interval (parameter uncertainty)"),
+            Line2D([], [], color=TRIAL, marker="s", markersize=5, linewidth=2,
+                   label="1-year risk of responders at a shipped trial's own partially pooled levels, 95% interval "
+                   "(parameter uncertainty); the trial itself reports counts at its cut-off"),
             Line2D([], [], color=POOLED, marker="D", markersize=5, linewidth=3,
                    label="pooled 1-year risk at the class's mean level, 95% interval (parameter uncertainty)"),
             Line2D([], [], color=PREDICTED, marker="D", markersize=5, linewidth=3,

@@ -198,7 +198,7 @@ class DaskBackend:
             if self.address == "local":
                 self.cluster = distributed.LocalCluster(
                     n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=self.processes,
-                    dashboard_address=None, silence_logs=logging.ERROR)
+                    dashboard_address=None, silence_logs=logging.CRITICAL)
                 self.client = distributed.Client(self.cluster, timeout=self.connect_timeout)
             else:
                 self.client = distributed.Client(self.address, timeout=self.connect_timeout)

@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import platform
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from sim.output.run_files import write_atomic
+from sim.output.run_files import package_version, write_atomic
+from sim.output.shown_values import json_records
 from sim.inputs.params import Params
 from sim.table import Table
 from sim.sensitivity.execute import RunInfo, finish
@@ -64,7 +62,7 @@ class Result:
         for name, table in self.tables().items():
             write_atomic(folder / name, table.to_csv_text())
             written.append(folder / name)
-        summary = {"manifest": self.manifest(), "results": records(self.summary_table())}
+        summary = {"manifest": self.manifest(), "results": json_records(self.summary_table())}
         write_atomic(folder / f"{self.method}.json", json.dumps(summary, indent=2) + "\n")
         written.append(folder / f"{self.method}.json")
         if plots:
@@ -74,29 +72,9 @@ class Result:
         return written
 
     def manifest(self) -> dict[str, Any]:
-        return {"package": "cartsim", "version": _version("cartsim"), "study": self.label, "citation": self.citation,
+        return {"package": "cartsim", "version": package_version("cartsim"), "study": self.label, "citation": self.citation,
                 **self.info.manifest(),
                 "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "python": platform.python_version(), "libraries": {name: _version(name) for name in LIBRARIES}}
+                "python": platform.python_version(), "libraries": {name: package_version(name) for name in LIBRARIES}}
 
 
-def records(table: Table) -> list[dict[str, Any]]:
-    """Table rows as JSON-safe dicts: NaN as null, numpy scalars as Python numbers."""
-    return [{key: plain(value) for key, value in row.items()} for row in table.rows()]
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
-    return value if value is None or isinstance(value, (int, str)) else str(value)
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"

@@ -213,6 +213,18 @@ def test_calibrate_out_elsewhere_keeps_the_seeds_reachable(cll1_copy, tmp_path):
     assert "not calibrated" in done.stdout and "no median follow-up" in done.stdout
 
 
+def test_calibrate_out_in_a_new_folder_names_the_seeds_copy_it_writes(cll1_copy, tmp_path):
+    """--out into a folder without the seeds file copies it beside, and the new params file names that copy
+    (its seeds path as the template states it), not the template's seeds file."""
+    out = tmp_path / "mine" / "params" / "calibrated.toml"
+    done = cartsim("calibrate", str(cll1_copy.path), "--trials", "40", "--draws", "20", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    copy = tmp_path / "mine" / "seeds" / cll1_copy.seeds.name
+    assert copy.read_bytes() == cll1_copy.seeds.read_bytes()
+    assert tomllib.loads(out.read_text())["trial"]["seeds"] == f"../seeds/{cll1_copy.seeds.name}"
+    assert sim.load_params(out).seeds.path.resolve() == copy.resolve()
+
+
 @pytest.mark.parametrize("args, fragments", [
     (["--out", "."], ["--out", "not a file"]),
     (["--out", "x.txt"], ["--out", ".toml"]),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from conftest import PARAMS
@@ -18,7 +21,7 @@ from sim.model import late_bands
 from sim.errors import InputError
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import (draw_rows, draws_csv_text, draws_paths, joint_paths, joint_values,
-                                        load_draws, provenance_text)
+                                        load_draws, parse_draws, provenance_text)
 from sim.inputs.parameter_draws import draw_trial_parameters
 
 
@@ -60,8 +63,8 @@ def test_joint_posterior_of_late_levels_covers_the_known_levels(cd5):
     Only outcomes with at least one patient in remission are drawn (a draw with none is drawn again):
     with none, the counts set no upper bound on the levels, the posterior under the Jeffreys prior does
     not exist and the calibration refuses them (``bounded_above``).  At the shipped levels a patient stays
-    in remission with chance about 0.16, so about an eighth of unconditioned draws (0.84^12 = 0.12) are such
-    counts; the intervals over the rest are what the calibration can report."""
+    in remission with chance about 0.21, so about one in eighteen unconditioned draws (0.79^12 = 0.06) are
+    such counts; the intervals over the rest are what the calibration can report."""
     windows = LateWindows.simulate(cd5, trials=200, seed=5).at_cutoff(cd5["accrual.cutoff_after_last_enrolment_days"])
     model = LateModel(windows, cd5)
     model = model.subset(np.arange(min(len(model.length), 800)))
@@ -170,3 +173,29 @@ def test_draws_that_differ_from_their_record_are_refused(calibrated_copy):
 def test_without_draws_nothing_is_joint(cd5):
     bare = dataclasses.replace(cd5, posterior=None)
     assert joint_values(bare, bare.posterior, 0, np.arange(3)) == {}
+
+
+@given(st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=3, max_size=3), min_size=1,
+                max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_draws_written_read_back_exactly(rows):
+    """Every draw of every magnitude reads back bit for bit (the table library writes and reads the CSV)."""
+    names = ("late.relapse_hazard", "late.tma_death_hazard", "b_lineage.relapse")
+    values = np.array(rows, dtype=float)
+    read_names, back = parse_draws(Path("draws.csv"), draws_csv_text(names, values), len(names))
+    assert read_names == names
+    assert np.array_equal(back.view(np.uint64), values.view(np.uint64))
+
+
+@pytest.mark.parametrize("names", [("a", "a"), ("draw", "a")])
+def test_draws_columns_are_named_once(names):
+    with pytest.raises(ValueError, match="one column"):
+        draws_csv_text(names, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("text, problem", [("draw,a\n", "at least one row"), ("draw,a,b\n0,1\n", "every row must hold"),
+                                           ("draw,a\n0,x\n", "not a number"), ("draw,a\n0,inf\n", "finite"),
+                                           ("draw,a\n0,1,2\n", "every row must hold")])
+def test_a_damaged_draws_table_is_refused_naming_the_file(text, problem):
+    with pytest.raises(InputError, match=f"draws.csv: values: .*{problem}"):
+        parse_draws(Path("draws.csv"), text)

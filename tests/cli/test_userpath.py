@@ -70,6 +70,8 @@ def test_a_seeds_value_that_disagrees_names_both():
 def test_new_trial_runs_as_written_and_checks_its_marked_entries(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["new", "trial30", "--from", "cll1_aml"]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"rests on \d+ trials of the class \(\w+(, \w+)*\)", said)  # named, for the user to judge
     params_file, seeds_file = tmp_path / "params" / "trial30.toml", tmp_path / "seeds" / "trial30.toml"
     text = params_file.read_text()
     marked = [line for line in text.splitlines() if re.match(r"^[a-zA-Z_0-9]+ = \{", line)]

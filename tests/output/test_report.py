@@ -102,3 +102,32 @@ def test_progress_bar_is_silent_when_stderr_is_not_a_terminal():
     with ProgressBar(stream, delay=0.0) as bar:
         bar(3, 3)
     assert stream.getvalue() == ""
+
+
+def test_parameter_values_read_back_exactly(cd5):
+    """parameters.csv gives each value as the shortest text that reads back to it, not a rounded one."""
+    exact = cd5.with_values({"crs.incidence": 0.123456789012345, "accrual.mean_period_days": 365.0})
+    table = parameter_table(exact)
+    shown = dict(zip(table["path"].tolist(), table["value"].tolist()))
+    assert float(shown["crs.incidence"]) == 0.123456789012345 and shown["accrual.mean_period_days"] == "365"
+    assert all(float(shown[path]) == exact[path] for path, entry in exact.entries.items()
+               if isinstance(entry.value, float))
+
+
+def _late_table(source: str, note: str):
+    from sim.table import Table
+
+    return Table({"path": ["a.b", "late.infection_death_hazard"], "source": ["assumption", source],
+                  "note": ["a reason", note]})
+
+
+@pytest.mark.parametrize("source, note, said", [
+    ("predicted", "PREDICTED for a new trial: rests on 2 trials, tau 0.5", True),
+    ("calibration", "partially pooled posterior of the evidence synthesis: 9 series, tau 0.5", True),
+    ("calibration", "calibrated by cartsim calibrate to 5 of 12", False),  # a trial's own fit: nothing pooled
+])
+def test_the_report_says_what_a_synthesised_late_course_rests_on(source, note, said):
+    from sim.output.report import _source_counts
+
+    text = _source_counts(_late_table(source, note))
+    assert (f"The late course: {note}." in text) is said

@@ -119,7 +119,7 @@ def _extra_column(params):
 
 
 def _twice(params):
-    write_draws(params, [HAZARD, HAZARD], [[0.001, 0.002]], fitted={HAZARD: 0.001})
+    write_draws(params, [HAZARD, OTHER], [[0.001, 0.002]], fitted={HAZARD: 0.001}, header=["draw", HAZARD, HAZARD])
 
 
 def _unknown(params):

@@ -34,3 +34,15 @@ def test_a_failed_evaluation_leaves_no_folder(cd5, tmp_path, backend):
     with pytest.raises(InputError, match=f"must be at most {LIMIT}"):
         run_psa(cd5, draws=64, model=model, backend=BACKENDS[backend](), out=out)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow  # a LocalCluster of worker processes starts in about 6 s
+def test_a_failed_evaluation_on_a_local_dask_cluster_logs_no_traceback(cd5, tmp_path, capfd):
+    """The error reaches the caller as it was raised; the cluster's workers do not log it again with a traceback."""
+    pytest.importorskip("distributed")
+    model = FunctionModel(refuse_high_incidence, ("y",), params=cd5, seed=3, draw_paths=(PATH,))
+    cluster = DaskBackend("local", workers=1, processes=True, connect_timeout=60)  # as the command line starts it
+    with pytest.raises(InputError, match=f"must be at most {LIMIT}"):
+        run_psa(cd5, draws=64, model=model, backend=cluster, out=tmp_path / "psa")
+    logged = capfd.readouterr().err
+    assert "Traceback" not in logged and "Compute Failed" not in logged, logged

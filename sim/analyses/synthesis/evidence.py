@@ -78,8 +78,7 @@ def pooled_rows(synthesis: Synthesis) -> list[dict]:
     rows = []
     for k, name in enumerate(hierarchy.classes):
         new = map_log_levels(hierarchy, theta, name, rng)
-        informed = {j for block in hierarchy.blocks for j in block.units}
-        trials = sum(1 for j, u in enumerate(hierarchy.units) if u.target_class == name and j in informed)
+        trials = sum(1 for j, u in enumerate(hierarchy.units) if u.target_class == name and j in _informed(hierarchy))
         for i, c in enumerate(CAUSES):
             for kind, draws in (("pooled", np.exp(mu[:, i, k])), ("predictive", np.exp(new[:, i]))):
                 mid, low, high = interval(draws)
@@ -164,8 +163,8 @@ def one_year_risks(levels: np.ndarray, reference) -> dict[str, np.ndarray]:
 
 
 def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
-    """Rows of the forest plot: each series' NRM and relapse (or event) figures, and per class the
-    pooled and predictive one-year risks."""
+    """Rows of the forest plot: each series' NRM and relapse (or event) figures, and per class each shipped
+    trial's one-year risks at its own (partially pooled) levels, then the pooled and predictive ones."""
     rows = []
     for r in series_rows(synthesis):
         shares = r["metric"] in ("nrm_deaths", "infection_deaths", "relapse_count")
@@ -174,22 +173,32 @@ def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
         low, high = jeffreys_interval(reported * size, size)
         flip = (lambda v: 1 - v) if r["metric"] == "lfs" else (lambda v: v)
         estimate = [flip(v / size if shares else v) for v in (r["estimate"], r["low"], r["high"])]
-        rows.append({"panel": "nrm" if r["metric"].startswith("nrm") else "relapse",
+        rows.append({"panel": "nrm" if r["metric"].startswith("nrm") or r["metric"] == "infection_deaths" else "relapse",
                      "label": f"{r['series']} ({r['metric']}, day {r['day']:.0f})", "reported": reported,
                      "reported_low": low, "reported_high": high, "estimate": estimate[0],
                      "low": min(estimate[1:]), "high": max(estimate[1:])})
     summary = []
     hierarchy, theta = synthesis.hierarchy, _thinned(synthesis, LOO_DRAWS)
     mu, _, _, _ = hierarchy.split(theta)
+    levels = hierarchy.log_levels(theta)  # (draws, cause, unit)
     rng = _rng(synthesis, "plot")
     for k, name in enumerate(hierarchy.classes):
-        for kind, log_levels in (("pooled", mu[:, :, k]), ("predictive", map_log_levels(hierarchy, theta, name, rng))):
+        trials = [(f"{u.name} (shipped trial): 1-year risk", levels[:, :, j]) for j, u in enumerate(hierarchy.units)
+                  if u.name in synthesis.shipped and u.target_class == name and j in _informed(hierarchy)]
+        kinds = [("trial", label, log_levels) for label, log_levels in trials]
+        kinds += [("pooled", f"{name}: pooled 1-year risk", mu[:, :, k]),
+                  ("predictive", f"{name}: predictive 1-year risk", map_log_levels(hierarchy, theta, name, rng))]
+        for kind, label, log_levels in kinds:
             risks = one_year_risks(np.exp(log_levels), reference)
             for panel, draws in risks.items():
                 mid, low, high = interval(draws)
-                summary.append({"panel": panel, "kind": kind, "label": f"{name}: {kind} 1-year risk",
-                                "estimate": mid, "low": low, "high": high})
+                summary.append({"panel": panel, "kind": kind, "label": label, "estimate": mid, "low": low, "high": high})
     return rows, summary
+
+
+def _informed(hierarchy) -> set[int]:
+    """The units whose data enter the likelihood (a shipped trial without late outcomes informs nothing)."""
+    return {j for block in hierarchy.blocks for j in block.units}
 
 
 def shipped_rows(synthesis: Synthesis, shipped: list) -> list[dict]:

@@ -12,17 +12,19 @@ and independent of the late levels), each row paired with a row of the hierarchy
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
+from sim.analyses.synthesis.files import tau_intervals, tau_phrase
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.inputs.params import Params, load_params
-from sim.inputs.params_text import inline_entry, replace_entry
+from sim.inputs.params_text import inline_entry, replace_entry, replace_text_value
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, load_draws, provenance_text
 from sim.model.late_bands import level_path
-from sim.output.run_files import write_atomic
+from sim.output.staged_files import StagedFiles
 from sim.rng.streams import stream_key
 
 DRAWS = 1000
@@ -52,28 +54,35 @@ def write_pooled(params: Params, synthesis: Synthesis) -> Path:
     why = ("partially pooled posterior of the evidence synthesis (cartsim evidence --write-shipped): this trial's "
            "outcomes at cut-off by transplant status, with its exact likelihood, in one hierarchical model with "
            f"{len(synthesis.series)} published series; {len(trials)} trials of class {unit.target_class} "
-           f"({', '.join(trials)})" if own_data else
+           f"({', '.join(trials)}), with {tau_phrase(tau_intervals(synthesis))}" if own_data else
            "PREDICTED by the evidence synthesis (cartsim evidence --write-shipped): this trial reports no late outcome, "
            f"so its level is the class's predictive distribution given {len(synthesis.series)} published series and "
            f"the shipped trials; {len(trials)} trials of class {unit.target_class} ({', '.join(trials)})")
     text = params.path.read_text(encoding="utf-8")
-    values = {}
     for path, sample in draws.items():
         value = float(np.median(sample))
         note = f"{why}; posterior median, lognormal by the draws' median and SD of the log"
         spread = {"lognormal": [value, float(np.std(np.log(sample), ddof=1))]}
         text = replace_entry(text, path, inline_entry(value, source, spread, note), params.path)
-    write_atomic(params.path, text)
-    written = load_params(params.path)
-    values = {path: float(written[path]) for path in draws}
-    _write_draws(written, synthesis, draws, values)
+    with StagedFiles(params.path.parent, f"{params.path.name} and its posterior draws") as files:  # together, or not
+        written = load_params(files.put(params.path, _seeds_from(text, params, files.staged(params.path))))
+        files.put(params.path, text)
+        values = {path: float(written[path]) for path in draws}
+        for target, content in _draws_texts(params.path, synthesis, draws, values).items():
+            files.put(target, content)
     return params.path
 
 
-def _write_draws(written: Params, synthesis: Synthesis, draws: dict, values: dict) -> None:
-    """The draws beside the params file: the hierarchy's columns, and any other columns of the old file
-    (resampled rows; independent of the late levels)."""
-    old = load_draws(written.path)
+def _seeds_from(text: str, params: Params, place: Path) -> str:
+    """``text`` with its seeds path made to resolve from ``place`` (where a staged copy is loaded)."""
+    seeds = os.path.relpath(Path(params.seeds.path).resolve(), place.resolve().parent)
+    return replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
+
+
+def _draws_texts(path: Path, synthesis: Synthesis, draws: dict, values: dict) -> dict[Path, str]:
+    """The draws beside the params file ``path``, by file: the hierarchy's columns, and any other columns of
+    the old file (resampled rows; independent of the late levels)."""
+    old = load_draws(path)
     names, columns, fitted = list(draws), [draws[n] for n in draws], dict(values)
     if old is not None:
         rng = np.random.default_rng(np.random.SeedSequence(synthesis.sample.seed, spawn_key=(stream_key("pairing"),)))
@@ -84,9 +93,8 @@ def _write_draws(written: Params, synthesis: Synthesis, draws: dict, values: dic
                 columns.append(old.values[rows, k])
                 fitted[name] = old.fitted[name]
     text = draws_csv_text(tuple(names), np.column_stack(columns))
-    csv_path, json_path = draws_paths(written.path)
+    csv_path, json_path = draws_paths(path)
     diagnostics = synthesis.sample.diagnostics()
     record = provenance_text(text, csv_path.name, fitted, diagnostics,
-                             {"params_file": written.path.name, "command": "cartsim evidence --write-shipped"})
-    write_atomic(csv_path, text)
-    write_atomic(json_path, record)
+                             {"params_file": path.name, "command": "cartsim evidence --write-shipped"})
+    return {csv_path: text, json_path: record}
