@@ -88,7 +88,10 @@ def load_all_series(folder: Path | None = None) -> list[Series]:
     folder = series_folder() if folder is None else Path(folder)
     if folder is None or not folder.is_dir():
         raise InputError(folder or "seeds/series", "", "no folder of published series")
-    return [load_series(path) for path in sorted(folder.glob("*.toml"))]
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        raise InputError(folder, "", "holds no series file (*.toml): the synthesis needs at least one published series")
+    return [load_series(path) for path in paths]
 
 
 def load_series(path: Path) -> Series:

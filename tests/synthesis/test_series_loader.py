@@ -71,3 +71,13 @@ def test_bad_figures_by_kind(tmp_path, figure, key, words):
 
 def test_shipped_series_load():
     assert len(load_all_series()) >= 2
+
+
+def test_an_empty_series_folder_is_refused_in_one_line(tmp_path, capsys):
+    from sim.cli.main import main
+
+    with pytest.raises(InputError, match="no series file"):
+        load_all_series(tmp_path)
+    assert main(["evidence", "--series", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tmp_path) in err and not (tmp_path / "out").exists()
