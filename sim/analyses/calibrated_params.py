@@ -30,9 +30,14 @@ def updated_text(result: Calibration, out: Path) -> str:
         text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
                                                           calibration_note(fit, result)), params.path)
     if Path(out).resolve().parent != params.path.resolve().parent and not _same_seeds_from(params, out):
-        seeds = os.path.relpath(params.seeds.path.resolve(), Path(out).resolve().parent)
-        text = replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
+        text = seeds_relative_to(text, params, out)
     return text
+
+
+def seeds_relative_to(text: str, params, place: Path) -> str:
+    """``params``' text ``text`` with its seeds path made to find the same seeds file from a file at ``place``."""
+    seeds = os.path.relpath(Path(params.seeds.path).resolve(), Path(place).resolve().parent)
+    return replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
 
 
 def _same_seeds_from(params, out: Path) -> bool:

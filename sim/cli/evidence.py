@@ -87,7 +87,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.output.run_files import AtomicFile, write_atomic
     from sim.plots.evidence_forest import draw_evidence
 
-    check_output_place(args.out, "--out")
     if args.keep_sample is not None:
         check_output_file(args.keep_sample, "--keep-sample")
     saved = load_sample(args.from_sample) if args.from_sample is not None else None
@@ -134,6 +133,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
               "with more --draws and --tune:\n  " + "\n  ".join(sample.problems[:10]))
     if args.leave_one_out:
         print(format_leave_one_out(leave_one_out(synthesis, reference)))
+        if args.sample_inputs:
+            print("NOTE: with --sample-inputs these intervals remove a series' pull on mu and tau only, not on the "
+                  "shared inputs it also informs: a small IS ESS marks one that is not to be trusted "
+                  "(docs/joint-inputs.md)")
     return 0 if sample.converged else 1
 
 

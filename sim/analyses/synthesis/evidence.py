@@ -76,9 +76,10 @@ def pooled_rows(synthesis: Synthesis) -> list[dict]:
     mu, tau, _, _ = hierarchy.split(theta)
     rng = _rng(synthesis, "predictive")
     rows = []
+    informed = informed_units(hierarchy)
     for k, name in enumerate(hierarchy.classes):
         new = map_log_levels(hierarchy, theta, name, rng)
-        trials = sum(1 for j, u in enumerate(hierarchy.units) if u.target_class == name and j in _informed(hierarchy))
+        trials = sum(1 for j, u in enumerate(hierarchy.units) if u.target_class == name and j in informed)
         for i, c in enumerate(CAUSES):
             for kind, draws in (("pooled", np.exp(mu[:, i, k])), ("predictive", np.exp(new[:, i]))):
                 mid, low, high = interval(draws)
@@ -182,9 +183,10 @@ def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
     mu, _, _, _ = hierarchy.split(theta)
     levels = hierarchy.log_levels(theta)  # (draws, cause, unit)
     rng = _rng(synthesis, "plot")
+    informed = informed_units(hierarchy)
     for k, name in enumerate(hierarchy.classes):
         trials = [(f"{u.name} (shipped trial): 1-year risk", levels[:, :, j]) for j, u in enumerate(hierarchy.units)
-                  if u.name in synthesis.shipped and u.target_class == name and j in _informed(hierarchy)]
+                  if u.name in synthesis.shipped and u.target_class == name and j in informed]
         kinds = [("trial", label, log_levels) for label, log_levels in trials]
         kinds += [("pooled", f"{name}: pooled 1-year risk", mu[:, :, k]),
                   ("predictive", f"{name}: predictive 1-year risk", map_log_levels(hierarchy, theta, name, rng))]
@@ -196,7 +198,7 @@ def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
     return rows, summary
 
 
-def _informed(hierarchy) -> set[int]:
+def informed_units(hierarchy) -> set[int]:
     """The units whose data enter the likelihood (a shipped trial without late outcomes informs nothing)."""
     return {j for block in hierarchy.blocks for j in block.units}
 

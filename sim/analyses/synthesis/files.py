@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analyses.synthesis.evidence import COLUMNS, pooled_rows, series_rows, shipped_rows
+from sim.analyses.synthesis.evidence import COLUMNS, informed_units, pooled_rows, series_rows, shipped_rows
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.analyses.synthesis.predictive import (ROBUST_WEIGHT, VAGUE_SD, interval, map_log_levels,
@@ -81,7 +81,7 @@ def tau_phrase(tau: dict[str, list[float]]) -> str:
 def predictive_provenance(synthesis: Synthesis, csv_text: str) -> dict:
     """What the predictive draws rest on: per class the trials pooled; tau per cause; the mixture."""
     units = synthesis.hierarchy.units
-    informed = {j for block in synthesis.hierarchy.blocks for j in block.units}
+    informed = informed_units(synthesis.hierarchy)
     return {"draws_file": "predictive.csv", "sha256": hashlib.sha256(csv_text.encode()).hexdigest(),
             # the trials with data (a shipped trial without late outcomes informs nothing)
             "trials": {k: [u.name for j, u in enumerate(units) if u.target_class == k and j in informed]

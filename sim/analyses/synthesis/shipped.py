@@ -12,16 +12,16 @@ and independent of the late levels), each row paired with a row of the hierarchy
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from sim.analyses.calibrated_params import seeds_relative_to, stage_calibration
 from sim.analyses.synthesis.files import tau_intervals, tau_phrase
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.inputs.params import Params, load_params
-from sim.inputs.params_text import inline_entry, replace_entry, replace_text_value
+from sim.inputs.params_text import inline_entry, replace_entry
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, load_draws, provenance_text
 from sim.model.late_bands import level_path
 from sim.output.staged_files import StagedFiles
@@ -65,18 +65,10 @@ def write_pooled(params: Params, synthesis: Synthesis) -> Path:
         spread = {"lognormal": [value, float(np.std(np.log(sample), ddof=1))]}
         text = replace_entry(text, path, inline_entry(value, source, spread, note), params.path)
     with StagedFiles(params.path.parent, f"{params.path.name} and its posterior draws") as files:  # together, or not
-        written = load_params(files.put(params.path, _seeds_from(text, params, files.staged(params.path))))
-        files.put(params.path, text)
+        written = load_params(files.put(params.path, seeds_relative_to(text, params, files.staged(params.path))))
         values = {path: float(written[path]) for path in draws}
-        for target, content in _draws_texts(params.path, synthesis, draws, values).items():
-            files.put(target, content)
+        stage_calibration(files, params.path, text, _draws_texts(params.path, synthesis, draws, values))
     return params.path
-
-
-def _seeds_from(text: str, params: Params, place: Path) -> str:
-    """``text`` with its seeds path made to resolve from ``place`` (where a staged copy is loaded)."""
-    seeds = os.path.relpath(Path(params.seeds.path).resolve(), place.resolve().parent)
-    return replace_text_value(text, "trial.seeds", Path(seeds).as_posix(), params.path)
 
 
 def _draws_texts(path: Path, synthesis: Synthesis, draws: dict, values: dict) -> dict[Path, str]:
