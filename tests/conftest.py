@@ -107,3 +107,21 @@ def synthesis():
     hierarchy, _ = build_hierarchy(series, shipped, shipped[0], 5, 0)
     theta = hierarchy.start(np.random.default_rng(0), 40).reshape(20, 2, hierarchy.ndim)
     return synthesis_from_sample(series, shipped, shipped[0], theta, 10, 0, hierarchy.centred, 5, 0)
+
+
+@pytest.fixture(scope="session")
+def synthesis_with_inputs():
+    """As ``synthesis``, with the band shapes and patient factors sampled (``--sample-inputs``): points spread
+    about their start, so each input's draws vary."""
+    import numpy as np
+
+    from sim.analyses.synthesis.fit import build_hierarchy, synthesis_from_sample
+    from sim.inputs.series import load_all_series
+    from sim.inputs.trial_catalog import shipped_trials
+
+    series = load_all_series(None)
+    shipped = [load_params(path) for path in shipped_trials().values()]
+    hierarchy, _ = build_hierarchy(series, shipped, shipped[0], 5, 0, sample_inputs=True)
+    theta = hierarchy.start(np.random.default_rng(1), 40).reshape(20, 2, hierarchy.ndim)
+    return synthesis_from_sample(series, shipped, shipped[0], theta, 10, 0, hierarchy.centred, 5, 0,
+                                 sample_inputs=True)

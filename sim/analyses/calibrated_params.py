@@ -17,7 +17,7 @@ from sim.inputs.centring import MARKER, off_centre
 from sim.inputs.params import load_params
 from sim.inputs.uncertainty import parse_scalar
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
-from sim.inputs.params_text import inline_entry, number as toml_number, replace_entry, replace_text_value
+from sim.inputs.params_text import inline_entry, number as toml_number, replace_entries, replace_text_value
 
 
 def updated_text(result: Calibration, out: Path) -> str:
@@ -26,9 +26,9 @@ def updated_text(result: Calibration, out: Path) -> str:
     (the copy ``cartsim calibrate --out`` makes beside a new folder)."""
     params = result.params
     text = params.path.read_text(encoding="utf-8")
-    for fit in result.fits:
-        text = replace_entry(text, fit.path, inline_entry(fit.value, "calibration", fit.uncertainty,
-                                                          calibration_note(fit, result)), params.path)
+    text = replace_entries(text, {fit.path: inline_entry(fit.value, "calibration", fit.uncertainty,
+                                                         calibration_note(fit, result)) for fit in result.fits},
+                           params.path)
     if Path(out).resolve().parent != params.path.resolve().parent and not _same_seeds_from(params, out):
         text = seeds_relative_to(text, params, out)
     return text

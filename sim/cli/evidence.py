@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from sim.cli.options import whole
@@ -71,12 +72,12 @@ def add_parser(commands) -> None:
                         "its own into its params file, with joint draws beside it (only when converged)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="print each series' reported figures (NRM first) against their leave-one-out 95%% "
-                        "predictive intervals")
+                        "predictive intervals: by importance sampling, or by a fit without the series where the "
+                        "weights' effective sample size is below 10%% of the draws (as long as the fit; kept beside --keep-sample "
+                        "as FILE.loo-SERIES.npz, and read from beside --from-sample)")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    import numpy as np
-
     from sim.analyses.calibration import late_groups
     from sim.analyses.synthesis.evidence import leave_one_out, plot_rows
     from sim.analyses.synthesis.files import evidence_csv_text, write_predictive
@@ -84,11 +85,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.synthesis.shipped import write_pooled
     from sim.inputs.params import load_params
     from sim.inputs.series import load_all_series
-    from sim.output.run_files import AtomicFile, write_atomic
+    from sim.output.run_files import write_atomic
     from sim.plots.evidence_forest import draw_evidence
 
     if args.keep_sample is not None:
         check_output_file(args.keep_sample, "--keep-sample")
+    if args.write_shipped and not args.sample_inputs:
+        refuse_held_rewrite()
     saved = load_sample(args.from_sample) if args.from_sample is not None else None
     series = load_all_series(args.series)
     shipped = [load_params(path) for path in shipped_trials().values()]
@@ -107,10 +110,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
               f"{max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "
               f"{sample.divergences} divergent transitions")
         if args.keep_sample is not None:
-            with AtomicFile(args.keep_sample, binary=True) as stream:
-                np.savez_compressed(stream, theta=sample.by_chain(), names=np.array(synthesis.hierarchy.names),
-                                    tune=sample.tune, divergences=sample.divergences,
-                                    centred=synthesis.hierarchy.centred)
+            keep_sample(args.keep_sample, synthesis)
         write_predictive(synthesis, folder)
         write_atomic(folder / "evidence.csv", evidence_csv_text(synthesis, shipped))
         draw_evidence(*plot_rows(synthesis, reference), folder)
@@ -132,12 +132,59 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"WARNING: NOT CONVERGED ({len(sample.problems)} diagnostics fail; shipped params not rewritten); rerun "
               "with more --draws and --tune:\n  " + "\n  ".join(sample.problems[:10]))
     if args.leave_one_out:
-        print(format_leave_one_out(leave_one_out(synthesis, reference)))
-        if args.sample_inputs:
-            print("NOTE: with --sample-inputs these intervals remove a series' pull on mu and tau only, not on the "
-                  "shared inputs it also informs: a small IS ESS marks one that is not to be trusted "
-                  "(docs/joint-inputs.md)")
+        refit = functools.partial(refit_without, args, series, shipped, reference)
+        print(format_leave_one_out(leave_one_out(synthesis, reference, refit)))
     return 0 if sample.converged else 1
+
+
+def refit_without(args: argparse.Namespace, series: list, shipped: list, reference, key: str):
+    """The synthesis without series ``key``, for its exact leave-one-out: the draws saved beside --from-sample
+    (FILE.loo-KEY.npz) when there are any, else a new fit with this run's options (saved beside --keep-sample)."""
+    from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
+
+    kept = [s for s in series if s.key != key]
+    saved = loo_sample_path(args.from_sample, key) if args.from_sample is not None else None
+    if saved is not None and saved.is_file():
+        arrays = load_sample(saved)
+        return synthesis_from_sample(kept, shipped, reference, arrays["theta"], int(arrays["tune"]),
+                                     int(arrays["divergences"]), arrays["centred"], args.trials, args.seed,
+                                     args.sample_inputs)
+    print(f"refitting without {key}: its importance weights are too few to trust (about as long as the fit)")
+    without = fit_synthesis(kept, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
+                            trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank)
+    if args.keep_sample is not None:
+        keep_sample(loo_sample_path(args.keep_sample, key), without)
+    return without
+
+
+def loo_sample_path(sample: Path, key: str) -> Path:
+    """Where the draws of the fit without series ``key`` are kept, beside the sample ``sample``."""
+    return Path(sample).with_name(f"{Path(sample).stem}.loo-{key}.npz")
+
+
+def keep_sample(path: Path, synthesis) -> None:
+    """The sampler's draws, whole or not at all, in the form --from-sample reads."""
+    import numpy as np
+
+    from sim.output.run_files import AtomicFile
+
+    with AtomicFile(path, binary=True) as stream:
+        np.savez_compressed(stream, theta=synthesis.sample.by_chain(), names=np.array(synthesis.hierarchy.names),
+                            tune=synthesis.sample.tune, divergences=synthesis.sample.divergences,
+                            centred=synthesis.hierarchy.centred)
+
+
+def refuse_held_rewrite() -> None:
+    """--write-shipped with the inputs held, refused before the fit when a shipped params file has inputs that
+    an earlier --sample-inputs fit calibrated (the new levels would be paired with that fit's input draws)."""
+    from sim.analyses.synthesis.shipped import jointly_calibrated
+    from sim.inputs.params import load_params
+
+    for path in shipped_trials().values():
+        calibrated = jointly_calibrated(load_params(path))
+        if calibrated:
+            raise InputError(path, calibrated[0], "was calibrated with the late levels by cartsim evidence "
+                             "--sample-inputs; rewrite the shipped files with --sample-inputs too")
 
 
 SAMPLE_KEYS = ("theta", "tune", "divergences", "centred")
@@ -174,11 +221,11 @@ def load_sample(path: Path) -> dict:
 def format_leave_one_out(rows: list[dict]) -> str:
     """The leave-one-out table as text, with the share of series inside their interval."""
     lines = [f"{'series':36} {'class':18} {'figure':28} {'day':>5} {'n':>5} {'count':>5} {'95% LOO interval':>17} "
-             f"{'inside':>7} {'IS ESS':>7}"]
+             f"{'inside':>7}  method"]
     for r in rows:
         lines.append(f"{r['series']:36} {r['target_class']:18} {r['metric']:28} {r['day']:>5} {r['size']:>5} {r['reported']:>5} "
-                     f"{'[' + str(r['low']) + ', ' + str(r['high']) + ']':>17} {'yes' if r['inside'] else 'NO':>7} "
-                     f"{r['weights_ess']:>7}")
+                     f"{'[' + str(r['low']) + ', ' + str(r['high']) + ']':>17} {'yes' if r['inside'] else 'NO':>7}  "
+                     f"{r['method']}")
     nrm = [r for r in rows if r["metric"] == "nrm_deaths"]
     lines.append(f"non-relapse mortality: {sum(r['inside'] for r in nrm)} of {len(nrm)} series inside their 95% "
                  f"leave-one-out predictive interval; every figure: {sum(r['inside'] for r in rows)} of {len(rows)} "

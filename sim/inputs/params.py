@@ -45,6 +45,7 @@ class Entry:
     source: str
     note: str = ""
     uncertainty: Uncertainty | DirichletUncertainty | None = None
+    prior: Uncertainty | None = None  # a calibrated entry's stated prior, kept for the next fit (see ``scalar``)
 
     @property
     def seeds_keys(self) -> tuple[str, ...]:
@@ -117,7 +118,7 @@ class Params:
         for path, value in changes.items():
             if path not in entries:
                 raise InputError(self.path, path, "no such parameter")
-            entries[path] = dataclasses.replace(entries[path], uncertainty=None,
+            entries[path] = dataclasses.replace(entries[path], uncertainty=None, prior=None,
                                                 value=_checked_value(self.path, path, entries[path], value))
         new = dataclasses.replace(self, entries=entries)
         _check_consistency(new)
@@ -327,14 +328,28 @@ class _Reader:
         uncertainty = parse_scalar(raw["uncertainty"], self.path, f"{path}.uncertainty") if "uncertainty" in raw else None
         if uncertainty is not None and not uncertainty.contains(value):
             self.fail(f"{path}.uncertainty", f"base value {value} lies outside {uncertainty!r}")
-        entry = Entry(float(value), kind, *self.provenance(path, raw), uncertainty)
+        entry = Entry(float(value), kind, *self.provenance(path, raw), uncertainty, self.prior(path, raw, value))
         self.require_range(path, entry)
         self.require_centre(path, entry)
         return entry
 
+    def prior(self, path: str, raw: dict, value: float) -> Uncertainty | None:
+        """The prior a calibrated entry was fitted under (``prior = { lognormal = [...] }``): an input the
+        evidence synthesis sampled keeps its stated prior beside its posterior, so that the next fit starts
+        from the same prior and not from the last fit's posterior.  Only a ``calibration`` entry has one."""
+        if "prior" not in raw:
+            return None
+        if raw["source"] != "calibration":
+            self.fail(f"{path}.prior", f"only a calibrated entry keeps the prior it was fitted under; this one's "
+                      f"source is {raw['source']!r} (state its range as its uncertainty)")
+        prior = parse_scalar(raw["prior"], self.path, f"{path}.prior")
+        if not prior.contains(value):
+            self.fail(f"{path}.prior", f"base value {value} lies outside the prior {prior!r}")
+        return prior
+
     def weights(self, path: str, spec: S.Weights, raw: Any) -> Entry:
         categories = self.levels() if spec.over == "dose.levels" else list(spec.over)
-        self.closed(path, raw, S.SCALAR_ENTRY_KEYS, required={"value", "source"})
+        self.closed(path, raw, S.SCALAR_ENTRY_KEYS - {"prior"}, required={"value", "source"})
         value = raw["value"]
         if not isinstance(value, dict) or not value:
             self.fail(f"{path}.value", "must be a non-empty table of category = weight")

@@ -27,36 +27,48 @@ def number(value: float, digits: int = 4) -> str:
     return np.format_float_positional(value, precision=digits, unique=False, fractional=False, trim="-")
 
 
-def inline_entry(value: float, source: str, uncertainty: dict[str, list[float]] | None, note: str) -> str:
-    """An entry as a one-line inline table: ``{ value = ..., source = "...", uncertainty = {...}, note = "..." }``."""
+def inline_entry(value: float, source: str, uncertainty: dict[str, list[float]] | None, note: str,
+                 prior: dict[str, list[float]] | None = None) -> str:
+    """An entry as a one-line inline table: ``{ value = ..., source = "...", uncertainty = {...}, note = "..." }``
+    (with ``prior = {...}`` before the note when given)."""
     parts = [f"value = {number(value)}", f"source = {_string(source)}"]
-    if uncertainty:
-        (kind, args), = uncertainty.items()
-        parts.append(f"uncertainty = {{ {kind} = [{', '.join(number(a) for a in args)}] }}")
+    for key, spec in (("uncertainty", uncertainty), ("prior", prior)):
+        if spec:
+            (kind, args), = spec.items()
+            parts.append(f"{key} = {{ {kind} = [{', '.join(number(a) for a in args)}] }}")
     parts.append(f"note = {_string(note)}")
     return "{ " + ", ".join(parts) + " }"
 
 
 def replace_entry(text: str, path: str, entry: str, source: Path | str) -> str:
-    """``text`` with the entry at dotted ``path`` replaced by the inline table ``entry``.
+    """``text`` with the entry at dotted ``path`` replaced by the inline table ``entry``
+    (:func:`replace_entries` with one entry)."""
+    return replace_entries(text, {path: entry}, source)
 
-    The entry must sit on one line, ``key = { ... }``, under its table header (``[late]`` for
+
+def replace_entries(text: str, entries: dict[str, str], source: Path | str) -> str:
+    """``text`` with the entry at each dotted path replaced by its inline table, checked once at the end.
+
+    Each entry must sit on one line, ``key = { ... }``, under its table header (``[late]`` for
     ``late.relapse_hazard``).
 
     Raises
     ------
     InputError
-        If no such line exists (naming ``source`` and ``path``).
+        If no such line exists (naming ``source`` and the path), or the edited text is no longer TOML
+        holding every path.
     """
     lines = text.splitlines(keepends=True)
-    index, key = _entry_line(lines, path)
-    if index is None:
-        raise InputError(source, path, "cannot rewrite: the entry is not a one-line 'key = { ... }' under its table header")
-    ending = lines[index][len(lines[index].rstrip("\r\n")):]
-    indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
-    lines[index] = f"{indent}{key} = {entry}{ending}"
+    for path, entry in entries.items():
+        index, key = _entry_line(lines, path)
+        if index is None:
+            raise InputError(source, path, "cannot rewrite: the entry is not a one-line 'key = { ... }' under its "
+                             "table header")
+        ending = lines[index][len(lines[index].rstrip("\r\n")):]
+        indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+        lines[index] = f"{indent}{key} = {entry}{ending}"
     new = "".join(lines)
-    _check(new, path, source)
+    _check(new, list(entries), source)
     return new
 
 
@@ -69,7 +81,7 @@ def replace_text_value(text: str, path: str, value: str, source: Path | str) -> 
     ending = lines[index][len(lines[index].rstrip("\r\n")):]
     lines[index] = f"{key} = {_string(value)}{ending}"
     new = "".join(lines)
-    _check(new, path, source)
+    _check(new, [path], source)
     return new
 
 
@@ -95,16 +107,18 @@ def _find(lines: list[str], header: str, key: str, inline_table: bool) -> int | 
     return None
 
 
-def _check(text: str, path: str, source: Path | str) -> None:
-    """The edited text must still be TOML holding ``path``."""
+def _check(text: str, paths: list[str], source: Path | str) -> None:
+    """The edited text must still be TOML holding every one of ``paths``."""
     try:
-        table: Any = tomllib.loads(text)
+        parsed: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise InputError(source, path, f"rewriting the entry would break the file: {err}") from None
-    for part in path.split("."):
-        if not isinstance(table, dict) or part not in table:
-            raise InputError(source, path, "rewriting the entry lost it")
-        table = table[part]
+        raise InputError(source, paths[0], f"rewriting the entry would break the file: {err}") from None
+    for path in paths:
+        table = parsed
+        for part in path.split("."):
+            if not isinstance(table, dict) or part not in table:
+                raise InputError(source, path, "rewriting the entry lost it")
+            table = table[part]
 
 
 def _string(text: str) -> str:

@@ -129,7 +129,7 @@ SCHEMA: dict[str, dict[str, object]] = {
 }
 OPTIONAL_SECTIONS = ("design",)
 
-SCALAR_ENTRY_KEYS = {"value", "source", "note", "uncertainty"}
+SCALAR_ENTRY_KEYS = {"value", "source", "note", "uncertainty", "prior"}  # prior: what a calibrated entry was fitted under
 
 
 def value_problem(kind: str, value: object) -> str | None:

@@ -218,6 +218,15 @@ CASES = [
          "crs.severity_log_odds_shift.note", "a value whose source is 'scenario' must say why in a note"),
     Case("assumption-without-range", "cd5", "uncertainty = { uniform = [0.25, 0.75] }, ", "",
          "donor.search_days.sigma.uncertainty", "an assumption must state its plausible range"),
+    # --- a prior is kept only by a calibrated entry, and must hold its value ---------------------------------------
+    Case("prior-on-an-assumption", "cd5", "uncertainty = { uniform = [0.25, 0.75] }, ",
+         "uncertainty = { uniform = [0.25, 0.75] }, prior = { uniform = [0.25, 0.75] }, ",
+         "donor.search_days.sigma.prior", "only a calibrated entry keeps the prior it was fitted under"),
+    Case("prior-excludes-its-value", "cd5", "prior = { lognormal = [1.36, 0.4] }", "prior = { uniform = [2, 3] }",
+         "late.relapse_shape_3.prior", "lies outside the prior uniform[2.0, 3.0]"),
+    Case("prior-on-weights", "cll1", "uncertainty = { dirichlet = { A = 4, B = 4, C = 4 } }",
+         "uncertainty = { dirichlet = { A = 4, B = 4, C = 4 } }, prior = { beta = [1, 2] }",
+         "dose.allocation.prior", "unknown key"),
     Case("assumption-weights-without-range", "cll1", ", uncertainty = { dirichlet = { A = 4, B = 4, C = 4 } }", "",
          "dose.allocation.uncertainty", "an assumption must state its plausible range"),
     # --- seeds files -------------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ Leave-one-out uses integrated importance sampling (Vehtari, Mononen, Tolvanen, S
 J Mach Learn Res 2016;17(103):1-38): each posterior draw of (mu, tau) is weighted by 1 / p(y_j | mu, tau),
 the series' likelihood averaged over its own level (``Z_DRAWS`` draws of z), which removes series j's
 own pull on the pooled parameters without refitting; the weights' effective sample size is reported.
+Where it falls below ``MIN_IS_ESS_SHARE`` of the draws (a large series that pins what the others share - with ``--sample-inputs``
+the band shapes too, which these weights do not integrate over) the series is refitted without it
+(exact leave-one-out for that series, as the loo package's ``reloo`` does for a high Pareto k).
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from sim.rng.streams import stream_key
 
 Z_DRAWS = 200
 LOO_DRAWS = 1000
+MIN_IS_ESS_SHARE = 0.1  # weights whose ESS is below 10% of the draws rest on a few of them, and so do the interval's tails: refit
 POSTERIOR = "posterior (parameter uncertainty)"
 POOLED = "pooled level per day (parameter uncertainty)"
 PREDICTIVE = "predictive level per day of a new trial (parameter uncertainty and between-trial heterogeneity)"
+TRIAL_ONLY = "this trial's data alone (maximum likelihood; posterior 95% interval, parameter uncertainty)"
 LOO = "leave-one-out predictive count for a trial of this size (parameter uncertainty, heterogeneity, one trial's chance)"
 COLUMNS = ["row", "series", "target", "target_class", "cause_or_figure", "metric", "reported", "of", "day",
            "estimate", "low", "high", "interval"]
@@ -96,22 +101,44 @@ def pooled_rows(synthesis: Synthesis) -> list[dict]:
     return rows
 
 
-def leave_one_out(synthesis: Synthesis, reference) -> list[dict]:
+def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
     """For each figure of each series: its reported count (a share x its size for a share) and the 95%
-    leave-one-out predictive interval of that count in a new trial of its size (non-relapse mortality first)."""
+    leave-one-out predictive interval of that count in a new trial of its size (non-relapse mortality first).
+
+    By integrated importance sampling from ``synthesis``; where the weights' effective sample size falls below
+    ``MIN_IS_ESS_SHARE`` of the draws and ``refit`` is given, ``refit(key)`` must return the synthesis fitted without that series,
+    whose draws then give its interval exactly (the row's ``method`` says which)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
     theta = _thinned(synthesis, LOO_DRAWS)
     rng = _rng(synthesis, "leave_one_out")
     rows = []
-    for j, s in enumerate(likelihood.series):
+    for s in likelihood.series:
         own = SeriesLikelihood([s], reference)
         if not own.terms:
             continue
         weights, new_levels = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
+        method = f"importance sampling (ESS {_ess(weights):.0f})"
+        if _ess(weights) < MIN_IS_ESS_SHARE * len(theta) and refit is not None:
+            without = refit(s.key)
+            weights, new_levels = _refit_levels(without, s.target_class, rng)
+            method = (f"refit without it (max R-hat {max(without.sample.rhat.values()):.3f}, min ESS "
+                      f"{min(without.sample.ess.values()):.0f})")
         chances = own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)})
         for (_, term), chance in zip(own.terms, chances):
-            rows.append(_loo_row(s, term, sum(chance), weights, rng))
+            rows.append(_loo_row(s, term, sum(chance), weights, rng) | {"method": method})
     return sorted(rows, key=lambda r: (r["metric"] != "nrm_deaths", r["series"]))
+
+
+def _refit_levels(without: Synthesis, target_class: str, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Equal weights and a new trial's levels of ``target_class`` (draws, cause) from a fit without the series."""
+    theta = _thinned(without, LOO_DRAWS)
+    mu, tau, _, _ = without.hierarchy.split(theta)
+    k = without.hierarchy.classes.index(target_class)
+    return np.ones(len(theta)), np.exp(mu[:, :, k] + tau * rng.standard_normal(tau.shape))
+
+
+def _ess(weights: np.ndarray) -> float:
+    return float(np.sum(weights) ** 2 / np.sum(weights ** 2))
 
 
 def _loo_row(s, term, chance: np.ndarray, weights: np.ndarray, rng) -> dict:
@@ -124,8 +151,7 @@ def _loo_row(s, term, chance: np.ndarray, weights: np.ndarray, rng) -> dict:
     reported = int(round(sum(term.events)))
     return {"series": s.key, "target_class": s.target_class, "metric": term.metric, "day": round(term.day),
             "size": size, "reported": reported, "low": int(low), "high": int(high),
-            "inside": bool(low <= reported <= high),
-            "weights_ess": round(float(np.sum(weights) ** 2 / np.sum(weights ** 2))), "interval": LOO}
+            "inside": bool(low <= reported <= high), "weights_ess": round(_ess(weights)), "interval": LOO}
 
 
 def _loo_weights(hierarchy, theta, own: SeriesLikelihood, k: int, rng):
@@ -214,16 +240,27 @@ def shipped_rows(synthesis: Synthesis, shipped: list) -> list[dict]:
             if draws is None:
                 continue
             path = level_path(c, False)
-            entry = params.entries[path]
-            own = (float(entry.value), *(_own_interval(entry)))
+            unit = synthesis.hierarchy.units[[u.name for u in synthesis.hierarchy.units].index(params.name)]
+            own, label = _trial_only(unit, params, path)
             pooled = interval(draws.ravel())
-            for kind, (mid, low, high), label in (("trial_only", own, f"the params file's {entry.source} entry"),
+            for kind, (mid, low, high), label in (("trial_only", own, label),
                                                   ("partially_pooled", pooled, POSTERIOR)):
                 rows.append({"row": kind, "series": params.name, "target": "", "target_class": synthesis.hierarchy.units[
                     [u.name for u in synthesis.hierarchy.units].index(params.name)].target_class,
                     "cause_or_figure": CAUSE_LABELS[c], "metric": "band-1 level", "reported": "", "of": "", "day": "",
                     "estimate": mid, "low": low, "high": high, "interval": label})
     return rows
+
+
+def _trial_only(unit, params, path: str) -> tuple[tuple[float, float, float], str]:
+    """A shipped trial's own estimate of a level and what it is: its fit to its data alone (the estimate and the
+    posterior's 95% interval) when it has late outcomes, else its params file's entry and that entry's range."""
+    if path in unit.own:
+        value, draws = unit.own[path]
+        _, low, high = interval(draws)
+        return (value, low, high), TRIAL_ONLY
+    entry = params.entries[path]
+    return (float(entry.value), *_own_interval(entry)), f"the params file's {entry.source} entry"
 
 
 def _own_interval(entry) -> tuple[float, float]:

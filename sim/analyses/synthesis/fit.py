@@ -36,6 +36,7 @@ from sim.model import late_bands
 from sim.model.late_bands import LATE_CAUSES
 from sim.rng.streams import stream_key
 
+OWN_DRAWS = 400  # the trial-only fit's posterior draws, for its 95% interval beside the pooled one
 SHIPPED_WINDOWS = 100  # simulated windows behind a shipped trial's likelihood in the sampler: the averaged chance's Monte Carlo error (about 0.025 on a share) is small beside its posterior spread (about 0.13 for 12 patients)
 
 
@@ -90,7 +91,7 @@ def shipped_block(params: Params, index: int, trials: int, seed: int,
     groups = late_groups(params)
     if not groups:
         return Unit(params.name, trial_class(params), int(infused or 0)), None
-    result = calibrate(params, trials=trials, seed=seed, draws=10)
+    result = calibrate(params, trials=trials, seed=seed, draws=OWN_DRAWS)
     fitted = params.with_values({fit.path: fit.value for fit in result.fits}, source="calibration")
     model = LateModel(result.late, fitted)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key("synthesis"),)))
@@ -109,7 +110,9 @@ def shipped_block(params: Params, index: int, trials: int, seed: int,
         states = light.states(before, after, _inputs(values, reads))  # once for every group
         return sum(light.log_likelihood(g, before, after, states) for g in groups)
 
-    unit = Unit(params.name, trial_class(params), int(infused or 0), extras)
+    before = {hazard_path(c, False) for c in LATE_CAUSES}
+    own = {fit.path: (float(fit.value), fit.draws) for fit in result.fits if fit.path in before}
+    unit = Unit(params.name, trial_class(params), int(infused or 0), extras, own)
     return unit, Block([index], log_likelihood, reads)
 
 

@@ -49,13 +49,15 @@ TAU_SCALE = 1.0
 
 @dataclass
 class Unit:
-    """A trial in the hierarchy: its name, target class, size (patients infused) and its own free
-    parameters ``extras``: path -> (start value, log prior density on the natural scale)."""
+    """A trial in the hierarchy: its name, target class, size (patients infused), its own free
+    parameters ``extras``: path -> (start value, log prior density on the natural scale), and for a shipped
+    trial with late outcomes its ``own`` fit: level path -> (estimate, posterior draws) from its data alone."""
 
     name: str
     target_class: str
     size: int = 0
     extras: dict[str, tuple[float, Callable]] = field(default_factory=dict)
+    own: dict[str, tuple[float, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass

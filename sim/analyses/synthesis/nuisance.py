@@ -83,11 +83,15 @@ class Nuisance:
 
 
 def nuisance_of(params: Params, path: str) -> Nuisance | None:
-    """The params entry at ``path`` as a sampled parameter, or None if it has no uncertainty (it stays fixed)."""
+    """The params entry at ``path`` as a sampled parameter, or None if it has no uncertainty (it stays fixed).
+    Its prior is the one the entry states: its ``prior`` when an earlier synthesis calibrated it (the entry's
+    uncertainty is then that fit's posterior, which a new fit must not use as its prior again), else its
+    uncertainty."""
     entry = params.entries.get(path)
-    if entry is None or entry.uncertainty is None:
+    prior = entry.prior if entry is not None and entry.prior is not None else getattr(entry, "uncertainty", None)
+    if prior is None:
         return None
-    return Nuisance(path, float(entry.value), entry.uncertainty.dist, repr(entry.uncertainty))
+    return Nuisance(path, float(entry.value), prior.dist, repr(prior))
 
 
 def smooth_nuisance(params: Params) -> list[Nuisance]:

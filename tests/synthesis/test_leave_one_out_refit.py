@@ -1,0 +1,59 @@
+"""Leave-one-out by importance sampling, and by a fit without the series where the weights are too few."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from sim.analyses.synthesis.evidence import MIN_IS_ESS_SHARE, LOO_DRAWS, leave_one_out
+from sim.cli.evidence import keep_sample, loo_sample_path, refit_without
+from sim.inputs.params import load_params
+from sim.inputs.trial_catalog import shipped_trials
+
+
+def _reference():
+    return load_params(shipped_trials()["cd5_tall"])
+
+
+def test_a_series_whose_weights_are_too_few_is_refitted_and_only_it(synthesis):
+    reference = _reference()
+    plain = leave_one_out(synthesis, reference)
+    draws = min(LOO_DRAWS, len(synthesis.sample.theta))
+    few = {r["series"] for r in plain if r["weights_ess"] < MIN_IS_ESS_SHARE * draws}
+    enough = {r["series"] for r in plain} - few
+    assert few and enough  # the fixture's draws give both kinds (else this test shows nothing)
+    asked = []
+
+    def refit(key):
+        asked.append(key)
+        return synthesis  # stands in for the fit without the series
+
+    rows = leave_one_out(synthesis, reference, refit)
+    assert sorted(asked) == sorted(few)
+    for r in rows:
+        refitted = r["series"] in few
+        assert r["method"].startswith("refit") == refitted
+        assert (r["weights_ess"] == draws) if refitted else r["method"].startswith("importance sampling")
+
+
+def test_refits_kept_beside_the_sample_are_read_back_instead_of_fitted_again(synthesis, tmp_path, monkeypatch):
+    key = synthesis.series[0].key
+    sample = tmp_path / "sample.npz"
+    keep_sample(loo_sample_path(sample, key), synthesis)
+    read = {}
+
+    def rebuilt(series, shipped, reference, theta, tune, divergences, centred, trials, seed, sample_inputs):
+        read.update(series=[s.key for s in series], theta=theta, tune=tune)
+        return "the fit without it"
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted again although the draws were kept")
+
+    monkeypatch.setattr("sim.analyses.synthesis.fit.synthesis_from_sample", rebuilt)
+    monkeypatch.setattr("sim.analyses.synthesis.fit.fit_synthesis", no_fit)
+    args = argparse.Namespace(from_sample=sample, keep_sample=None, trials=5, seed=0, sample_inputs=False)
+    assert refit_without(args, list(synthesis.series), [], None, key) == "the fit without it"
+    assert key not in read["series"] and len(read["series"]) == len(synthesis.series) - 1
+    np.testing.assert_array_equal(read["theta"], synthesis.sample.by_chain())
+    assert loo_sample_path(sample, key).name == f"sample.loo-{key}.npz"
