@@ -66,7 +66,8 @@ def add_parser(commands) -> None:
                         "(otherwise held at their base values; pass it with --from-sample too when the draws have them)")
     parser.add_argument("--low-rank", action="store_true",
                         help="adapt a diagonal plus low-rank mass matrix (for strongly correlated coordinates, as "
-                        "with --sample-inputs) instead of a diagonal one")
+                        "with --sample-inputs) instead of a diagonal one (with --from-sample: the draws were, if "
+                        "their file does not say)")
     parser.add_argument("--write-shipped", action="store_true",
                         help="write the partially pooled late levels of each shipped trial with late outcomes of "
                         "its own into its params file, with joint draws beside it (only when converged)")
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if saved is not None:
             synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
                                               int(saved["divergences"]), saved["centred"], args.trials, args.seed,
-                                              args.sample_inputs)
+                                              args.sample_inputs, bool(saved.get("low_rank", args.low_rank)))
         else:
             synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune,
                                       chains=args.chains, trials=args.trials, seed=args.seed,
@@ -148,7 +149,7 @@ def refit_without(args: argparse.Namespace, series: list, shipped: list, referen
         arrays = load_sample(saved)
         return synthesis_from_sample(kept, shipped, reference, arrays["theta"], int(arrays["tune"]),
                                      int(arrays["divergences"]), arrays["centred"], args.trials, args.seed,
-                                     args.sample_inputs)
+                                     args.sample_inputs, bool(arrays.get("low_rank", args.low_rank)))
     print(f"refitting without {key}: its importance weights are too few to trust (about as long as the fit)")
     without = fit_synthesis(kept, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
                             trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank)
@@ -171,7 +172,7 @@ def keep_sample(path: Path, synthesis) -> None:
     with AtomicFile(path, binary=True) as stream:
         np.savez_compressed(stream, theta=synthesis.sample.by_chain(), names=np.array(synthesis.hierarchy.names),
                             tune=synthesis.sample.tune, divergences=synthesis.sample.divergences,
-                            centred=synthesis.hierarchy.centred)
+                            centred=synthesis.hierarchy.centred, low_rank=synthesis.sample.low_rank)
 
 
 def refuse_held_rewrite() -> None:
@@ -206,7 +207,7 @@ def load_sample(path: Path) -> dict:
 
     try:
         with np.load(path) as saved:
-            arrays = {k: saved[k] for k in SAMPLE_KEYS if k in saved.files}
+            arrays = {k: saved[k] for k in (*SAMPLE_KEYS, "low_rank") if k in saved.files}
     except OSError as err:
         raise InputError(path, "", f"cannot be read: {err.strerror or err}") from None
     except ValueError:

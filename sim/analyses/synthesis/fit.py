@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,14 +146,15 @@ def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params
 
 def synthesis_from_sample(series: list[Series], shipped: list[Params], reference: Params, theta: np.ndarray,
                           tune: int, divergences: int = 0, centred: np.ndarray | None = None, trials: int = 200,
-                          seed: int = 0, sample_inputs: bool = False) -> Synthesis:
+                          seed: int = 0, sample_inputs: bool = False, low_rank: bool = False) -> Synthesis:
     """A synthesis from draws saved by an earlier fit (``cartsim evidence --keep-sample``): the hierarchy
-    is rebuilt the same way and the draws diagnosed again, without sampling."""
+    is rebuilt the same way and the draws diagnosed again, without sampling (``low_rank``: the mass matrix
+    they were drawn with, for their description)."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed, sample_inputs)
     if centred is not None:
         hierarchy = hierarchy.with_centring(centred)
     if theta.ndim != 3 or theta.shape[-1] != hierarchy.ndim:
         raise InputError("--from-sample", "theta", f"the draws are shaped {theta.shape}, not (draws, chains, "
                          f"{hierarchy.ndim}) as this hierarchy needs")
-    sample = diagnosed(hierarchy, theta, tune, seed, divergences)
+    sample = dataclasses.replace(diagnosed(hierarchy, theta, tune, seed, divergences), low_rank=low_rank)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)

@@ -111,7 +111,7 @@ def _input_entry(params: Params, path: str, sample: np.ndarray, series: int, lev
     prior = entry.prior if entry.prior is not None else entry.uncertainty
     stated = entry.note.split(PRIOR_NOTE, 1)[1] if PRIOR_NOTE in entry.note else entry.note
     note = (f"posterior of the evidence synthesis (cartsim evidence --sample-inputs --write-shipped): sampled jointly "
-            f"with this trial's {levels} late levels, {series} published series and the other shipped trials under "
+            f"with {params.name}'s {levels} late levels, {series} published series and the other shipped trials under "
             f"its prior; posterior median, lognormal by the draws' median and SD of the log (the joint draws beside "
             f"this file keep its correlation with the levels); {PRIOR_NOTE}{stated}")
     return inline_entry(**_lognormal(sample), source="calibration", note=note, prior={prior.kind: list(prior.args)})
