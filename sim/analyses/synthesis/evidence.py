@@ -110,12 +110,12 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
     whose draws then give its interval exactly (the row's ``method`` says which)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
     theta = _thinned(synthesis, LOO_DRAWS)
-    rng = _rng(synthesis, "leave_one_out")
     rows = []
     for s in likelihood.series:
         own = SeriesLikelihood([s], reference)
         if not own.terms:
             continue
+        rng = _rng(synthesis, f"leave_one_out {s.key}")  # a stream per series: its row does not depend on the others
         weights, new_levels = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
         method = f"importance sampling (ESS {_ess(weights):.0f})"
         if _ess(weights) < MIN_IS_ESS_SHARE * len(theta) and refit is not None:
