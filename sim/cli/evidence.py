@@ -21,7 +21,8 @@ through the likelihood of what it reports under the model's own band shapes and 
 each shipped trial with its exact per-patient likelihood (docs/evidence-synthesis.md).  Sampled by
 NUTS (nutpie, the 'synthesis' extra); every reported quantity must reach split R-hat <= 1.01 and
 effective sample size >= 400 (divergent transitions are counted and reported as a warning).  The
-shipped fit (--draws 1500 --tune 1000) took about 27 minutes on one core.
+shipped fit (--draws 1500 --tune 1000 --sample-inputs --low-rank) took about 60 minutes on one core,
+and each leave-one-out refit about as long (27 minutes with the inputs held).
 
 the output folder is checked and locked before the fit starts and its files are swapped in whole
 when everything is written, so a failure or Ctrl-C leaves an earlier result as it was; the params
@@ -36,8 +37,9 @@ outputs (in --out, default: evidence):
   predictive.json   its provenance (diagnostics, and whether the chains converged): what
                     cartsim new --class reads (shipped: params/evidence)
 
-example:
-  cartsim evidence --out params/evidence --leave-one-out"""
+example (the shipped fit):
+  cartsim evidence --out params/evidence --draws 1500 --tune 1000 --trials 50 --sample-inputs \\
+      --low-rank --leave-one-out --write-shipped"""
 
 
 def add_parser(commands) -> None:
