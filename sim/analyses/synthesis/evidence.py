@@ -240,13 +240,12 @@ def shipped_rows(synthesis: Synthesis, shipped: list) -> list[dict]:
             if draws is None:
                 continue
             path = level_path(c, False)
-            unit = synthesis.hierarchy.units[[u.name for u in synthesis.hierarchy.units].index(params.name)]
+            unit = next(u for u in synthesis.hierarchy.units if u.name == params.name)
             own, label = _trial_only(unit, params, path)
             pooled = interval(draws.ravel())
             for kind, (mid, low, high), label in (("trial_only", own, label),
                                                   ("partially_pooled", pooled, POSTERIOR)):
-                rows.append({"row": kind, "series": params.name, "target": "", "target_class": synthesis.hierarchy.units[
-                    [u.name for u in synthesis.hierarchy.units].index(params.name)].target_class,
+                rows.append({"row": kind, "series": params.name, "target": "", "target_class": unit.target_class,
                     "cause_or_figure": CAUSE_LABELS[c], "metric": "band-1 level", "reported": "", "of": "", "day": "",
                     "estimate": mid, "low": low, "high": high, "interval": label})
     return rows
