@@ -19,8 +19,8 @@ TRIALS = 20_000
 # its four untransplanted targets sit at the 52nd-69th percentiles, but 1 of 4 transplanted dead of infection is
 # above the band.  The levels after transplant are posterior means under the params file's gamma prior, which
 # outweighs 4 patients; docs/validation.md gives the measurement.
-CD5_FAILS = pytest.mark.xfail(strict=False, reason="cd5_tall: transplanted_died_infection (1/4) sits at the 84th "
-                              "percentile (83.7 +- 0.5 at the partially pooled levels) of its simulated counts "
+CD5_FAILS = pytest.mark.xfail(strict=False, reason="cd5_tall: transplanted_died_infection (1/4) sits at the 83rd "
+                              "percentile (82.8 +- 0.5 at the jointly sampled inputs) of its simulated counts "
                               "under parameter uncertainty: the prior after transplant outweighs 4 patients")
 
 
