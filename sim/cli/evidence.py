@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.calibration import late_groups
     from sim.analyses.synthesis.evidence import leave_one_out, plot_rows
     from sim.analyses.synthesis.files import evidence_csv_text, write_predictive
-    from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
+    from sim.analyses.synthesis.fit import fit_synthesis
     from sim.analyses.synthesis.shipped import write_pooled
     from sim.inputs.params import load_params
     from sim.inputs.series import load_all_series
@@ -93,17 +93,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
     if args.keep_sample is not None:
         check_output_file(args.keep_sample, "--keep-sample")
-    if args.write_shipped and not args.sample_inputs:
-        refuse_held_rewrite()
     saved = load_sample(args.from_sample) if args.from_sample is not None else None
     series = load_all_series(args.series)
     shipped = [load_params(path) for path in shipped_trials().values()]
+    if args.write_shipped and not args.sample_inputs:
+        refuse_held_rewrite(shipped)
     reference = shipped[0]
     with staged_folder(args.out, replace=OUTPUTS) as folder:  # checked and locked before the fit runs
         if saved is not None:
-            synthesis = synthesis_from_sample(series, shipped, reference, saved["theta"], int(saved["tune"]),
-                                              int(saved["divergences"]), saved["centred"], args.trials, args.seed,
-                                              args.sample_inputs, bool(saved.get("low_rank", args.low_rank)))
+            synthesis = from_saved(saved, series, shipped, reference, args)
         else:
             synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune,
                                       chains=args.chains, trials=args.trials, seed=args.seed,
@@ -143,21 +141,27 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 def refit_without(args: argparse.Namespace, series: list, shipped: list, reference, key: str):
     """The synthesis without series ``key``, for its exact leave-one-out: the draws saved beside --from-sample
     (FILE.loo-KEY.npz) when there are any, else a new fit with this run's options (saved beside --keep-sample)."""
-    from sim.analyses.synthesis.fit import fit_synthesis, synthesis_from_sample
+    from sim.analyses.synthesis.fit import fit_synthesis
 
     kept = [s for s in series if s.key != key]
     saved = loo_sample_path(args.from_sample, key) if args.from_sample is not None else None
     if saved is not None and saved.is_file():
-        arrays = load_sample(saved)
-        return synthesis_from_sample(kept, shipped, reference, arrays["theta"], int(arrays["tune"]),
-                                     int(arrays["divergences"]), arrays["centred"], args.trials, args.seed,
-                                     args.sample_inputs, bool(arrays.get("low_rank", args.low_rank)))
+        return from_saved(load_sample(saved), kept, shipped, reference, args)
     print(f"refitting without {key}: its importance weights are too few to trust (about as long as the fit)")
     without = fit_synthesis(kept, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
                             trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank)
     if args.keep_sample is not None:
         keep_sample(loo_sample_path(args.keep_sample, key), without)
     return without
+
+
+def from_saved(arrays: dict, series: list, shipped: list, reference, args: argparse.Namespace):
+    """The synthesis of draws saved by --keep-sample (:func:`load_sample`), diagnosed again with this run's options."""
+    from sim.analyses.synthesis.fit import synthesis_from_sample
+
+    return synthesis_from_sample(series, shipped, reference, arrays["theta"], int(arrays["tune"]),
+                                 int(arrays["divergences"]), arrays["centred"], args.trials, args.seed,
+                                 args.sample_inputs, bool(arrays.get("low_rank", args.low_rank)))
 
 
 def loo_sample_path(sample: Path, key: str) -> Path:
@@ -177,16 +181,15 @@ def keep_sample(path: Path, synthesis) -> None:
                             centred=synthesis.hierarchy.centred, low_rank=synthesis.sample.low_rank)
 
 
-def refuse_held_rewrite() -> None:
+def refuse_held_rewrite(shipped: list) -> None:
     """--write-shipped with the inputs held, refused before the fit when a shipped params file has inputs that
     an earlier --sample-inputs fit calibrated (the new levels would be paired with that fit's input draws)."""
     from sim.analyses.synthesis.shipped import jointly_calibrated
-    from sim.inputs.params import load_params
 
-    for path in shipped_trials().values():
-        calibrated = jointly_calibrated(load_params(path))
+    for params in shipped:
+        calibrated = jointly_calibrated(params)
         if calibrated:
-            raise InputError(path, calibrated[0], "was calibrated with the late levels by cartsim evidence "
+            raise InputError(params.path, calibrated[0], "was calibrated with the late levels by cartsim evidence "
                              "--sample-inputs; rewrite the shipped files with --sample-inputs too")
 
 
