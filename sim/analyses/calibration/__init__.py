@@ -19,7 +19,10 @@ patient's *window*: for the progression hazard, the days from enrolment to infus
 failed product); for the late hazards, the days from the response assessment to the cut-off and
 the planned transplant day.  The chance of each reported outcome is then exact (piecewise-constant
 hazards over each window: no second simulation, so the likelihood is smooth), averaged over the
-windows.  :mod:`sim.analyses.calibrated_params` writes the fitted entries back into a params file.
+windows.  Each virtual trial's late windows end where that trial reports the paper's median follow-up
+(:func:`~sim.analyses.calibration.cutoff.trial_cutoffs`): the likelihood conditions on the follow-up
+the paper reports instead of cutting every trial at one cut-off, so the cut-off's uncertainty needs no
+sampling.  :mod:`sim.analyses.calibrated_params` writes the fitted entries back into a params file.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
     windows = LateWindows.simulate(current, trials, seed) if late_needed else None
     cutoff = _cutoff_step(current, windows, skipped, exclude)
     current = _with_fits(current, cutoff)
-    late_windows = windows.at_cutoff(current[CUTOFF]) if windows is not None else None
+    late_windows = _late_windows(windows, current, exclude)
     late = _late_step(current, late_windows, draws, rng, skipped, exclude)
     return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped, exclude,
                        pre_infusion if progression else None, late_windows if late else None)
@@ -113,6 +116,16 @@ def _cutoff_step(params, windows, skipped, exclude) -> list[Fit]:
         skipped[CUTOFF] = "the seeds file reports no median follow-up"
         return []
     return [fit_cutoff(windows, figure)]
+
+
+def _late_windows(windows, params, exclude):
+    """The windows the late levels are fitted on: each virtual trial cut where it reports the seeds' median
+    follow-up (conditioning on it, rather than cutting every trial at one cut-off), or at the params file's
+    cut-off when the seeds report none."""
+    if windows is None:
+        return None
+    figure = followup_figure(params, exclude)
+    return windows.at_trial_cutoffs(figure) if figure is not None else windows.at_cutoff(params[CUTOFF])
 
 
 def _late_step(params, windows, draws, rng, skipped, exclude) -> list[Fit]:

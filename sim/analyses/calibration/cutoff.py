@@ -44,7 +44,7 @@ class LateWindows:
     response_category: np.ndarray
     cytopenia: np.ndarray
     early_infection: np.ndarray
-    cutoff_after_last: float = np.inf
+    cutoff_after_last: float | np.ndarray = np.inf
 
     @classmethod
     def simulate(cls, params: Params, trials: int, seed: int) -> "LateWindows":
@@ -59,11 +59,12 @@ class LateWindows:
                    response_category=t["response"][infused], cytopenia=t["cytopenia_g34"][infused].astype(bool),
                    early_infection=t["early_infection"][infused].astype(bool))
 
-    def cutoff(self, after_last: float) -> np.ndarray:
-        """Each patient's data cut-off day for a cut-off ``after_last`` days after the last enrolment."""
+    def cutoff(self, after_last: float | np.ndarray) -> np.ndarray:
+        """Each patient's data cut-off day for a cut-off ``after_last`` days after the last enrolment
+        (a number, or one per patient)."""
         return self.last_enrolment + after_last
 
-    def median_followup_months(self, after_last: float) -> np.ndarray:
+    def median_followup_months(self, after_last: float | np.ndarray) -> np.ndarray:
         """Each trial's median follow-up (reverse Kaplan-Meier, months) with this cut-off."""
         cutoff = self.cutoff(after_last)
         seen = self.infusion <= cutoff
@@ -71,11 +72,15 @@ class LateWindows:
                                                     np.zeros(np.sum(seen & (self.trial == k)), bool))
                          for k in np.unique(self.trial)]) / DAYS_PER_MONTH
 
-    def at_cutoff(self, after_last: float) -> "LateWindows":
-        """The patients assessed for response by the cut-off, with windows cut there."""
+    def at_cutoff(self, after_last: float | np.ndarray) -> "LateWindows":
+        """The patients assessed for response by the cut-off (a number, or one per patient), with windows cut there."""
         keep = self.response <= self.cutoff(after_last)
         cut = {f.name: getattr(self, f.name)[keep] for f in dataclasses.fields(self) if f.name != "cutoff_after_last"}
-        return LateWindows(**cut, cutoff_after_last=after_last)
+        return LateWindows(**cut, cutoff_after_last=after_last[keep] if np.ndim(after_last) else after_last)
+
+    def at_trial_cutoffs(self, figure: Figure) -> "LateWindows":
+        """Each virtual trial cut where it reports the median follow-up of ``figure`` (:func:`trial_cutoffs`)."""
+        return self.at_cutoff(trial_cutoffs(self, figure.value)[np.unique(self.trial, return_inverse=True)[1]])
 
     @property
     def window(self) -> np.ndarray:
@@ -106,6 +111,24 @@ def fit_cutoff(windows: LateWindows, figure: Figure) -> Fit:
               "triangular distribution through the 2.5th, 50th and 97.5th percentiles of the cut-offs at which single "
               "simulated trials report it")
     return Fit(CUTOFF, cutoff, per_trial, {"triangular": triangular_by_quantiles(per_trial)}, (fitted,), method)
+
+
+def trial_cutoffs(windows: LateWindows, target_months: float, high: float = NO_CUTOFF_DAYS) -> np.ndarray:
+    """For each virtual trial (in the order of ``np.unique(windows.trial)``), the cut-off, in days after its
+    last enrolment, at which it reports a median follow-up of ``target_months`` (0 when it reports more even at
+    its last enrolment).
+
+    Conditioning each trial on the reported follow-up replaces a single cut-off drawn from its prior: the windows
+    a late likelihood is computed on then describe trials that report what the paper reports, whatever their
+    accrual.  A trial's median follow-up rises with its cut-off, so bisection finds it, all trials at once.
+    """
+    ids, index = np.unique(windows.trial, return_inverse=True)
+    low, top = np.zeros(ids.size), np.full(ids.size, float(high))
+    for _ in range(60):  # the bracket halves each time: 60 halvings leave far below a thousandth of a day
+        middle = (low + top) / 2
+        short = ~(windows.median_followup_months(middle[index]) >= target_months)  # none seen yet: too short
+        low, top = np.where(short, middle, low), np.where(short, top, middle)
+    return top
 
 
 def _per_trial_max(trial: np.ndarray, values: np.ndarray) -> np.ndarray:
