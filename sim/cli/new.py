@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.analyses.synthesis.new_trial import load_predictive, predicted_draws_texts, predicted_text
 
     predictive = load_predictive(_target_class(args.target_class, template))
-    params_text = (predicted_text(new_params_text(template, args.name, design), predictive, params_file)
+    params_text = (predicted_text(new_params_text(template, args.name, design), predictive, params_file, template)
                    + design_section(template))  # both texts in memory, then one staged swap
     seeds_text = new_seeds_text(template, args.name, design)
     with StagedFiles(args.dir, "the new trial's params and seeds files") as files:

@@ -22,6 +22,8 @@ from scipy import stats
 
 import sim
 from sim.analyses import calibration as C
+from sim.analyses.calibration import late_windows
+from sim.analyses.calibration.cutoff import trial_cutoffs
 from sim.stats.trial_figures import late_state
 from sim.inputs.params_text import inline_entry, replace_entry
 from sim.inputs.paper import Figure
@@ -145,6 +147,33 @@ def test_calibration_recovers_a_known_cutoff(cd5):
     low, high = fit.interval
     assert low <= 250 <= high, fit.interval
     assert high - low < 0.5 * 250, fit.interval
+
+
+def test_each_virtual_trial_is_cut_where_it_reports_the_median_follow_up(cd5):
+    """Per-trial cut-offs: every virtual trial reports the target (to the bisection's precision), and a day
+    earlier it reports less, so the cut-off found is the first that reports it."""
+    windows = C.LateWindows.simulate(cd5, 20, 7)
+    cutoffs = trial_cutoffs(windows, 12.0)
+    index = np.unique(windows.trial, return_inverse=True)[1]
+    assert np.allclose(windows.median_followup_months(cutoffs[index]), 12.0, atol=1e-3)
+    assert np.all(windows.median_followup_months(cutoffs[index] - 1.0) < 12.0)
+    assert np.ptp(cutoffs) > 30  # accrual differs between trials, so one cut-off would not fit them all
+
+
+def test_late_windows_end_at_their_own_trial_cut_off(cd5):
+    """The windows the late levels are fitted on end at each trial's own cut-off; patients assessed for response
+    after it are left out.  Without a follow-up figure, every trial is cut at the params file's cut-off."""
+    windows = C.LateWindows.simulate(cd5, 20, 7)
+    figure = C.followup_figure(cd5)
+    cut = late_windows(windows, cd5, ())
+    per_trial = trial_cutoffs(windows, figure.value)
+    expected = per_trial[np.searchsorted(np.unique(windows.trial), cut.trial)]
+    assert np.array_equal(cut.cutoff_after_last, expected)
+    assert np.all(cut.window >= 0) and np.allclose(cut.window, cut.last_enrolment + expected - cut.response)
+    assert cut.trial.size == np.sum(windows.response <= windows.cutoff(per_trial[np.unique(windows.trial,
+                                                                                      return_inverse=True)[1]]))
+    held = late_windows(windows, cd5, (figure.key,))
+    assert held.cutoff_after_last == cd5[C.CUTOFF]
 
 
 def test_only_what_the_seeds_inform_is_fitted(cll1):

@@ -6,11 +6,13 @@ import shutil
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sim.analyses.synthesis.files import Predictive
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.analyses.synthesis.new_trial import predicted_draws_texts, predicted_text
 from sim.analyses.synthesis.predictive import ROBUST_WEIGHT, robust_log_levels
+from sim.cli.new import design_facts, new_params_text
 from sim.inputs.params import load_params
 from sim.inputs.posterior_draws import joint_paths
 from sim.model.late_bands import level_path
@@ -50,3 +52,24 @@ def test_predicted_entries_are_marked_and_taken_jointly(tmp_path):
         draws_path.write_text(text)
     params = load_params(path)
     assert set(joint_paths(params, params.posterior)) == {level_path(c, False) for c in CAUSES}
+
+
+def test_a_new_trial_takes_the_prior_after_transplant_not_the_template_posterior(tmp_path):
+    """After transplant, levels are not pooled, so a new trial's is the prior its template states for one trial's
+    level (Gamma(events, rate = days), written in counts form, events - 1/2), at its median, marked PREDICTED."""
+    for folder in ("params", "seeds"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.posterior.*", "evidence"))
+    path = tmp_path / "params" / "cd5_tall.toml"
+    template = load_params(path)
+    path.write_text(predicted_text(path.read_text(), fake_predictive(), path, template))
+    params = load_params(path)
+    for cause in ("relapse", "infection_death", "tma_death", "transplant_death"):
+        events = template[f"late.{cause}_prior_events_after_transplant"]
+        days = template[f"late.{cause}_prior_days_after_transplant"]
+        entry = params.entries[f"late.{cause}_hazard_after_transplant"]
+        assert entry.source == "predicted" and entry.uncertainty.kind == "gamma"
+        assert list(entry.uncertainty.args) == pytest.approx([events - 0.5, days])
+        assert entry.value == pytest.approx(stats.gamma(events, scale=1 / days).median(), rel=1e-3)
+        assert entry.value != pytest.approx(template[f"late.{cause}_hazard_after_transplant"], rel=1e-3)
+    new = predicted_text(new_params_text(template, "sib", design_facts(template)), fake_predictive(), path, template)
+    assert "# PREDICTED late.infection_death_hazard_after_transplant: from the prior after transplant" in new

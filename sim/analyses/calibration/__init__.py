@@ -42,7 +42,7 @@ from sim.rng.streams import stream_key
 __all__ = ["CAUSE_STATES", "CUTOFF", "Calibration", "Fit", "JEFFREYS", "LEVEL", "LateGroup", "LateModel",
            "LateWindows", "NO_CUTOFF_DAYS", "OTHER", "PROGRESSION", "PreInfusionWindows", "Target", "calibrate",
            "fit_cutoff", "fit_late", "fit_progression", "followup_figure", "gamma_by_moments", "late_groups",
-           "progression_figure", "target_keys", "triangular_by_quantiles"]
+           "late_windows", "progression_figure", "target_keys", "triangular_by_quantiles"]
 
 
 def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 1000, exclude=()) -> Calibration:
@@ -84,10 +84,10 @@ def calibrate(params: Params, trials: int = 1000, seed: int = 0, draws: int = 10
     windows = LateWindows.simulate(current, trials, seed) if late_needed else None
     cutoff = _cutoff_step(current, windows, skipped, exclude)
     current = _with_fits(current, cutoff)
-    late_windows = _late_windows(windows, current, exclude)
-    late = _late_step(current, late_windows, draws, rng, skipped, exclude)
+    cut = late_windows(windows, current, exclude)
+    late = _late_step(current, cut, draws, rng, skipped, exclude)
     return Calibration(params, tuple(progression + cutoff + late), trials, seed, draws, skipped, exclude,
-                       pre_infusion if progression else None, late_windows if late else None)
+                       pre_infusion if progression else None, cut if late else None)
 
 
 def target_keys(params: Params, exclude=()) -> list[str]:
@@ -118,7 +118,7 @@ def _cutoff_step(params, windows, skipped, exclude) -> list[Fit]:
     return [fit_cutoff(windows, figure)]
 
 
-def _late_windows(windows, params, exclude):
+def late_windows(windows, params, exclude=()):
     """The windows the late levels are fitted on: each virtual trial cut where it reports the seeds' median
     follow-up (conditioning on it, rather than cutting every trial at one cut-off), or at the params file's
     cut-off when the seeds report none."""

@@ -7,6 +7,12 @@ that median and the draws' SD on the log scale, its note saying how many trials 
 and the heterogeneity tau.  The draws themselves are written beside the params file as its joint
 posterior draws (``NAME.posterior.csv`` and ``.json``, :mod:`sim.inputs.posterior_draws`), so a run
 with parameter uncertainty takes the three levels together from one row per virtual trial.
+
+Its four levels after transplant are not pooled across trials (each trial's rests on its own transplanted
+patients and a prior from published outcomes after transplant), so a new trial takes that prior itself, the
+predictive for one trial's level: ``Gamma(events, rate = days)`` from the template's
+``late.<cause>_prior_events_after_transplant`` and ``_prior_days_after_transplant``, also marked PREDICTED.
+The template's own posterior after transplant (from a handful of its patients) is not carried over.
 """
 
 from __future__ import annotations
@@ -15,11 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
+from scipy import stats
+
 from sim.analyses.synthesis.files import Predictive, load_predictive
 from sim.analyses.synthesis.hierarchy import CAUSES
+from sim.inputs.params import Params
 from sim.inputs.params_text import inline_entry, number, replace_entry
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
-from sim.model.late_bands import level_path
+from sim.inputs.schema import LATE_HAZARD_NAMES
+from sim.inputs.uncertainty import JEFFREYS
+from sim.model.late_bands import LATE_CAUSES, level_path
 
 PREDICTED = "predicted"
 
@@ -34,15 +45,41 @@ def predicted_entries(predictive: Predictive) -> dict[str, tuple[float, dict, st
     return out
 
 
-def predicted_text(text: str, predictive: Predictive, source: Path | str) -> str:
-    """A params file's text with the three levels replaced by predicted entries, each marked PREDICTED."""
-    for path, (value, uncertainty, note) in predicted_entries(predictive).items():
+def after_transplant_entries(template: Params) -> dict[str, tuple[float, dict, str]]:
+    """Each level after transplant's params path: (value, uncertainty, note), from the prior the template states
+    for it (a level whose prior has too few pseudo-events to write as counts keeps the template's entry)."""
+    out = {}
+    for c in LATE_CAUSES:
+        name = LATE_HAZARD_NAMES[c]
+        events = template[f"late.{name}_prior_events_after_transplant"]
+        days = template[f"late.{name}_prior_days_after_transplant"]
+        if events <= JEFFREYS:
+            continue
+        median = float(stats.gamma(events, scale=1.0 / days).median())
+        note = (f"the prior for one trial's level after transplant, as {template.name} states it "
+                f"(late.{name}_prior_events_after_transplant and _prior_days_after_transplant): Gamma(shape {number(events)}, "
+                f"rate {number(days)} days), written gamma = [{number(events - JEFFREYS)}, {number(days)}] (the counts "
+                f"form adds 1/2), at its median; {template.name}'s own posterior after transplant is not carried over")
+        out[level_path(c, True)] = (median, {"gamma": [float(number(events - JEFFREYS)), float(days)]}, note)
+    return out
+
+
+def predicted_text(text: str, predictive: Predictive, source: Path | str, template: Params | None = None) -> str:
+    """A params file's text with the three levels replaced by predicted entries, each marked PREDICTED (and, given
+    the ``template`` params, its levels after transplant by the priors the template states for them)."""
+    entries = predicted_entries(predictive)
+    origin = {path: f"the evidence synthesis for class {predictive.target_class}" for path in entries}
+    if template is not None:
+        after = after_transplant_entries(template)
+        entries |= after
+        origin |= {path: f"the prior after transplant {template.name} states" for path in after}
+    for path, (value, uncertainty, note) in entries.items():
         text = replace_entry(text, path, inline_entry(value, PREDICTED, uncertainty, note), source)
         key = path.split(".")[-1]
         lines = text.splitlines()
         at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
         if at > 0 and lines[at - 1].startswith("# ") and path in lines[at - 1]:
-            lines[at - 1] = f"# PREDICTED {path}: from the evidence synthesis for class {predictive.target_class}; check it"
+            lines[at - 1] = f"# PREDICTED {path}: from {origin[path]}; check it"
         text = "\n".join(lines) + "\n"
     return text
 
@@ -62,4 +99,4 @@ def predicted_draws_texts(params_file: Path, predictive: Predictive, written) ->
     return {csv_path: text, json_path: record}
 
 
-__all__ = ["PREDICTED", "load_predictive", "predicted_entries", "predicted_text", "predicted_draws_texts", "number"]
+__all__ = ["PREDICTED", "after_transplant_entries", "load_predictive", "predicted_entries", "predicted_text", "predicted_draws_texts", "number"]

@@ -16,8 +16,12 @@ Held at their base values, and why:
   end, a transplant day or a series' follow-up day (a series followed a median of 12 months ends inside
   band 4's start range, 300-430 days): a log posterior with kinks, which a central-difference gradient
   straddles with an error of the jump's size;
-- the data cut-off (``accrual.cutoff_after_last_enrolment_days``): it decides which simulated patients are
-  assessed by the cut-off, a step in the likelihood that a gradient sampler cannot follow.
+
+The data cut-off (``accrual.cutoff_after_last_enrolment_days``) is not sampled either (it decides which
+simulated patients are assessed, a step a gradient sampler cannot follow), but it is not held: each virtual
+trial of a shipped trial is cut where it reports the paper's median follow-up
+(:func:`sim.analyses.calibration.late_windows`), so the likelihood conditions on the figure that informs
+the cut-off rather than on one value of it.
 
 Each parameter is sampled on an unconstrained scale: the log of one whose distribution lives on (0, inf)
 (lognormal, gamma), the logit of its position in a bounded support (uniform, triangular).  Its log prior
