@@ -80,7 +80,7 @@ class LateWindows:
 
     def at_trial_cutoffs(self, figure: Figure) -> "LateWindows":
         """Each virtual trial cut where it reports the median follow-up of ``figure`` (:func:`trial_cutoffs`)."""
-        return self.at_cutoff(trial_cutoffs(self, figure.value)[np.unique(self.trial, return_inverse=True)[1]])
+        return self.at_cutoff(trial_cutoffs(self, figure.value))
 
     @property
     def window(self) -> np.ndarray:
@@ -113,22 +113,23 @@ def fit_cutoff(windows: LateWindows, figure: Figure) -> Fit:
     return Fit(CUTOFF, cutoff, per_trial, {"triangular": triangular_by_quantiles(per_trial)}, (fitted,), method)
 
 
-def trial_cutoffs(windows: LateWindows, target_months: float, high: float = NO_CUTOFF_DAYS) -> np.ndarray:
-    """For each virtual trial (in the order of ``np.unique(windows.trial)``), the cut-off, in days after its
-    last enrolment, at which it reports a median follow-up of ``target_months`` (0 when it reports more even at
-    its last enrolment).
+def trial_cutoffs(windows: LateWindows, target_months: float, high: float = NO_CUTOFF_DAYS,
+                  tolerance_days: float = 1e-3) -> np.ndarray:
+    """For each patient, the cut-off of their virtual trial, in days after its last enrolment, at which the
+    trial reports a median follow-up of ``target_months`` (0 when it reports more even at its last enrolment).
 
     Conditioning each trial on the reported follow-up replaces a single cut-off drawn from its prior: the windows
     a late likelihood is computed on then describe trials that report what the paper reports, whatever their
-    accrual.  A trial's median follow-up rises with its cut-off, so bisection finds it, all trials at once.
+    accrual.  A trial's median follow-up rises with its cut-off, so bisection finds it, all trials at once, to
+    ``tolerance_days``.
     """
-    ids, index = np.unique(windows.trial, return_inverse=True)
-    low, top = np.zeros(ids.size), np.full(ids.size, float(high))
-    for _ in range(60):  # the bracket halves each time: 60 halvings leave far below a thousandth of a day
+    index = np.unique(windows.trial, return_inverse=True)[1]
+    low, top = np.zeros(index.max() + 1), np.full(index.max() + 1, float(high))
+    while np.max(top - low) > tolerance_days:
         middle = (low + top) / 2
         short = ~(windows.median_followup_months(middle[index]) >= target_months)  # none seen yet: too short
         low, top = np.where(short, middle, low), np.where(short, top, middle)
-    return top
+    return top[index]
 
 
 def _per_trial_max(trial: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -320,11 +320,16 @@ def jeffreys_log_prior(level: np.ndarray) -> np.ndarray:
     return -JEFFREYS * np.log(level)
 
 
+def transplant_prior_counts(params: Params, cause: str) -> tuple[float, float]:
+    """The params file's prior of a cause's level after transplant as (pseudo-events, pseudo-exposure days)."""
+    name = LATE_HAZARD_NAMES[cause]
+    return params[f"late.{name}_prior_events_after_transplant"], params[f"late.{name}_prior_days_after_transplant"]
+
+
 def transplant_prior(params: Params, cause: str):
     """The params file's gamma prior of a cause's level after transplant: ``prior_events`` pseudo-events over
     ``prior_days`` pseudo-exposure (a frozen scipy distribution)."""
-    name = LATE_HAZARD_NAMES[cause]
-    events, days = params[f"late.{name}_prior_events_after_transplant"], params[f"late.{name}_prior_days_after_transplant"]
+    events, days = transplant_prior_counts(params, cause)
     return stats.gamma(events, scale=1.0 / days)
 
 

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scipy import stats
-
+from sim.analyses.calibration.late import transplant_prior, transplant_prior_counts
 from sim.analyses.synthesis.files import Predictive, load_predictive
 from sim.analyses.synthesis.hierarchy import CAUSES
 from sim.inputs.params import Params
@@ -51,11 +50,10 @@ def after_transplant_entries(template: Params) -> dict[str, tuple[float, dict, s
     out = {}
     for c in LATE_CAUSES:
         name = LATE_HAZARD_NAMES[c]
-        events = template[f"late.{name}_prior_events_after_transplant"]
-        days = template[f"late.{name}_prior_days_after_transplant"]
+        events, days = transplant_prior_counts(template, c)
         if events <= JEFFREYS:
             continue
-        median = float(stats.gamma(events, scale=1.0 / days).median())
+        median = float(transplant_prior(template, c).median())
         note = (f"the prior for one trial's level after transplant, as {template.name} states it "
                 f"(late.{name}_prior_events_after_transplant and _prior_days_after_transplant): Gamma(shape {number(events)}, "
                 f"rate {number(days)} days), written gamma = [{number(events - JEFFREYS)}, {number(days)}] (the counts "
@@ -99,4 +97,5 @@ def predicted_draws_texts(params_file: Path, predictive: Predictive, written) ->
     return {csv_path: text, json_path: record}
 
 
-__all__ = ["PREDICTED", "after_transplant_entries", "load_predictive", "predicted_entries", "predicted_text", "predicted_draws_texts", "number"]
+__all__ = ["PREDICTED", "after_transplant_entries", "load_predictive", "predicted_entries", "predicted_text",
+           "predicted_draws_texts", "number"]
