@@ -336,12 +336,13 @@ class _Reader:
     def prior(self, path: str, raw: dict, value: float) -> Uncertainty | None:
         """The prior a calibrated entry was fitted under (``prior = { lognormal = [...] }``): an input the
         evidence synthesis sampled keeps its stated prior beside its posterior, so that the next fit starts
-        from the same prior and not from the last fit's posterior.  Only a ``calibration`` entry has one."""
+        from the same prior and not from the last fit's posterior.  Only a ``calibration`` entry has one, or a
+        ``predicted`` one (a new trial's input, the synthesis' posterior taken with its predicted levels)."""
         if "prior" not in raw:
             return None
-        if raw["source"] != "calibration":
-            self.fail(f"{path}.prior", f"only a calibrated entry keeps the prior it was fitted under; this one's "
-                      f"source is {raw['source']!r} (state its range as its uncertainty)")
+        if raw["source"] not in ("calibration", "predicted"):
+            self.fail(f"{path}.prior", "only a calibrated or predicted entry keeps the prior it was fitted under; "
+                      f"this one's source is {raw['source']!r} (state its range as its uncertainty)")
         prior = parse_scalar(raw["prior"], self.path, f"{path}.prior")
         if not prior.contains(value):
             self.fail(f"{path}.prior", f"base value {value} lies outside the prior {prior!r}")

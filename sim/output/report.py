@@ -234,7 +234,7 @@ POOLED = "partially pooled posterior of the evidence synthesis"  # how write_poo
 def _late_course(table: Table) -> str:
     """What a predicted or partially pooled late course rests on, in the words of its first such entry's note."""
     rows = list(zip(table["source"], table["note"]))
-    predicted = [note for source, note in rows if source == "predicted"]
+    predicted = [note for source, note in rows if source == "predicted" and str(note).startswith("PREDICTED")]
     if predicted:
         return f"  The late course: {predicted[0]}."
     pooled = [note for source, note in rows if source == "calibration" and str(note).startswith(POOLED)]

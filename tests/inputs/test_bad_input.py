@@ -221,7 +221,7 @@ CASES = [
     # --- a prior is kept only by a calibrated entry, and must hold its value ---------------------------------------
     Case("prior-on-an-assumption", "cd5", "uncertainty = { uniform = [0.25, 0.75] }, ",
          "uncertainty = { uniform = [0.25, 0.75] }, prior = { uniform = [0.25, 0.75] }, ",
-         "donor.search_days.sigma.prior", "only a calibrated entry keeps the prior it was fitted under"),
+         "donor.search_days.sigma.prior", "only a calibrated or predicted entry keeps the prior it was fitted under"),
     Case("prior-excludes-its-value", "cd5", "prior = { lognormal = [1.36, 0.4] }", "prior = { uniform = [2, 3] }",
          "late.relapse_shape_3.prior", "lies outside the prior uniform[2.0, 3.0]"),
     Case("prior-on-weights", "cll1", "uncertainty = { dirichlet = { A = 4, B = 4, C = 4 } }",

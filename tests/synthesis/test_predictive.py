@@ -73,3 +73,32 @@ def test_a_new_trial_takes_the_prior_after_transplant_not_the_template_posterior
         assert entry.value != pytest.approx(template[f"late.{cause}_hazard_after_transplant"], rel=1e-3)
     new = predicted_text(new_params_text(template, "sib", design_facts(template)), fake_predictive(), path, template)
     assert "# PREDICTED late.infection_death_hazard_after_transplant: from the prior after transplant" in new
+
+
+def test_a_new_trial_takes_the_sampled_inputs_in_the_rows_of_its_levels(tmp_path):
+    """With inputs in the predictive draws, each input the template states is written PREDICTED (its draws' median,
+    its stated prior kept) and its column sits in the same rows as the levels: a run takes the pair as drawn."""
+    for folder in ("params", "seeds"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.posterior.*", "evidence"))
+    path = tmp_path / "params" / "cd5_tall.toml"
+    template = load_params(path)
+    base = fake_predictive()
+    infection = base.draws["infection"]
+    hr = np.exp(0.5 - 0.6 * (np.log(infection) - np.log(1e-3)))  # correlated with the level, as a fit would pair them
+    inputs = {"late.infection_hr_cytopenia_g34": hr, "late.relapse_shape_3": np.full(len(hr), 1.2)}
+    predictive = Predictive(base.target_class, base.draws, base.provenance | {"inputs": list(inputs)}, inputs)
+    path.write_text(predicted_text(path.read_text(), predictive, path, template))
+    params = load_params(path)
+    entry = params.entries["late.infection_hr_cytopenia_g34"]
+    assert entry.source == "predicted" and entry.value == pytest.approx(np.median(hr), rel=1e-3)
+    stated = template.entries["late.infection_hr_cytopenia_g34"]
+    assert entry.prior.kind == (stated.prior or stated.uncertainty).kind
+    for draws_path, text in predicted_draws_texts(path, predictive, params).items():
+        draws_path.write_text(text)
+    params = load_params(path)
+    assert set(inputs) <= set(joint_paths(params, params.posterior))
+    names = params.posterior.names
+    rows = params.posterior.values
+    level = rows[:, names.index(level_path("infection", False))]
+    assert np.array_equal(rows[:, names.index("late.infection_hr_cytopenia_g34")], hr)
+    assert np.array_equal(level, infection)  # same rows: the correlation the fit gave is kept

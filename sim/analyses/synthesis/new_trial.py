@@ -13,6 +13,11 @@ patients and a prior from published outcomes after transplant), so a new trial t
 predictive for one trial's level: ``Gamma(events, rate = days)`` from the template's
 ``late.<cause>_prior_events_after_transplant`` and ``_prior_days_after_transplant``, also marked PREDICTED.
 The template's own posterior after transplant (from a handful of its patients) is not carried over.
+
+When the synthesis sampled the shared inputs (band shapes, patient factors), ``predictive.csv`` carries them in
+the same rows as the levels: each one the template states is written ``predicted`` too (its posterior, keeping
+the template's stated prior as ``prior``) and its column goes into the draws file, so a run takes a new trial's
+inputs and levels together, as the fit paired them, not independently.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 from sim.analyses.calibration.late import transplant_prior, transplant_prior_counts
 from sim.analyses.synthesis.files import Predictive, load_predictive
 from sim.analyses.synthesis.hierarchy import CAUSES
+from sim.analyses.synthesis.shipped import PRIOR_NOTE, lognormal_entry, stated_prior
 from sim.inputs.params import Params
 from sim.inputs.params_text import inline_entry, number, replace_entry
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, provenance_text
@@ -41,6 +47,24 @@ def predicted_entries(predictive: Predictive) -> dict[str, tuple[float, dict, st
         draws = predictive.draws[c]
         median, sigma = float(np.median(draws)), float(np.std(np.log(draws), ddof=1))
         out[level_path(c, False)] = (median, {"lognormal": [median, sigma]}, predictive.note())
+    return out
+
+
+def input_entries(predictive: Predictive, template: Params) -> dict[str, tuple[float, dict, str, dict]]:
+    """Each shared input the synthesis sampled (band shapes, patient factors) that the template states, by params
+    path: (value, uncertainty, note, prior), its posterior from the rows of the predicted levels; the prior the
+    template stated before any fit is kept as ``prior``."""
+    out = {}
+    for path, draws in predictive.inputs.items():
+        if path not in template.entries:
+            continue
+        prior, stated = stated_prior(template, path)
+        entry = lognormal_entry(draws)
+        note = (f"posterior of this shared input in the evidence synthesis (cartsim evidence --sample-inputs), drawn "
+                f"in the same rows as the predicted late levels of class {predictive.target_class} (the draws beside "
+                f"this file keep their correlation); posterior median, lognormal by the draws' median and SD of the "
+                f"log; {PRIOR_NOTE}{stated}")
+        out[path] = (entry["value"], entry["uncertainty"], note, prior)
     return out
 
 
@@ -65,14 +89,17 @@ def after_transplant_entries(template: Params) -> dict[str, tuple[float, dict, s
 def predicted_text(text: str, predictive: Predictive, source: Path | str, template: Params | None = None) -> str:
     """A params file's text with the three levels replaced by predicted entries, each marked PREDICTED (and, given
     the ``template`` params, its levels after transplant by the priors the template states for them)."""
-    entries = predicted_entries(predictive)
+    entries = {path: (*entry, None) for path, entry in predicted_entries(predictive).items()}
     origin = {path: f"the evidence synthesis for class {predictive.target_class}" for path in entries}
     if template is not None:
         after = after_transplant_entries(template)
-        entries |= after
+        entries |= {path: (*entry, None) for path, entry in after.items()}
         origin |= {path: f"the prior after transplant {template.name} states" for path in after}
-    for path, (value, uncertainty, note) in entries.items():
-        text = replace_entry(text, path, inline_entry(value, PREDICTED, uncertainty, note), source)
+        inputs = input_entries(predictive, template)
+        entries |= inputs
+        origin |= {path: "the evidence synthesis' posterior, jointly with the levels" for path in inputs}
+    for path, (value, uncertainty, note, prior) in entries.items():
+        text = replace_entry(text, path, inline_entry(value, PREDICTED, uncertainty, note, prior), source)
         key = path.split(".")[-1]
         lines = text.splitlines()
         at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
@@ -84,9 +111,11 @@ def predicted_text(text: str, predictive: Predictive, source: Path | str, templa
 
 def predicted_draws_texts(params_file: Path, predictive: Predictive, written) -> dict[Path, str]:
     """The predictive draws to write beside ``params_file`` (as ``written``, its checked params, gives the
-    levels), as its joint posterior draws with provenance: each file's path and text."""
-    names = tuple(level_path(c, False) for c in CAUSES)
-    values = np.column_stack([predictive.draws[c] for c in CAUSES])
+    levels and the predicted inputs), as its joint posterior draws with provenance: each file's path and text."""
+    inputs = [path for path in predictive.inputs
+              if path in written.entries and written.entries[path].source == PREDICTED]
+    names = tuple(level_path(c, False) for c in CAUSES) + tuple(inputs)
+    values = np.column_stack([predictive.draws[c] for c in CAUSES] + [predictive.inputs[p] for p in inputs])
     text = draws_csv_text(names, values)
     csv_path, json_path = draws_paths(params_file)
     fitted = {name: float(written[name]) for name in names}

@@ -83,7 +83,7 @@ def write_pooled(params: Params, synthesis: Synthesis) -> Path:
     if inputs:
         why += f"; sampled jointly with {len(inputs)} inputs (band shapes, patient factors) under their stated priors"
     note = f"{why}; posterior median, lognormal by the draws' median and SD of the log"
-    entries = {path: inline_entry(**_lognormal(sample), source=source, note=note) for path, sample in draws.items()}
+    entries = {path: inline_entry(**lognormal_entry(sample), source=source, note=note) for path, sample in draws.items()}
     entries |= {path: _input_entry(params, path, sample, len(synthesis.series), len(draws))
                 for path, sample in inputs.items()}
     text = replace_entries(params.path.read_text(encoding="utf-8"), entries, params.path)
@@ -107,17 +107,24 @@ PRIOR_NOTE = "its prior (kept as 'prior'), as stated before any fit: "
 def _input_entry(params: Params, path: str, sample: np.ndarray, series: int, levels: int) -> str:
     """An input the synthesis sampled, as a calibrated entry: its posterior as value and uncertainty, its stated
     prior kept (as ``prior``, which the next fit reads) with the note that justified it."""
-    entry = params.entries[path]
-    prior = entry.prior if entry.prior is not None else entry.uncertainty
-    stated = entry.note.split(PRIOR_NOTE, 1)[1] if PRIOR_NOTE in entry.note else entry.note
+    prior, stated = stated_prior(params, path)
     note = (f"posterior of the evidence synthesis (cartsim evidence --sample-inputs --write-shipped): sampled jointly "
             f"with {params.name}'s {levels} late levels, {series} published series and the other shipped trials under "
             f"its prior; posterior median, lognormal by the draws' median and SD of the log (the joint draws beside "
             f"this file keep its correlation with the levels); {PRIOR_NOTE}{stated}")
-    return inline_entry(**_lognormal(sample), source="calibration", note=note, prior={prior.kind: list(prior.args)})
+    return inline_entry(**lognormal_entry(sample), source="calibration", note=note, prior=prior)
 
 
-def _lognormal(sample: np.ndarray) -> dict:
+def stated_prior(params: Params, path: str) -> tuple[dict[str, list[float]], str]:
+    """The prior an input was stated with before any fit, as an entry's ``prior`` table, and the note that justified
+    it (from ``prior`` and the note's kept part once a fit has rewritten the entry)."""
+    entry = params.entries[path]
+    prior = entry.prior if entry.prior is not None else entry.uncertainty
+    stated = entry.note.split(PRIOR_NOTE, 1)[1] if PRIOR_NOTE in entry.note else entry.note
+    return {prior.kind: list(prior.args)}, stated
+
+
+def lognormal_entry(sample: np.ndarray) -> dict:
     """A posterior sample as an entry's value (its median) and uncertainty (a lognormal by its median and the SD
     of its log)."""
     value = float(np.median(sample))
