@@ -8,7 +8,9 @@ Every entry of the params file gets a marker line saying what the user supplies:
   paper gave no uncertainty for it): keep it, or replace it with a better estimate;
 - ``ASSUMED`` / ``CALIBRATED``: the template's own assumption or calibration, to check;
 - ``PREDICTED``: the late levels before transplant, from the evidence synthesis' robust predictive
-  distribution for the trial's target class (``--class``), not from the template's own posterior.
+  distribution for the trial's target class (``--class``), not from the template's own posterior, with
+  the shared inputs the synthesis sampled in the same draws; the levels after transplant, from the prior
+  for one trial's level that the template states.
 
 The new seeds file holds the design facts and no figures: a planned trial has nothing to validate
 against until its results are in.
@@ -36,7 +38,8 @@ writes DIR/params/NAME.toml and DIR/seeds/NAME.toml; every entry of the params f
   # BORROWED    a result of the template trial's paper, now an assumption: keep or replace
   # ASSUMED     the template's assumption, with its range: check it
   # CALIBRATED  fitted to the template trial's outcomes: check it
-  # PREDICTED   late levels from the evidence synthesis for the target class (--class)
+  # PREDICTED   late levels (and the inputs sampled with them) from the evidence synthesis
+                for the target class (--class)
 The files run as written; then change the marked entries, e.g. accrual.enrolled.
 
 example:
@@ -266,7 +269,9 @@ HEADER = """\
 #   ASSUMED     {template}'s assumption, with its plausible range as the uncertainty: check it
 #   CALIBRATED  fitted to {template}'s outcomes: check it, recalibrate once your results are in
 #   PREDICTED   the late levels before transplant, from the evidence synthesis' robust predictive
-#               distribution for the target class (published series and shipped trials pooled)
+#               distribution for the target class (published series and shipped trials pooled), with
+#               the band shapes and hazard ratios it sampled in the same draws; the levels after
+#               transplant, from the prior for one trial that {template} states
 #   SCENARIO    a setting of the simulated scenario (e.g. resources): set it for your centre
 # The file runs as written: cartsim run params/{name}.toml
 """
