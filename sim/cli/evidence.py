@@ -230,10 +230,23 @@ def format_leave_one_out(rows: list[dict]) -> str:
              f"{'inside':>7}  method"]
     for r in rows:
         lines.append(f"{r['series']:36} {r['target_class']:18} {r['metric']:28} {r['day']:>5} {r['size']:>5} {r['reported']:>5} "
-                     f"{'[' + str(r['low']) + ', ' + str(r['high']) + ']':>17} {'yes' if r['inside'] else 'NO':>7}  "
-                     f"{r['method']}")
+                     f"{'[' + str(r['low']) + ', ' + str(r['high']) + ']':>17} {_inside(r):>7}  {r['method']}")
     nrm = [r for r in rows if r["metric"] == "nrm_deaths"]
-    lines.append(f"non-relapse mortality: {sum(r['inside'] for r in nrm)} of {len(nrm)} series inside their 95% "
-                 f"leave-one-out predictive interval; every figure: {sum(r['inside'] for r in rows)} of {len(rows)} "
-                 "(parameter uncertainty, heterogeneity and one trial's chance; a share is read as share x n)")
+    lines.append(f"non-relapse mortality: {_share(nrm)} series inside their 95% leave-one-out predictive interval; "
+                 f"every figure: {_share(rows)} (parameter uncertainty, heterogeneity and one trial's chance; a share is "
+                 "read as share x n)")
+    untrusted = sorted({r["series"] for r in rows if not r["trusted"]})
+    if untrusted:
+        lines.append(f"not counted ('?'): {', '.join(untrusted)}: too few importance weights, or a refit whose chains "
+                     "did not converge, so its interval is not reliable; refit it longer")
     return "\n".join(lines)
+
+
+def _inside(row: dict) -> str:
+    return ("yes" if row["inside"] else "NO") + ("" if row["trusted"] else "?")
+
+
+def _share(rows: list[dict]) -> str:
+    """'k of n' over the rows whose interval can be trusted."""
+    counted = [r for r in rows if r["trusted"]]
+    return f"{sum(r['inside'] for r in counted)} of {len(counted)}"

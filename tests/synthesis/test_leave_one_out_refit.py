@@ -62,3 +62,25 @@ def test_refits_kept_beside_the_sample_are_read_back_instead_of_fitted_again(syn
     np.testing.assert_array_equal(read["theta"], synthesis.sample.by_chain())
     assert read["low_rank"] is False  # as the kept file says (the fixture's draws), not as the option says
     assert loo_sample_path(sample, key).name == f"sample.loo-{key}.npz"
+
+
+def test_a_refit_that_did_not_converge_is_marked_and_not_counted(synthesis, monkeypatch):
+    """A row whose refit's chains failed their diagnostics is shown with '?' and left out of the share inside."""
+    import dataclasses
+
+    from sim.cli.evidence import format_leave_one_out
+
+    reference = _reference()
+    monkeypatch.setattr("sim.analyses.synthesis.evidence.MIN_IS_ESS_SHARE", 2.0)  # every series is refitted
+    sample = synthesis.sample  # the fixture's short fit, its diagnostics set to pass or fail
+    good = dataclasses.replace(sample, rhat={n: 1.0 for n in sample.rhat}, ess={n: 1e4 for n in sample.ess})
+    bad = dataclasses.replace(good, rhat={n: 1.5 for n in sample.rhat})
+    first = synthesis.series[0].key
+    fits = {True: dataclasses.replace(synthesis, sample=bad), False: dataclasses.replace(synthesis, sample=good)}
+    rows = leave_one_out(synthesis, reference, lambda key: fits[key == first])
+    marked = {r["series"] for r in rows if not r["trusted"]}
+    assert marked == {first} and all("NOT CONVERGED" in r["method"] for r in rows if r["series"] == first)
+    text = format_leave_one_out(rows)
+    counted = [r for r in rows if r["trusted"] and r["metric"] == "nrm_deaths"]
+    assert f"non-relapse mortality: {sum(r['inside'] for r in counted)} of {len(counted)} series" in text
+    assert f"not counted ('?'): {first}" in text

@@ -107,7 +107,8 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
 
     By integrated importance sampling from ``synthesis``; where the weights' effective sample size falls below
     ``MIN_IS_ESS_SHARE`` of the draws and ``refit`` is given, ``refit(key)`` must return the synthesis fitted without that series,
-    whose draws then give its interval exactly (the row's ``method`` says which)."""
+    whose draws then give its interval exactly (the row's ``method`` says which).  A row is ``trusted`` when its
+    weights are enough, or its refit's chains converged (R-hat and ESS within their bounds)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
     theta = _thinned(synthesis, LOO_DRAWS)
     rows = []
@@ -118,14 +119,16 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
         rng = _rng(synthesis, f"leave_one_out {s.key}")  # a stream per series: its row does not depend on the others
         weights, new_levels = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
         method = f"importance sampling (ESS {_ess(weights):.0f})"
-        if _ess(weights) < MIN_IS_ESS_SHARE * len(theta) and refit is not None:
+        trusted = _ess(weights) >= MIN_IS_ESS_SHARE * len(theta)
+        if not trusted and refit is not None:
             without = refit(s.key)
             weights, new_levels = _refit_levels(without, s.target_class, rng)
+            trusted = without.sample.converged
             method = (f"refit without it (max R-hat {max(without.sample.rhat.values()):.3f}, min ESS "
-                      f"{min(without.sample.ess.values()):.0f})")
+                      f"{min(without.sample.ess.values()):.0f}" + ("" if trusted else "; NOT CONVERGED") + ")")
         chances = own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)})
         for (_, term), chance in zip(own.terms, chances):
-            rows.append(_loo_row(s, term, sum(chance), weights, rng) | {"method": method})
+            rows.append(_loo_row(s, term, sum(chance), weights, rng) | {"method": method, "trusted": trusted})
     return sorted(rows, key=lambda r: (r["metric"] != "nrm_deaths", r["series"]))
 
 
