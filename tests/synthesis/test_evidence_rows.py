@@ -30,3 +30,26 @@ def test_a_trial_with_late_outcomes_shows_its_fit_to_its_own_data_not_its_params
                 assert row["low"] < value < row["high"]
             else:
                 assert row["estimate"] == params[path] and "entry" in row["interval"]
+
+
+def test_a_series_figure_is_computed_at_each_draws_sampled_shapes(synthesis_with_inputs):
+    """With the band shapes sampled, the model's estimate of a series' figure at a draw uses that draw's shapes (as
+    the fit's likelihood did), not the reference params' values: the rows equal a direct computation with them and
+    differ from one at the reference's shapes."""
+    from sim.analyses.synthesis.evidence import LOO_DRAWS, _thinned, series_rows, shape_inputs
+
+    synthesis = synthesis_with_inputs
+    hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
+    theta = _thinned(synthesis, LOO_DRAWS)
+    shapes = shape_inputs(hierarchy, theta)
+    assert shapes and all(np.ptp(v) > 0 for v in shapes.values())  # the fixture's shapes vary between draws
+    levels = np.exp(hierarchy.log_levels(theta))
+    count = len(likelihood.series)
+    at = {c: levels[:, i, :count] for i, c in enumerate(CAUSES)}
+    rows = series_rows(synthesis)
+    for name, given in (("sampled", shapes), ("reference", None)):
+        medians = [float(np.median(sum(chances))) for chances in likelihood.chances(at, given)]
+        shown = [r["estimate"] / (r["of"] if r["metric"].endswith("deaths") or r["metric"] == "relapse_count" else 1)
+                 for r in rows]
+        matches = np.allclose(shown, medians, rtol=1e-9)
+        assert matches == (name == "sampled")

@@ -26,6 +26,7 @@ from scipy import stats
 
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSE_LABELS, CAUSES
+from sim.analyses.synthesis.nuisance import FACTORS
 from sim.analyses.synthesis.predictive import interval, map_log_levels
 from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
 from sim.inputs.series import Series, SeriesFigure
@@ -53,13 +54,24 @@ def _thinned(synthesis: Synthesis, count: int) -> np.ndarray:
     return theta[np.linspace(0, len(theta) - 1, min(count, len(theta))).astype(int)]
 
 
+def shape_inputs(hierarchy, theta: np.ndarray, repeat: int = 1) -> dict[str, np.ndarray] | None:
+    """The band shapes a fit sampled, by params path, at the draws ``theta`` (each repeated ``repeat`` times), as a
+    series' chances read them: a series' figure at a draw is computed at that draw's shapes, as the fit computed
+    its likelihood; None when the fit held them (the reference params' values are used)."""
+    values = hierarchy.nuisance_values(theta)
+    paths = hierarchy.nuisance.paths
+    out = {p: np.repeat(values[:, i], repeat) for i, p in enumerate(paths) if p not in FACTORS}
+    return out or None
+
+
 def series_rows(synthesis: Synthesis) -> list[dict]:
     """One row per figure of each series: reported value and the model's posterior estimate of it."""
     theta = _thinned(synthesis, LOO_DRAWS)
     levels = np.exp(synthesis.hierarchy.log_levels(theta))  # (draws, cause, unit)
     likelihood = synthesis.likelihood
     count = len(likelihood.series)
-    chances = likelihood.chances({c: levels[:, i, :count] for i, c in enumerate(CAUSES)})
+    chances = likelihood.chances({c: levels[:, i, :count] for i, c in enumerate(CAUSES)},
+                                 shape_inputs(synthesis.hierarchy, theta))
     rows = []
     for (j, term), categories in zip(likelihood.terms, chances):
         s = likelihood.series[j]
@@ -117,27 +129,29 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
         if not own.terms:
             continue
         rng = _rng(synthesis, f"leave_one_out {s.key}")  # a stream per series: its row does not depend on the others
-        weights, new_levels = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
+        weights, new_levels, shapes = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
         method = f"importance sampling (ESS {_ess(weights):.0f})"
         trusted = _ess(weights) >= MIN_IS_ESS_SHARE * len(theta)
         if not trusted and refit is not None:
             without = refit(s.key)
-            weights, new_levels = _refit_levels(without, s.target_class, rng)
+            weights, new_levels, shapes = _refit_levels(without, s.target_class, rng)
             trusted = without.sample.converged
             method = (f"refit without it (max R-hat {max(without.sample.rhat.values()):.3f}, min ESS "
                       f"{min(without.sample.ess.values()):.0f}" + ("" if trusted else "; NOT CONVERGED") + ")")
-        chances = own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)})
+        chances = own.chances({c: new_levels[:, i, None] for i, c in enumerate(CAUSES)}, shapes)
         for (_, term), chance in zip(own.terms, chances):
             rows.append(_loo_row(s, term, sum(chance), weights, rng) | {"method": method, "trusted": trusted})
     return sorted(rows, key=lambda r: (r["metric"] != "nrm_deaths", r["series"]))
 
 
-def _refit_levels(without: Synthesis, target_class: str, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Equal weights and a new trial's levels of ``target_class`` (draws, cause) from a fit without the series."""
+def _refit_levels(without: Synthesis, target_class: str, rng) -> tuple[np.ndarray, np.ndarray, dict | None]:
+    """Equal weights, a new trial's levels of ``target_class`` (draws, cause) and the band shapes of the same draws,
+    from a fit without the series."""
     theta = _thinned(without, LOO_DRAWS)
     mu, tau, _, _ = without.hierarchy.split(theta)
     k = without.hierarchy.classes.index(target_class)
-    return np.ones(len(theta)), np.exp(mu[:, :, k] + tau * rng.standard_normal(tau.shape))
+    levels = np.exp(mu[:, :, k] + tau * rng.standard_normal(tau.shape))
+    return np.ones(len(theta)), levels, shape_inputs(without.hierarchy, theta)
 
 
 def _ess(weights: np.ndarray) -> float:
@@ -158,17 +172,18 @@ def _loo_row(s, term, chance: np.ndarray, weights: np.ndarray, rng) -> dict:
 
 
 def _loo_weights(hierarchy, theta, own: SeriesLikelihood, k: int, rng):
-    """Integrated importance weights of each draw for leaving the series out, and a new trial's levels."""
+    """Integrated importance weights of each draw for leaving the series out, a new trial's levels, and the band
+    shapes of each draw (the series' likelihood is averaged over its level at the draw's shapes)."""
     mu, tau, _, _ = hierarchy.split(theta)
     z = rng.standard_normal((len(theta), Z_DRAWS, len(CAUSES)))
     log_levels = mu[:, None, :, k] + tau[:, None, :] * z
     flat = {c: np.exp(log_levels[:, :, i]).reshape(-1, 1) for i, c in enumerate(CAUSES)}
-    loglik = own(flat).reshape(len(theta), Z_DRAWS)
+    loglik = own(flat, shape_inputs(hierarchy, theta, Z_DRAWS)).reshape(len(theta), Z_DRAWS)
     top = loglik.max(axis=1, keepdims=True)
     log_w = -(np.log(np.mean(np.exp(loglik - top), axis=1)) + top[:, 0])
     weights = np.exp(log_w - log_w.max())
     new = mu[:, :, k] + tau * rng.standard_normal(tau.shape)
-    return weights, np.exp(new)
+    return weights, np.exp(new), shape_inputs(hierarchy, theta)
 
 
 def jeffreys_interval(events: float, size: float) -> tuple[float, float]:
@@ -185,10 +200,11 @@ def reference_series(target_class: str) -> Series:
                   12.0, 0, figures)
 
 
-def one_year_risks(levels: np.ndarray, reference) -> dict[str, np.ndarray]:
-    """One-year non-relapse mortality and relapse among responders at level draws (draws, cause)."""
+def one_year_risks(levels: np.ndarray, reference, shapes: dict | None = None) -> dict[str, np.ndarray]:
+    """One-year non-relapse mortality and relapse among responders at level draws (draws, cause) and, when given,
+    the band shapes of the same draws (:func:`shape_inputs`)."""
     model = SeriesLikelihood([reference_series("-")], reference)
-    nrm, relapse = model.chances({c: levels[:, i, None] for i, c in enumerate(CAUSES)})
+    nrm, relapse = model.chances({c: levels[:, i, None] for i, c in enumerate(CAUSES)}, shapes)
     return {"nrm": sum(nrm), "relapse": sum(relapse)}
 
 
@@ -220,7 +236,7 @@ def plot_rows(synthesis: Synthesis, reference) -> tuple[list[dict], list[dict]]:
         kinds += [("pooled", f"{name}: pooled 1-year risk", mu[:, :, k]),
                   ("predictive", f"{name}: predictive 1-year risk", map_log_levels(hierarchy, theta, name, rng))]
         for kind, label, log_levels in kinds:
-            risks = one_year_risks(np.exp(log_levels), reference)
+            risks = one_year_risks(np.exp(log_levels), reference, shape_inputs(hierarchy, theta))
             for panel, draws in risks.items():
                 mid, low, high = interval(draws)
                 summary.append({"panel": panel, "kind": kind, "label": label, "estimate": mid, "low": low, "high": high})
