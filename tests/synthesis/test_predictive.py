@@ -102,3 +102,30 @@ def test_a_new_trial_takes_the_sampled_inputs_in_the_rows_of_its_levels(tmp_path
     level = rows[:, names.index(level_path("infection", False))]
     assert np.array_equal(rows[:, names.index("late.infection_hr_cytopenia_g34")], hr)
     assert np.array_equal(level, infection)  # same rows: the correlation the fit gave is kept
+
+
+def _predictive_folder(folder, names, values, record):
+    import hashlib
+    import json
+
+    from sim.inputs.posterior_draws import draws_csv_text
+
+    text = draws_csv_text(tuple(names), values)
+    (folder / "predictive.csv").write_text(text)
+    (folder / "predictive.json").write_text(json.dumps(record | {"sha256": hashlib.sha256(text.encode()).hexdigest()}))
+
+
+def test_predictive_draws_with_inputs_are_read_back_and_a_missing_column_is_named(tmp_path):
+    from sim.analyses.synthesis.files import load_predictive
+    from sim.errors import InputError
+
+    base = fake_predictive()
+    names = [f"lineage_depleting.{c}" for c in CAUSES] + ["late.relapse_shape_3"]
+    values = np.column_stack([base.draws[c] for c in CAUSES] + [np.linspace(0.5, 2.0, 2000)])
+    _predictive_folder(tmp_path, names, values, base.provenance | {"inputs": ["late.relapse_shape_3"]})
+    read = load_predictive("lineage_depleting", tmp_path)
+    np.testing.assert_array_equal(read.inputs["late.relapse_shape_3"], values[:, -1])
+    np.testing.assert_array_equal(read.draws["infection"], base.draws["infection"])
+    _predictive_folder(tmp_path, names[:-1], values[:, :-1], base.provenance | {"inputs": ["late.relapse_shape_3"]})
+    with pytest.raises(InputError, match="inputs: the provenance lists input 'late.relapse_shape_3'"):
+        load_predictive("lineage_depleting", tmp_path)
