@@ -9,12 +9,13 @@ Every interval is labelled with what it is:
 - ``leave-one-out predictive count (parameter uncertainty, heterogeneity and one trial's chance)``.
 
 Leave-one-out uses integrated importance sampling (Vehtari, Mononen, Tolvanen, Sivula & Winther,
-J Mach Learn Res 2016;17(103):1-38): each posterior draw of (mu, tau) is weighted by 1 / p(y_j | mu, tau),
-the series' likelihood averaged over its own level (``Z_DRAWS`` draws of z), which removes series j's
-own pull on the pooled parameters without refitting; the weights' effective sample size is reported.
-Where it falls below ``MIN_IS_ESS_SHARE`` of the draws (a large series that pins what the others share - with ``--sample-inputs``
-the band shapes too, which these weights do not integrate over) the series is refitted without it
-(exact leave-one-out for that series, as the loo package's ``reloo`` does for a high Pareto k).
+J Mach Learn Res 2016;17(103):1-38): each posterior draw of (mu, tau and, with ``--sample-inputs``, the band
+shapes) is weighted by 1 / p(y_j | mu, tau, shapes), the series' likelihood at the draw's shapes averaged over
+its own level (``Z_DRAWS`` draws of z), which removes series j's own pull on everything the series share
+without refitting; the weights' effective sample size is reported.  Where it falls below
+``MIN_IS_ESS_SHARE`` of the draws (a series that pins what the others share so tightly that few draws
+represent the posterior without it) the series is refitted without it (exact leave-one-out for that
+series, as the loo package's ``reloo`` does for a high Pareto k).
 """
 
 from __future__ import annotations
