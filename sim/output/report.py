@@ -221,9 +221,10 @@ def _source_counts(table: Table | None) -> str:
     counts = {s: sources.count(s) for s in dict.fromkeys(sources)}
     return (f"{len(sources)} numeric entries: " + ", ".join(f"{n} from {s}" for s, n in counts.items())
             + ".  Source `seeds:KEY` is a figure or design fact of the paper; `calibration` is fitted to reported "
-            "outcomes; `predicted` is a new trial's late level: before transplant from the evidence synthesis' robust "
+            "outcomes; `predicted` is a new trial's late level, before transplant from the evidence synthesis' robust "
             "predictive distribution (its note says on how many trials and series the late course rests, and the "
-            "heterogeneity tau), after transplant the prior for one trial's level; "
+            "heterogeneity tau) and after transplant the prior for one trial's level, or a band shape or hazard ratio "
+            "the synthesis sampled, drawn in the same rows as those levels; "
             "`assumption` has its reason in the note and its plausible range as the uncertainty; "
             "`scenario` is a setting of the simulated scenario." + _late_course(table))
 
