@@ -65,7 +65,8 @@ def add_parser(commands) -> None:
                         "instead of sampling again")
     parser.add_argument("--sample-inputs", action="store_true",
                         help="sample the band shapes and patient factors with the levels, under their stated priors "
-                        "(otherwise held at their base values; pass it with --from-sample too when the draws have them)")
+                        "(otherwise held at their base values; pass it with --from-sample too when the draws have them); "
+                        "their draws go into predictive.csv beside the levels, for cartsim new")
     parser.add_argument("--low-rank", action="store_true",
                         help="adapt a diagonal plus low-rank mass matrix (for strongly correlated coordinates, as "
                         "with --sample-inputs) instead of a diagonal one (with --from-sample: the draws were, if "
