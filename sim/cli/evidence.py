@@ -6,7 +6,7 @@ import argparse
 import functools
 from pathlib import Path
 
-from sim.cli.options import whole
+from sim.cli.options import acceptance, whole
 from sim.errors import InputError
 from sim.inputs.trial_catalog import shipped_trials
 from sim.output.atomic_folder import check_output_place, staged_folder
@@ -71,6 +71,10 @@ def add_parser(commands) -> None:
                         help="adapt a diagonal plus low-rank mass matrix (for strongly correlated coordinates, as "
                         "with --sample-inputs) instead of a diagonal one (with --from-sample: the draws were, if "
                         "their file does not say)")
+    parser.add_argument("--target-accept", type=acceptance, default=None, metavar="P",
+                        help="NUTS's target acceptance rate while tuning, between 0 and 1: a higher one takes smaller "
+                        "steps, for fewer divergent transitions at more cost (default: the sampler's, which the output "
+                        "names; with --from-sample: the draws' own, if their file says)")
     parser.add_argument("--write-shipped", action="store_true",
                         help="write the partially pooled late levels of each shipped trial with late outcomes of "
                         "its own into its params file, with joint draws beside it (only when converged)")
@@ -92,6 +96,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.output.run_files import write_atomic
     from sim.plots.evidence_forest import draw_evidence
 
+    from sim.analyses.synthesis.sampler import TARGET_ACCEPT
+
+    args.target_accept = args.target_accept or TARGET_ACCEPT
     if args.keep_sample is not None:
         check_output_file(args.keep_sample, "--keep-sample")
     saved = load_sample(args.from_sample) if args.from_sample is not None else None
@@ -106,7 +113,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         else:
             synthesis = fit_synthesis(series, shipped, reference, draws=args.draws, tune=args.tune,
                                       chains=args.chains, trials=args.trials, seed=args.seed,
-                                      sample_inputs=args.sample_inputs, low_rank=args.low_rank)
+                                      sample_inputs=args.sample_inputs, low_rank=args.low_rank,
+                                      target_accept=args.target_accept)
         sample = synthesis.sample
         print(f"{len(series)} published series and {len(shipped)} shipped trials; {sample.describe()}: max R-hat "
               f"{max(sample.rhat.values()):.3f}, min ESS {min(sample.ess.values()):.0f}, "
@@ -129,7 +137,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             else:
                 print(f"kept {params.path.name}'s own late levels: it reports no late outcome of its own")
     for warning in sample.warnings:
-        print(f"WARNING: {warning}: the region the chains could not follow may be under-represented")
+        print(f"WARNING: {warning}: the region the chains could not follow may be under-represented (a higher "
+              "--target-accept, e.g. 0.95, takes smaller steps)")
     if not sample.converged:
         print(f"WARNING: NOT CONVERGED ({len(sample.problems)} diagnostics fail; shipped params not rewritten); rerun "
               "with more --draws and --tune:\n  " + "\n  ".join(sample.problems[:10]))
@@ -150,7 +159,8 @@ def refit_without(args: argparse.Namespace, series: list, shipped: list, referen
         return from_saved(load_sample(saved), kept, shipped, reference, args)
     print(f"refitting without {key}: its importance weights are too few to trust (about as long as the fit)")
     without = fit_synthesis(kept, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
-                            trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank)
+                            trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank,
+                            target_accept=args.target_accept)
     if args.keep_sample is not None:
         keep_sample(loo_sample_path(args.keep_sample, key), without)
     return without
@@ -162,7 +172,8 @@ def from_saved(arrays: dict, series: list, shipped: list, reference, args: argpa
 
     return synthesis_from_sample(series, shipped, reference, arrays["theta"], int(arrays["tune"]),
                                  int(arrays["divergences"]), arrays["centred"], args.trials, args.seed,
-                                 args.sample_inputs, bool(arrays.get("low_rank", args.low_rank)))
+                                 args.sample_inputs, bool(arrays.get("low_rank", args.low_rank)),
+                                 float(arrays.get("target_accept", args.target_accept)))
 
 
 def loo_sample_path(sample: Path, key: str) -> Path:
@@ -179,7 +190,8 @@ def keep_sample(path: Path, synthesis) -> None:
     with AtomicFile(path, binary=True) as stream:
         np.savez_compressed(stream, theta=synthesis.sample.by_chain(), names=np.array(synthesis.hierarchy.names),
                             tune=synthesis.sample.tune, divergences=synthesis.sample.divergences,
-                            centred=synthesis.hierarchy.centred, low_rank=synthesis.sample.low_rank)
+                            centred=synthesis.hierarchy.centred, low_rank=synthesis.sample.low_rank,
+                            target_accept=synthesis.sample.target_accept)
 
 
 def refuse_held_rewrite(shipped: list) -> None:
@@ -213,7 +225,7 @@ def load_sample(path: Path) -> dict:
 
     try:
         with np.load(path) as saved:
-            arrays = {k: saved[k] for k in (*SAMPLE_KEYS, "low_rank") if k in saved.files}
+            arrays = {k: saved[k] for k in (*SAMPLE_KEYS, "low_rank", "target_accept") if k in saved.files}
     except OSError as err:
         raise InputError(path, "", f"cannot be read: {err.strerror or err}") from None
     except ValueError:

@@ -73,6 +73,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def acceptance(text: str) -> float:
+    """An argparse type: a target acceptance rate, a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {printable(text)!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {printable(text)!r}")
+    return value
+
+
 def names(text: str) -> list[str]:
     """An argparse type: a comma-separated list of at least one name."""
     listed = [name.strip() for name in text.split(",") if name.strip()]

@@ -47,8 +47,10 @@ def test_refits_kept_beside_the_sample_are_read_back_instead_of_fitted_again(syn
     keep_sample(loo_sample_path(sample, key), synthesis)
     read = {}
 
-    def rebuilt(series, shipped, reference, theta, tune, divergences, centred, trials, seed, sample_inputs, low_rank):
-        read.update(series=[s.key for s in series], theta=theta, tune=tune, low_rank=low_rank)
+    def rebuilt(series, shipped, reference, theta, tune, divergences, centred, trials, seed, sample_inputs, low_rank,
+                target_accept):
+        read.update(series=[s.key for s in series], theta=theta, tune=tune, low_rank=low_rank,
+                    target_accept=target_accept)
         return "the fit without it"
 
     def no_fit(*args, **kwargs):
@@ -56,11 +58,13 @@ def test_refits_kept_beside_the_sample_are_read_back_instead_of_fitted_again(syn
 
     monkeypatch.setattr("sim.analyses.synthesis.fit.synthesis_from_sample", rebuilt)
     monkeypatch.setattr("sim.analyses.synthesis.fit.fit_synthesis", no_fit)
-    args = argparse.Namespace(from_sample=sample, keep_sample=None, trials=5, seed=0, sample_inputs=False, low_rank=True)
+    args = argparse.Namespace(from_sample=sample, keep_sample=None, trials=5, seed=0, sample_inputs=False, low_rank=True,
+                              target_accept=0.5)
     assert refit_without(args, list(synthesis.series), [], None, key) == "the fit without it"
     assert key not in read["series"] and len(read["series"]) == len(synthesis.series) - 1
     np.testing.assert_array_equal(read["theta"], synthesis.sample.by_chain())
     assert read["low_rank"] is False  # as the kept file says (the fixture's draws), not as the option says
+    assert read["target_accept"] == synthesis.sample.target_accept != args.target_accept  # likewise
     assert loo_sample_path(sample, key).name == f"sample.loo-{key}.npz"
 
 

@@ -28,7 +28,7 @@ from sim.analyses.calibration import calibrate, late_groups
 from sim.analyses.calibration.late import DRAW_WINDOWS, LateModel, hazard_path, level_log_prior
 from sim.analyses.synthesis.hierarchy import CAUSES, Block, Hierarchy, Unit
 from sim.analyses.synthesis.nuisance import FACTORS, Nuisance, nuisance_of, smooth_nuisance
-from sim.analyses.synthesis.sampler import HierarchySample, diagnosed, sample_hierarchy
+from sim.analyses.synthesis.sampler import TARGET_ACCEPT, HierarchySample, diagnosed, sample_hierarchy
 from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
 from sim.errors import InputError
 from sim.inputs.params import Params
@@ -135,26 +135,29 @@ def build_hierarchy(series: list[Series], shipped: list[Params], reference: Para
 
 def fit_synthesis(series: list[Series], shipped: list[Params], reference: Params, draws: int = 1000,
                   tune: int = 1000, chains: int = 4, trials: int = 200, seed: int = 0,
-                  sample_inputs: bool = False, low_rank: bool = False) -> Synthesis:
+                  sample_inputs: bool = False, low_rank: bool = False,
+                  target_accept: float = TARGET_ACCEPT) -> Synthesis:
     """Build the hierarchy and sample it (NUTS: ``chains`` chains of ``draws`` draws after ``tune``; the smooth
-    inputs with the levels when ``sample_inputs`` is set; ``low_rank``: the mass matrix of
-    :func:`~sim.analyses.synthesis.sampler.sample_hierarchy`)."""
+    inputs with the levels when ``sample_inputs`` is set; ``low_rank`` and ``target_accept``: as
+    :func:`~sim.analyses.synthesis.sampler.sample_hierarchy` takes them)."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed, sample_inputs)
-    sample = sample_hierarchy(hierarchy, draws=draws, tune=tune, chains=chains, seed=seed, low_rank=low_rank)
+    sample = sample_hierarchy(hierarchy, draws=draws, tune=tune, chains=chains, seed=seed, low_rank=low_rank,
+                              target_accept=target_accept)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)
 
 
 def synthesis_from_sample(series: list[Series], shipped: list[Params], reference: Params, theta: np.ndarray,
                           tune: int, divergences: int = 0, centred: np.ndarray | None = None, trials: int = 200,
-                          seed: int = 0, sample_inputs: bool = False, low_rank: bool = False) -> Synthesis:
+                          seed: int = 0, sample_inputs: bool = False, low_rank: bool = False,
+                          target_accept: float = TARGET_ACCEPT) -> Synthesis:
     """A synthesis from draws saved by an earlier fit (``cartsim evidence --keep-sample``): the hierarchy
     is rebuilt the same way and the draws diagnosed again, without sampling (``low_rank``: the mass matrix
-    they were drawn with, for their description)."""
+    and ``target_accept`` they were drawn with, for their description)."""
     hierarchy, likelihood = build_hierarchy(series, shipped, reference, trials, seed, sample_inputs)
     if centred is not None:
         hierarchy = hierarchy.with_centring(centred)
     if theta.ndim != 3 or theta.shape[-1] != hierarchy.ndim:
         raise InputError("--from-sample", "theta", f"the draws are shaped {theta.shape}, not (draws, chains, "
                          f"{hierarchy.ndim}) as this hierarchy needs")
-    sample = dataclasses.replace(diagnosed(hierarchy, theta, tune, seed, divergences), low_rank=low_rank)
+    sample = dataclasses.replace(diagnosed(hierarchy, theta, tune, seed, divergences, target_accept), low_rank=low_rank)
     return Synthesis(tuple(series), tuple(p.name for p in shipped), sample, likelihood)
