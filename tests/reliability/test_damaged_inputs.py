@@ -163,6 +163,14 @@ def test_odd_option_values_name_the_option(tmp_path, option, value, fragment):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("value, fragment", [("1", "strictly between 0 and 1"), ("0", "strictly between 0 and 1"),
+                                             ("nan", "strictly between 0 and 1"), ("high", "a number between 0 and 1")])
+def test_a_target_acceptance_outside_0_1_is_refused_before_any_fit(tmp_path, value, fragment):
+    refused(cli("evidence", "--target-accept", value, "--out", tmp_path / "out", cwd=tmp_path),
+            "argument --target-accept", fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- --resume on damaged logs ------------------------------------------------------------------------------------
 
 
