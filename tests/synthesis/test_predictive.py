@@ -129,3 +129,6 @@ def test_predictive_draws_with_inputs_are_read_back_and_a_missing_column_is_name
     _predictive_folder(tmp_path, names[:-1], values[:, :-1], base.provenance | {"inputs": ["late.relapse_shape_3"]})
     with pytest.raises(InputError, match="inputs: the provenance lists input 'late.relapse_shape_3'"):
         load_predictive("lineage_depleting", tmp_path)
+    _predictive_folder(tmp_path, names, values, base.provenance | {"inputs": "late.relapse_shape_3"})
+    with pytest.raises(InputError, match="predictive.json: inputs: must be a list"):
+        load_predictive("lineage_depleting", tmp_path)

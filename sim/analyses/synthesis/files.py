@@ -161,6 +161,8 @@ def load_predictive(target_class: str, folder: Path | None = None) -> Predictive
         raise InputError(path, "--class", f"no predictive draws for class {target_class!r} (classes: "
                          f"{', '.join(sorted(record.get('trials', {})))})")
     inputs = record.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(p, str) for p in inputs):
+        raise InputError(record_path, "inputs", "must be a list of the params paths of the input columns")
     missing = [path for path in inputs if path not in names]
     if missing:
         raise InputError(path, "inputs", f"the provenance lists input {missing[0]!r}, which has no column")
