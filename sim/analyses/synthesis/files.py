@@ -163,7 +163,7 @@ def load_predictive(target_class: str, folder: Path | None = None) -> Predictive
     inputs = record.get("inputs", [])
     if not isinstance(inputs, list) or not all(isinstance(p, str) for p in inputs):
         raise InputError(record_path, "inputs", "must be a list of the params paths of the input columns")
-    missing = [path for path in inputs if path not in names]
+    missing = [p for p in inputs if p not in names]
     if missing:
         raise InputError(path, "inputs", f"the provenance lists input {missing[0]!r}, which has no column")
     return Predictive(target_class, {c: values[:, names.index(n)] for c, n in wanted.items()}, record,

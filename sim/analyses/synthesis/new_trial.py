@@ -40,37 +40,32 @@ from sim.model.late_bands import LATE_CAUSES, level_path
 PREDICTED = "predicted"
 
 
-def predicted_entries(predictive: Predictive) -> dict[str, tuple[float, dict, str]]:
-    """Each level's params path: (value, uncertainty, note)."""
-    out = {}
-    for c in CAUSES:
-        draws = predictive.draws[c]
-        median, sigma = float(np.median(draws)), float(np.std(np.log(draws), ddof=1))
-        out[level_path(c, False)] = (median, {"lognormal": [median, sigma]}, predictive.note())
-    return out
+def predicted_entries(predictive: Predictive) -> dict[str, dict]:
+    """Each level's params path: its entry's fields (value, uncertainty, note), the draws' median and lognormal."""
+    return {level_path(c, False): lognormal_entry(predictive.draws[c]) | {"note": predictive.note()} for c in CAUSES}
 
 
-def input_entries(predictive: Predictive, template: Params) -> dict[str, tuple[float, dict, str, dict]]:
+def input_entries(predictive: Predictive, template: Params) -> dict[str, dict]:
     """Each shared input the synthesis sampled (band shapes, patient factors) that the template states, by params
-    path: (value, uncertainty, note, prior), its posterior from the rows of the predicted levels; the prior the
-    template stated before any fit is kept as ``prior``."""
+    path: its entry's fields (value, uncertainty, note, prior), its posterior from the rows of the predicted levels;
+    the prior the template stated before any fit is kept as ``prior``."""
     out = {}
     for path, draws in predictive.inputs.items():
         if path not in template.entries:
             continue
         prior, stated = stated_prior(template, path)
-        entry = lognormal_entry(draws)
         note = (f"posterior of this shared input in the evidence synthesis (cartsim evidence --sample-inputs), drawn "
                 f"in the same rows as the predicted late levels of class {predictive.target_class} (the draws beside "
                 f"this file keep their correlation); posterior median, lognormal by the draws' median and SD of the "
                 f"log; {PRIOR_NOTE}{stated}")
-        out[path] = (entry["value"], entry["uncertainty"], note, prior)
+        out[path] = lognormal_entry(draws) | {"note": note, "prior": prior}
     return out
 
 
-def after_transplant_entries(template: Params) -> dict[str, tuple[float, dict, str]]:
-    """Each level after transplant's params path: (value, uncertainty, note), from the prior the template states
-    for it (a level whose prior has too few pseudo-events to write as counts keeps the template's entry)."""
+def after_transplant_entries(template: Params) -> dict[str, dict]:
+    """Each level after transplant's params path: its entry's fields (value, uncertainty, note), from the prior the
+    template states for it (a level whose prior has too few pseudo-events to write as counts keeps the template's
+    entry)."""
     out = {}
     for c in LATE_CAUSES:
         name = LATE_HAZARD_NAMES[c]
@@ -82,24 +77,25 @@ def after_transplant_entries(template: Params) -> dict[str, tuple[float, dict, s
                 f"(late.{name}_prior_events_after_transplant and _prior_days_after_transplant): Gamma(shape {number(events)}, "
                 f"rate {number(days)} days), written gamma = [{number(events - JEFFREYS)}, {number(days)}] (the counts "
                 f"form adds 1/2), at its median; {template.name}'s own posterior after transplant is not carried over")
-        out[level_path(c, True)] = (median, {"gamma": [float(number(events - JEFFREYS)), float(days)]}, note)
+        gamma = [float(number(events - JEFFREYS)), float(days)]
+        out[level_path(c, True)] = {"value": median, "uncertainty": {"gamma": gamma}, "note": note}
     return out
 
 
 def predicted_text(text: str, predictive: Predictive, source: Path | str, template: Params | None = None) -> str:
     """A params file's text with the three levels replaced by predicted entries, each marked PREDICTED (and, given
     the ``template`` params, its levels after transplant by the priors the template states for them)."""
-    entries = {path: (*entry, None) for path, entry in predicted_entries(predictive).items()}
+    entries = predicted_entries(predictive)
     origin = {path: f"the evidence synthesis for class {predictive.target_class}" for path in entries}
     if template is not None:
         after = after_transplant_entries(template)
-        entries |= {path: (*entry, None) for path, entry in after.items()}
+        entries |= after
         origin |= {path: f"the prior after transplant {template.name} states" for path in after}
         inputs = input_entries(predictive, template)
         entries |= inputs
         origin |= {path: "the evidence synthesis' posterior, jointly with the levels" for path in inputs}
-    for path, (value, uncertainty, note, prior) in entries.items():
-        text = replace_entry(text, path, inline_entry(value, PREDICTED, uncertainty, note, prior), source)
+    for path, fields in entries.items():
+        text = replace_entry(text, path, inline_entry(source=PREDICTED, **fields), source)
         key = path.split(".")[-1]
         lines = text.splitlines()
         at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
