@@ -55,3 +55,20 @@ def test_a_transplanted_share_moves_to_the_levels_after_transplant(cd5):
     high = {c: np.array([[v * 10]]) for c, v in LEVELS.items()}
     # at levels ten times those after transplant, patients transplanted early die less of non-relapse causes
     assert sum(moved.chances(high)[0])[0] < sum(plain.chances(high)[0])[0]
+
+
+def test_levels_after_transplant_are_the_stated_priors_means_not_the_params_own_fit(cd5):
+    """A series' transplanted patients are another trial's: their levels are the mean of the stated prior
+    (pseudo-events over pseudo-days), whatever the reference file's own fitted level after transplant."""
+    figures = [SeriesFigure("nrm", "nrm_deaths", 5, 40)]
+    moved = SeriesLikelihood([series(figures, transplanted=40)], cd5)
+    for cause, name in (("infection", "infection_death"), ("tma", "tma_death"), ("relapse", "relapse"),
+                        ("transplant", "transplant_death")):
+        prior_mean = (cd5[f"late.{name}_prior_events_after_transplant"]
+                      / cd5[f"late.{name}_prior_days_after_transplant"])
+        assert moved.after[cause] == pytest.approx(prior_mean, rel=1e-12), cause
+    refitted = cd5.with_values({late_bands.level_path(c, True): 50 * late_bands.level(cd5, c, True)
+                                for c in LATE_CAUSES}, source="calibration")
+    again = SeriesLikelihood([series(figures, transplanted=40)], refitted)
+    levels = {c: np.array([[v]]) for c, v in LEVELS.items()}
+    assert again(levels) == pytest.approx(moved(levels), rel=1e-12)

@@ -17,9 +17,12 @@ Choices, each stated where it is used:
   such a figure weighs a little more than it should).
 - **consolidative transplant**: except in a figure over untransplanted responders (a relapse count
   ``of_kind = "responders"``), the series' ``transplanted_after`` share of the at-risk patients
-  switch to the model's levels after transplant (the params file's values) at the params file's
-  median infusion-to-transplant day; the series' own levels act before it, and its figures count
-  the events after transplant too, as its papers do.
+  switch to levels after transplant at the params file's median infusion-to-transplant day: the
+  mean of the params file's stated prior after transplant (``*_prior_events_after_transplant`` over
+  ``*_prior_days_after_transplant``, from published outcomes of transplant after CAR-T), never the
+  reference trial's own fitted level, which is another trial's and which ``--write-shipped``
+  rewrites.  The series' own levels act before it, and its figures count the events after
+  transplant too, as its papers do.
 - **not used**: overall survival (the model's death after relapse is not among the pooled causes)
   and figures without a day or a follow-up.
 """
@@ -31,11 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analyses.calibration.cutoff import LateWindows
-from sim.analyses.calibration.late import TINY, LateModel
+from sim.analyses.calibration.late import TINY, LateModel, transplant_prior
 from sim.inputs.durations import ppf
 from sim.inputs.params import Params
 from sim.inputs.series import Series, SeriesFigure
-from sim.model import late_bands
 from sim.model.late_bands import LATE_CAUSES
 from sim.stats.kaplan_meier import DAYS_PER_MONTH
 
@@ -122,8 +124,9 @@ class SeriesLikelihood:
     series : list of Series
         The series and their figures.
     params : Params
-        The reference params: band edges and shapes, levels after transplant, the response
-        assessment day and the median infusion-to-transplant day.
+        The reference params: band edges and shapes, the stated priors of the levels after
+        transplant (their means are used), the response assessment day and the median
+        infusion-to-transplant day.
     """
 
     def __init__(self, series: list[Series], params: Params) -> None:
@@ -139,7 +142,7 @@ class SeriesLikelihood:
                 rows += [(j, index, 1.0 - moved, term.day, np.inf)] + ([(j, index, moved, term.day, transplant_day)] if moved > 0 else [])
         owner, term_of, weight, day, transplant = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0)] * 5
         self.owner, self.weight, self.term_of = owner.astype(int), weight, term_of.astype(int)
-        self.after = {c: late_bands.level(params, c, True) for c in LATE_CAUSES}
+        self.after = after_transplant_levels(params)
         self.model = _model(params, day, transplant)
 
     def chances(self, levels: dict[str, np.ndarray], inputs: dict | None = None) -> list[list[np.ndarray]]:
@@ -183,6 +186,12 @@ class SeriesLikelihood:
                 rest = rest - p
             total = total + (term.size - sum(term.events)) * np.log(np.maximum(rest, TINY))
         return total
+
+
+def after_transplant_levels(params: Params) -> dict[str, float]:
+    """Each cause's level after transplant for a published series: the mean of the params file's stated
+    gamma prior (published outcomes of transplant after CAR-T), not the file's own fitted level."""
+    return {c: float(transplant_prior(params, c).mean()) for c in LATE_CAUSES}
 
 
 def _median_transplant_day(params: Params) -> float:
