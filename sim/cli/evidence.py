@@ -20,9 +20,10 @@ hazard level is exp(mu[cause, class] + eta), eta ~ Normal(0, tau[cause]^2); each
 through the likelihood of what it reports under the model's own band shapes and competing risks,
 each shipped trial with its exact per-patient likelihood (docs/evidence-synthesis.md).  Sampled by
 NUTS (nutpie, the 'synthesis' extra); every reported quantity must reach split R-hat <= 1.01 and
-effective sample size >= 400 (divergent transitions are counted and reported as a warning).  The
-shipped fit (--draws 1500 --tune 1000 --sample-inputs --low-rank) took about 60 minutes on one core,
-and each leave-one-out refit about as long (27 minutes with the inputs held).
+effective sample size >= 400 (divergent transitions are counted and reported as a warning): check
+them after every fit, as convergence at a given length depends on the run.  The shipped fit (--draws
+2000 --tune 1500 --sample-inputs --low-rank) took about 35 minutes of one core, and a leave-one-out
+refit (--draws 1500) about 25.
 
 the output folder is checked and locked before the fit starts and its files are swapped in whole
 when everything is written, so a failure or Ctrl-C leaves an earlier result as it was; the params
@@ -38,7 +39,7 @@ outputs (in --out, default: evidence):
                     cartsim new --class reads (shipped: params/evidence)
 
 example (the shipped fit):
-  cartsim evidence --out params/evidence --draws 1500 --tune 1000 --trials 50 --sample-inputs \\
+  cartsim evidence --out params/evidence --draws 2000 --tune 1500 --trials 50 --sample-inputs \\
       --low-rank --leave-one-out --write-shipped"""
 
 
