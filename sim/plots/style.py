@@ -57,12 +57,18 @@ def band(ax, x: np.ndarray, low: np.ndarray, middle: np.ndarray, high: np.ndarra
     ax.step(x, middle, where="post", color=colour, linewidth=2, label=label)
 
 
+SAVE_OPTIONS = {"png": {}, "svg": {"metadata": {"Date": None}}}  # no time stamp: the same figure, the same bytes
+SVG_SALT = {"svg.hashsalt": "cartsim"}  # fixed ids inside an SVG (else random on every save)
+
+
 def save(figure: Figure, folder: Path, name: str) -> list[Path]:
-    """Write ``name``.png and ``name``.svg into ``folder``, each whole or not at all."""
+    """Write ``name``.png and ``name``.svg into ``folder``, each whole or not at all; saving the same figure
+    again gives the same bytes."""
     paths = []
     for fmt in FORMATS:
         buffer = io.BytesIO()
-        figure.savefig(buffer, format=fmt, dpi=DPI)
+        with matplotlib.rc_context(SVG_SALT):
+            figure.savefig(buffer, format=fmt, dpi=DPI, **SAVE_OPTIONS[fmt])
         paths.append(_write_bytes(Path(folder) / f"{name}.{fmt}", buffer.getvalue()))
     return paths
 

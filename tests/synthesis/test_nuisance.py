@@ -128,3 +128,50 @@ def test_nuts_gives_back_each_inputs_prior_without_data(cd5):
     np.testing.assert_array_less(np.abs(logs.mean(axis=0) - medians), 4 * sigmas / np.sqrt(200))
     np.testing.assert_allclose(logs.std(axis=0), sigmas, rtol=0.15)
     assert sample.divergences == 0
+
+
+def _moved(params, factor: float):
+    """``params`` with every entry that keeps a prior moved by ``factor``, as a later --write-shipped would move it
+    (the prior kept)."""
+    import dataclasses
+
+    moved = {p: dataclasses.replace(e, value=e.value * factor) for p, e in params.entries.items() if e.prior is not None}
+    return dataclasses.replace(params, entries=params.entries | moved)
+
+
+def test_as_stated_puts_back_each_calibrated_inputs_prior_at_its_median(cd5):
+    from sim.analyses.synthesis.nuisance import as_stated
+
+    calibrated = [p for p, e in cd5.entries.items() if e.prior is not None]
+    assert calibrated, "the shipped cd5_tall carries inputs an evidence synthesis calibrated"
+    stated = as_stated(cd5)
+    for path in calibrated:
+        entry = stated.entries[path]
+        assert entry.prior is None and entry.uncertainty is cd5.entries[path].prior and entry.source == "assumption"
+        assert entry.value == pytest.approx(float(cd5.entries[path].prior.ppf(0.5)), rel=1e-12)
+    assert all(stated.entries[p] is e for p, e in cd5.entries.items() if e.prior is None)
+
+
+def test_a_shipped_trials_own_fit_does_not_read_an_earlier_synthesis_posteriors(cd5):
+    """The trial-only estimates beside the pooled ones are fitted at the inputs as stated: moving the inputs'
+    values (as --write-shipped does) leaves them as they were."""
+    from sim.analyses.synthesis.fit import shipped_block
+
+    unit, _ = shipped_block(cd5, 0, trials=5, seed=0)
+    again, _ = shipped_block(_moved(cd5, 1.5), 0, trials=5, seed=0)
+    assert unit.own.keys() == again.own.keys() and unit.own
+    for path, (value, draws) in unit.own.items():
+        assert again.own[path][0] == value and np.array_equal(again.own[path][1], draws), path
+
+
+def test_a_series_likelihood_holds_unsampled_shapes_at_their_stated_values(cd5):
+    """With the inputs held, a series' chances use the shapes as stated, not an earlier synthesis' posteriors."""
+    from pathlib import Path
+
+    from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
+    from sim.inputs.series import Series, SeriesFigure
+
+    s = Series("s", Path("s.toml"), {"doi": "x"}, "CD19", "b_lineage", "autologous", "B-ALL", 40, 24.0, 0,
+               {"rel": SeriesFigure("rel", "relapse_cumulative_incidence", 0.3, 40, day=600)})
+    levels = {c: np.array([[v]]) for c, v in LEVELS.items()}
+    assert SeriesLikelihood([s], _moved(cd5, 1.5))(levels) == SeriesLikelihood([s], cd5)(levels)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.analyses.synthesis.nuisance import as_stated
 from sim.analyses.synthesis.series_likelihood import SeriesLikelihood, series_terms
 from sim.inputs.series import Series, SeriesFigure
 from sim.model import late_bands
@@ -38,9 +39,10 @@ def test_chances_match_patients_simulated_by_the_model(cd5):
     rng = np.random.default_rng(7)
     targets = unit_exponential(rng.random((len(LATE_CAUSES), n)))
     factors = {c: np.ones(n) for c in LATE_CAUSES}
-    before = late_bands.rates(cd5, factors, False, levels=LEVELS | {"transplant": 0.0})
-    assessment = cd5["response.assessment_day"]
-    edges = late_bands.band_starts(cd5) - assessment
+    stated = as_stated(cd5)  # the shapes a series' likelihood holds: as stated, not an earlier fit's posteriors
+    before = late_bands.rates(stated, factors, False, levels=LEVELS | {"transplant": 0.0})
+    assessment = stated["response.assessment_day"]
+    edges = late_bands.band_starts(stated) - assessment
     time, cause = first_event(targets, before, before, edges, np.inf)
     by_end = time <= 12.0 * DAYS_PER_MONTH - assessment
     for name, chance in (("infection", infection), ("tma", other), ("relapse", relapse)):

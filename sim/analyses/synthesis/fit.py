@@ -27,7 +27,7 @@ import numpy as np
 from sim.analyses.calibration import calibrate, late_groups
 from sim.analyses.calibration.late import DRAW_WINDOWS, LateModel, hazard_path, level_log_prior
 from sim.analyses.synthesis.hierarchy import CAUSES, Block, Hierarchy, Unit
-from sim.analyses.synthesis.nuisance import FACTORS, Nuisance, nuisance_of, smooth_nuisance
+from sim.analyses.synthesis.nuisance import FACTORS, Nuisance, as_stated, nuisance_of, smooth_nuisance
 from sim.analyses.synthesis.sampler import TARGET_ACCEPT, HierarchySample, diagnosed, sample_hierarchy
 from sim.analyses.synthesis.series_likelihood import SeriesLikelihood
 from sim.errors import InputError
@@ -88,6 +88,7 @@ def shipped_reads(params: Params, nuisance: list[Nuisance]) -> tuple[str, ...]:
 def shipped_block(params: Params, index: int, trials: int, seed: int,
                   nuisance: list[Nuisance] = ()) -> tuple[Unit, Block | None]:
     """A shipped trial as a unit, with its exact likelihood when its seeds report late outcomes."""
+    params = as_stated(params)  # its trial-only fit at the inputs as stated, not an earlier synthesis' posteriors
     infused = next((f.value for f in params.seeds.figures.values() if f.metric == "infused"), 0)
     groups = late_groups(params)
     if not groups:

@@ -31,6 +31,7 @@ value = exp(x); log(width) + log s + log(1 - s) for value = low + width s, s = e
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,17 @@ def nuisance_of(params: Params, path: str) -> Nuisance | None:
     if prior is None:
         return None
     return Nuisance(path, float(entry.value), prior.dist, repr(prior))
+
+
+def as_stated(params: Params) -> Params:
+    """``params`` with every input an earlier synthesis calibrated (an entry keeping a ``prior``) back as stated
+    before any fit: its prior as its uncertainty, the prior's median as its value (a base value is the median of
+    its uncertainty).  A fit reads its inputs through this, so what it gives never depends on what an earlier
+    ``--write-shipped`` wrote (the entries' posterior medians)."""
+    stated = {path: dataclasses.replace(e, value=float(e.prior.ppf(0.5)), source="assumption", uncertainty=e.prior,
+                                        prior=None)
+              for path, e in params.entries.items() if e.prior is not None}
+    return dataclasses.replace(params, entries=params.entries | stated) if stated else params
 
 
 def smooth_nuisance(params: Params) -> list[Nuisance]:

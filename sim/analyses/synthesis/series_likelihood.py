@@ -35,6 +35,7 @@ import numpy as np
 
 from sim.analyses.calibration.cutoff import LateWindows
 from sim.analyses.calibration.late import TINY, LateModel, transplant_prior
+from sim.analyses.synthesis.nuisance import as_stated
 from sim.inputs.durations import ppf
 from sim.inputs.params import Params
 from sim.inputs.series import Series, SeriesFigure
@@ -132,6 +133,7 @@ class SeriesLikelihood:
     def __init__(self, series: list[Series], params: Params) -> None:
         self.series = list(series)
         self.terms, self.unused, rows = [], {}, []
+        params = as_stated(params)  # band shapes held at their stated values (when not sampled), never a fit's
         transplant_day = _median_transplant_day(params)
         for j, s in enumerate(self.series):
             terms, self.unused[s.key] = series_terms(s)

@@ -133,13 +133,16 @@ def lognormal_entry(sample: np.ndarray) -> dict:
 
 def _draws_texts(path: Path, synthesis: Synthesis, draws: dict, values: dict) -> dict[Path, str]:
     """The draws beside the params file ``path``, by file: the hierarchy's columns, and any other columns of
-    the old file (its rows in a random order, so every value is kept; independent of the late levels)."""
+    the old file.  Those keep their rows in order when there are ``DRAWS`` of them: the fit never saw them, so
+    that order is independent of its levels already, and writing the same fit again gives the same file.
+    Otherwise ``DRAWS`` rows are drawn from them (without replacement when there are enough)."""
     old = load_draws(path)
     names, columns, fitted = list(draws), [draws[n] for n in draws], dict(values)
     if old is not None:
         rng = np.random.default_rng(np.random.SeedSequence(synthesis.sample.seed, spawn_key=(stream_key("pairing"),)))
-        count = old.values.shape[0]  # rows without replacement when there are enough: a rewrite keeps every value
-        rows = rng.permutation(count)[:DRAWS] if count >= DRAWS else rng.integers(0, count, DRAWS)
+        count = old.values.shape[0]
+        rows = (np.arange(count) if count == DRAWS else rng.permutation(count)[:DRAWS] if count > DRAWS
+                else rng.integers(0, count, DRAWS))
         for k, name in enumerate(old.names):
             if name not in draws:
                 names.append(name)
