@@ -27,8 +27,8 @@ from sim.cli.main import _parsers, build_parser, main
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\.\.\.|<|: ")  # a usage line (PARAMS, [--trials N], ...) or output
-SMALL = {"--trials": 40, "--draws": 10, "--inner": 2, "--samples": 8, "--trajectories": 2, "--bootstrap": 10,
-         "--workers": 1, "--levels": 4}
+SMALL = {"--trials": 40, "--draws": 10, "--tune": 50, "--inner": 2, "--samples": 8, "--trajectories": 2,
+         "--bootstrap": 10, "--workers": 1, "--levels": 4}
 FILE_ARGUMENTS = ("params", "base", "scenarios", "scenario", "template")
 DEFAULT_COUNTS = {"run": {"--trials": 40}, "compare": {"--trials": 40, "--draws": 4, "--inner": 2},
                   "design": {"--trials": 40}, "validate": {"--trials": 40}, "calibrate": {"--trials": 40, "--draws": 20},
