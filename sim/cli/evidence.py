@@ -82,8 +82,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--leave-one-out", action="store_true",
                         help="print each series' reported figures (NRM first) against their leave-one-out 95%% "
                         "predictive intervals: by importance sampling, or by a fit without the series where the "
-                        "weights' effective sample size is below 10%% of the draws (as long as the fit; kept beside --keep-sample "
-                        "as FILE.loo-SERIES.npz, and read from beside --from-sample)")
+                        "weights' effective sample size is below 10%% of the draws or their Pareto k-hat above 0.7 (as long as "
+                        "the fit; kept beside --keep-sample as FILE.loo-SERIES.npz, and read from beside --from-sample)")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -158,7 +158,8 @@ def refit_without(args: argparse.Namespace, series: list, shipped: list, referen
     saved = loo_sample_path(args.from_sample, key) if args.from_sample is not None else None
     if saved is not None and saved.is_file():
         return from_saved(load_sample(saved), kept, shipped, reference, args)
-    print(f"refitting without {key}: its importance weights are too few to trust (about as long as the fit)")
+    print(f"refitting without {key}: its importance weights are too few or too heavy-tailed to trust (about as long "
+          "as the fit)")
     without = fit_synthesis(kept, shipped, reference, draws=args.draws, tune=args.tune, chains=args.chains,
                             trials=args.trials, seed=args.seed, sample_inputs=args.sample_inputs, low_rank=args.low_rank,
                             target_accept=args.target_accept)
@@ -251,8 +252,9 @@ def format_leave_one_out(rows: list[dict]) -> str:
                  "read as share x n)")
     untrusted = sorted({r["series"] for r in rows if not r["trusted"]})
     if untrusted:
-        lines.append(f"not counted ('?'): {', '.join(untrusted)}: too few importance weights, or a refit whose chains "
-                     "did not converge, so its interval is not reliable; refit it longer")
+        lines.append(f"not counted ('?'): {', '.join(untrusted)}: importance weights too few or too heavy-tailed "
+                     "(Pareto k-hat above 0.7), or a refit whose chains did not converge, so its interval is not "
+                     "reliable; refit it (longer)")
     return "\n".join(lines)
 
 

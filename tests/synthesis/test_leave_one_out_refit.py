@@ -88,3 +88,31 @@ def test_a_refit_that_did_not_converge_is_marked_and_not_counted(synthesis, monk
     counted = [r for r in rows if r["trusted"] and r["metric"] == "nrm_deaths"]
     assert f"non-relapse mortality: {sum(r['inside'] for r in counted)} of {len(counted)} series" in text
     assert f"not counted ('?'): {first}" in text
+
+
+def test_heavy_tailed_weights_are_refitted_whatever_their_effective_size(synthesis, monkeypatch):
+    """Pareto k-hat above the bound sends a series to a refit even when its ESS passes (Vehtari et al. 2017)."""
+    from sim.analyses.posterior import pareto_k
+    from sim.analyses.synthesis import evidence
+
+    reference = _reference()
+    monkeypatch.setattr(evidence, "MIN_IS_ESS_SHARE", 0.0)  # the ESS alone sends nobody
+    k_hats = {}
+    weights_of = evidence._loo_weights
+
+    def recorded(hierarchy, theta, own, k, rng):
+        out = weights_of(hierarchy, theta, own, k, rng)
+        k_hats[own.series[0].key] = pareto_k(out[0])
+        return out
+
+    monkeypatch.setattr(evidence, "_loo_weights", recorded)
+    evidence.leave_one_out(synthesis, reference)
+    ordered = sorted(k_hats.values())
+    assert ordered[0] < ordered[-1]  # the fixture's series differ in their tails (else this test shows nothing)
+    bound = (ordered[0] + ordered[-1]) / 2
+    monkeypatch.setattr(evidence, "MAX_LOO_PARETO_K", bound)
+    heavy = {key for key, k in k_hats.items() if k > bound}
+    asked = []
+    rows = evidence.leave_one_out(synthesis, reference, lambda key: asked.append(key) or synthesis)
+    assert sorted(asked) == sorted(heavy) and heavy
+    assert all(("Pareto k-hat" in r["method"]) == (r["series"] not in heavy) for r in rows)

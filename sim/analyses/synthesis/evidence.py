@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from sim.analyses.posterior import MAX_PARETO_K, pareto_k
 from sim.analyses.synthesis.fit import Synthesis
 from sim.analyses.synthesis.hierarchy import CAUSE_LABELS, CAUSES
 from sim.analyses.synthesis.nuisance import FACTORS
@@ -37,6 +38,10 @@ from sim.rng.streams import stream_key
 Z_DRAWS = 200
 LOO_DRAWS = 1000
 MIN_IS_ESS_SHARE = 0.1  # weights whose ESS is below 10% of the draws rest on a few of them, and so do the interval's tails: refit
+# Weights whose largest values follow a generalised Pareto with shape above 0.7 have so heavy a tail that importance
+# sampling is unreliable however large their ESS (Vehtari, Gelman & Gabry, Stat Comput 2017;27:1413-32, doi
+# 10.1007/s11222-016-9696-4; the loo package refits such a point, `reloo`): refit those too.
+MAX_LOO_PARETO_K = MAX_PARETO_K
 POSTERIOR = "posterior (parameter uncertainty)"
 POOLED = "pooled level per day (parameter uncertainty)"
 PREDICTIVE = "predictive level per day of a new trial (parameter uncertainty and between-trial heterogeneity)"
@@ -119,7 +124,7 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
     leave-one-out predictive interval of that count in a new trial of its size (non-relapse mortality first).
 
     By integrated importance sampling from ``synthesis``; where the weights' effective sample size falls below
-    ``MIN_IS_ESS_SHARE`` of the draws and ``refit`` is given, ``refit(key)`` must return the synthesis fitted without that series,
+    ``MIN_IS_ESS_SHARE`` of the draws, or their Pareto k-hat exceeds ``MAX_LOO_PARETO_K``, and ``refit`` is given, ``refit(key)`` must return the synthesis fitted without that series,
     whose draws then give its interval exactly (the row's ``method`` says which).  A row is ``trusted`` when its
     weights are enough, or its refit's chains converged (R-hat and ESS within their bounds)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
@@ -131,8 +136,9 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
             continue
         rng = _rng(synthesis, f"leave_one_out {s.key}")  # a stream per series: its row does not depend on the others
         weights, new_levels, shapes = _loo_weights(hierarchy, theta, own, hierarchy.classes.index(s.target_class), rng)
-        method = f"importance sampling (ESS {_ess(weights):.0f})"
-        trusted = _ess(weights) >= MIN_IS_ESS_SHARE * len(theta)
+        k_hat = pareto_k(weights)
+        method = f"importance sampling (ESS {_ess(weights):.0f}, Pareto k-hat {k_hat:.2f})"
+        trusted = _ess(weights) >= MIN_IS_ESS_SHARE * len(theta) and k_hat <= MAX_LOO_PARETO_K
         if not trusted and refit is not None:
             without = refit(s.key)
             weights, new_levels, shapes = _refit_levels(without, s.target_class, rng)
