@@ -23,7 +23,7 @@ NUTS (nutpie, the 'synthesis' extra); every reported quantity must reach split R
 effective sample size >= 400 (divergent transitions are counted and reported as a warning): check
 them after every fit, as convergence at a given length depends on the run.  The shipped fit (--draws
 2000 --tune 1500 --sample-inputs --low-rank) took about 35 minutes of one core, and a leave-one-out
-refit (--draws 1500) about 25.
+refit (--draws 1500 --tune 1500) 25 to 40.
 
 the output folder is checked and locked before the fit starts and its files are swapped in whole
 when everything is written, so a failure or Ctrl-C leaves an earlier result as it was; the params
@@ -241,6 +241,8 @@ def load_sample(path: Path) -> dict:
 
 def format_leave_one_out(rows: list[dict]) -> str:
     """The leave-one-out table as text, with the share of series inside their interval."""
+    from sim.analyses.synthesis.evidence import MAX_LOO_PARETO_K
+
     lines = [f"{'series':36} {'class':18} {'figure':28} {'day':>5} {'n':>5} {'count':>5} {'95% LOO interval':>17} "
              f"{'inside':>7}  method"]
     for r in rows:
@@ -253,8 +255,8 @@ def format_leave_one_out(rows: list[dict]) -> str:
     untrusted = sorted({r["series"] for r in rows if not r["trusted"]})
     if untrusted:
         lines.append(f"not counted ('?'): {', '.join(untrusted)}: importance weights too few or too heavy-tailed "
-                     "(Pareto k-hat above 0.7), or a refit whose chains did not converge, so its interval is not "
-                     "reliable; refit it (longer)")
+                     f"(Pareto k-hat above {MAX_LOO_PARETO_K}), or a refit whose chains did not converge, so its "
+                     "interval is not reliable; refit it (longer)")
     return "\n".join(lines)
 
 

@@ -124,8 +124,8 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
     leave-one-out predictive interval of that count in a new trial of its size (non-relapse mortality first).
 
     By integrated importance sampling from ``synthesis``; where the weights' effective sample size falls below
-    ``MIN_IS_ESS_SHARE`` of the draws, or their Pareto k-hat exceeds ``MAX_LOO_PARETO_K``, and ``refit`` is given, ``refit(key)`` must return the synthesis fitted without that series,
-    whose draws then give its interval exactly (the row's ``method`` says which).  A row is ``trusted`` when its
+    ``MIN_IS_ESS_SHARE`` of the draws, or their Pareto k-hat exceeds ``MAX_LOO_PARETO_K``, and ``refit`` is given,
+    ``refit(key)`` must return the synthesis fitted without that series, whose draws then give its interval exactly (the row's ``method`` says which).  A row is ``trusted`` when its
     weights are enough, or its refit's chains converged (R-hat and ESS within their bounds)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
     theta = _thinned(synthesis, LOO_DRAWS)
