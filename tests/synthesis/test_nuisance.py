@@ -175,3 +175,10 @@ def test_a_series_likelihood_holds_unsampled_shapes_at_their_stated_values(cd5):
                {"rel": SeriesFigure("rel", "relapse_cumulative_incidence", 0.3, 40, day=600)})
     levels = {c: np.array([[v]]) for c, v in LEVELS.items()}
     assert SeriesLikelihood([s], _moved(cd5, 1.5))(levels) == SeriesLikelihood([s], cd5)(levels)
+
+
+def test_a_fit_samples_and_starts_each_input_as_stated(cd5):
+    """The sampled inputs' priors and chain starts are the stated ones, whatever values an earlier write left."""
+    stated = [(m.path, m.base, m.stated) for m in smooth_nuisance(cd5)]
+    assert [(m.path, m.base, m.stated) for m in smooth_nuisance(_moved(cd5, 1.5))] == stated
+    assert any(cd5.entries[path].value != base for path, base, _ in stated)  # the shipped file was rewritten

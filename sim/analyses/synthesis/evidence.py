@@ -12,10 +12,10 @@ Leave-one-out uses integrated importance sampling (Vehtari, Mononen, Tolvanen, S
 J Mach Learn Res 2016;17(103):1-38): each posterior draw of (mu, tau and, with ``--sample-inputs``, the band
 shapes) is weighted by 1 / p(y_j | mu, tau, shapes), the series' likelihood at the draw's shapes averaged over
 its own level (``Z_DRAWS`` draws of z), which removes series j's own pull on everything the series share
-without refitting; the weights' effective sample size is reported.  Where it falls below
-``MIN_IS_ESS_SHARE`` of the draws (a series that pins what the others share so tightly that few draws
-represent the posterior without it) the series is refitted without it (exact leave-one-out for that
-series, as the loo package's ``reloo`` does for a high Pareto k).
+without refitting; the weights' effective sample size and Pareto k-hat are reported.  Where the first falls
+below ``MIN_IS_ESS_SHARE`` of the draws, or the second exceeds ``MAX_LOO_PARETO_K`` (a series that pins what
+the others share so tightly that few draws represent the posterior without it), the series is refitted
+without it (exact leave-one-out for that series, as the loo package's ``reloo`` does for a high Pareto k).
 """
 
 from __future__ import annotations
@@ -125,8 +125,9 @@ def leave_one_out(synthesis: Synthesis, reference, refit=None) -> list[dict]:
 
     By integrated importance sampling from ``synthesis``; where the weights' effective sample size falls below
     ``MIN_IS_ESS_SHARE`` of the draws, or their Pareto k-hat exceeds ``MAX_LOO_PARETO_K``, and ``refit`` is given,
-    ``refit(key)`` must return the synthesis fitted without that series, whose draws then give its interval exactly (the row's ``method`` says which).  A row is ``trusted`` when its
-    weights are enough, or its refit's chains converged (R-hat and ESS within their bounds)."""
+    ``refit(key)`` must return the synthesis fitted without that series, whose draws then give its interval
+    exactly (the row's ``method`` says which).  A row is ``trusted`` when its weights pass both bounds, or its
+    refit's chains converged (R-hat and ESS within their bounds)."""
     hierarchy, likelihood = synthesis.hierarchy, synthesis.likelihood
     theta = _thinned(synthesis, LOO_DRAWS)
     rows = []

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.inputs.params import Params
+from sim.inputs.params import Entry, Params
 from sim.inputs.schema import LATE_BANDS, LATE_HAZARD_NAMES
 
 FACTORS = ("late.relapse_hazard_ratio_mrd_pos", "late.infection_hr_cytopenia_g34", "late.infection_hr_early_infection")
@@ -87,27 +87,33 @@ class Nuisance:
         return float(logit((value - low) / (high - low)))
 
 
-def nuisance_of(params: Params, path: str) -> Nuisance | None:
-    """The params entry at ``path`` as a sampled parameter, or None if it has no uncertainty (it stays fixed).
-    Its prior is the one the entry states: its ``prior`` when an earlier synthesis calibrated it (the entry's
-    uncertainty is then that fit's posterior, which a new fit must not use as its prior again), else its
-    uncertainty."""
-    entry = params.entries.get(path)
-    prior = entry.prior if entry is not None and entry.prior is not None else getattr(entry, "uncertainty", None)
-    if prior is None:
-        return None
-    return Nuisance(path, float(entry.value), prior.dist, repr(prior))
+def stated_entry(entry: Entry) -> Entry:
+    """An entry as stated before any fit: one that an earlier synthesis calibrated (it keeps a ``prior``) becomes
+    that prior as its uncertainty and the prior's median as its value (a base value is the median of its
+    uncertainty); any other entry is itself."""
+    if entry.prior is None:
+        return entry
+    return dataclasses.replace(entry, value=float(entry.prior.ppf(0.5)), source="assumption",
+                               uncertainty=entry.prior, prior=None)
 
 
 def as_stated(params: Params) -> Params:
-    """``params`` with every input an earlier synthesis calibrated (an entry keeping a ``prior``) back as stated
-    before any fit: its prior as its uncertainty, the prior's median as its value (a base value is the median of
-    its uncertainty).  A fit reads its inputs through this, so what it gives never depends on what an earlier
-    ``--write-shipped`` wrote (the entries' posterior medians)."""
-    stated = {path: dataclasses.replace(e, value=float(e.prior.ppf(0.5)), source="assumption", uncertainty=e.prior,
-                                        prior=None)
-              for path, e in params.entries.items() if e.prior is not None}
+    """``params`` with every entry as stated before any fit (:func:`stated_entry`).  A fit reads its inputs
+    through this, so what it gives never depends on what an earlier ``--write-shipped`` wrote (the entries'
+    posterior medians)."""
+    stated = {path: stated_entry(e) for path, e in params.entries.items() if e.prior is not None}
     return dataclasses.replace(params, entries=params.entries | stated) if stated else params
+
+
+def nuisance_of(params: Params, path: str) -> Nuisance | None:
+    """The params entry at ``path`` as a sampled parameter, or None if it has no uncertainty (it stays fixed):
+    as stated (:func:`stated_entry`), so its prior and start are never an earlier synthesis' posterior, which a
+    new fit must not use as its prior again."""
+    entry = params.entries.get(path)
+    stated = stated_entry(entry) if entry is not None else None
+    if stated is None or stated.uncertainty is None:
+        return None
+    return Nuisance(path, float(stated.value), stated.uncertainty.dist, repr(stated.uncertainty))
 
 
 def smooth_nuisance(params: Params) -> list[Nuisance]:

@@ -25,7 +25,7 @@ from sim.analyses.calibrated_params import seeds_relative_to, stage_calibration
 from sim.analyses.synthesis.files import tau_intervals, tau_phrase
 from sim.analyses.synthesis.fit import Synthesis, shipped_reads
 from sim.analyses.synthesis.hierarchy import CAUSES
-from sim.analyses.synthesis.nuisance import smooth_paths
+from sim.analyses.synthesis.nuisance import smooth_paths, stated_entry
 from sim.inputs.params import Params, load_params
 from sim.inputs.params_text import inline_entry, replace_entries
 from sim.inputs.posterior_draws import draws_csv_text, draws_paths, load_draws, provenance_text
@@ -119,7 +119,7 @@ def stated_prior(params: Params, path: str) -> tuple[dict[str, list[float]], str
     """The prior an input was stated with before any fit, as an entry's ``prior`` table, and the note that justified
     it (from ``prior`` and the note's kept part once a fit has rewritten the entry)."""
     entry = params.entries[path]
-    prior = entry.prior if entry.prior is not None else entry.uncertainty
+    prior = stated_entry(entry).uncertainty
     stated = entry.note.split(PRIOR_NOTE, 1)[1] if PRIOR_NOTE in entry.note else entry.note
     return {prior.kind: list(prior.args)}, stated
 
