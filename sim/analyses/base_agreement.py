@@ -5,9 +5,13 @@ request.  The two answer different questions (what the base case gives; what we 
 we do not know), and they differ when outcomes are not linear in the inputs or when a base value
 is not the centre of its own uncertainty.  :func:`base_agreement` runs the other of the two on the
 same seed and compares the mean of each survival outcome: a difference larger than 1.96 times
-its Monte Carlo standard error (the two runs' standard errors of the mean, combined) is flagged,
-and the inputs whose base value lies furthest from the median of their uncertainty are named as
-the likely reason.
+its Monte Carlo standard error (the two runs' standard errors of the mean, combined) is flagged.
+
+The text says why the two can differ, and names the inputs whose base value lies furthest from the
+median of their uncertainty, without calling them the cause: being off centre says nothing of how
+much an outcome depends on an input, and a wide, skewed input at its median can move the mean more
+(docs/validation.md gives a measurement).  Which inputs move an outcome is what a sensitivity
+analysis measures (``cartsim sensitivity``).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class Agreement:
                 "differing": self.differing, "why": self.why()}
 
     def why(self) -> str:
-        """One paragraph: which outcomes differ, and the likely reason."""
+        """One paragraph: which outcomes differ, why the two can differ, and the inputs whose base value is off centre."""
         if not self.differing:
             return ("Over parameter uncertainty and at the base values the survival outcomes agree within their "
                     "Monte Carlo error.")
@@ -57,12 +61,15 @@ class Agreement:
                           f"(+-{r['mc_se']:.2f})" for r in self.rows if r["differs"])
         text = (f"Means over parameter uncertainty and at the base values differ by more than their Monte Carlo "
                 f"error: {names}.  Both are right answers to different questions: an outcome is not linear in its "
-                "inputs, so its average over what we do not know is not its value at the base case")
+                "inputs, so its average over what we do not know is not its value at the base case.  Base values "
+                "are mostly medians, and a wide, right-skewed input (a hazard level drawn from a lognormal) has "
+                "its mean well above its median; which inputs move an outcome is what a sensitivity analysis "
+                "(cartsim sensitivity) measures.")
         if not self.off_centre:
-            return text + "."
+            return text
         inputs = "; ".join(f"{r['path']} (base {r['base']:.3g}, median {r['median']:.3g})" for r in self.off_centre)
-        return text + (", and these inputs' base values are not the centre (median) of their own uncertainty: "
-                       f"{inputs}.")
+        return text + ("  These inputs' base values are not the centre (median) of their own uncertainty (whether "
+                       f"they matter here is not measured): {inputs}.")
 
 
 def base_agreement(params: Params, results: Results, max_trials: int = MAX_TRIALS) -> Agreement:

@@ -30,13 +30,14 @@ outputs (CSV opens in a spreadsheet; times in days from the first enrolment):
   report.html     the same as one self-contained page, key outcomes and key pictures first
   figures/        with --plots: the pictures, PNG and SVG (see 'cartsim plot --help')
 
+Results are over parameter uncertainty unless --base-values is given.  Either way the other of the
+two is also run on the same seed, and where a survival outcome's mean differs between them by more
+than the Monte Carlo error, the terminal and report.md say so and why they can (which inputs move an
+outcome is what 'cartsim sensitivity' measures).
+
 example:
   cartsim run params/cd5_tall.toml --trials 1000 --seed 1 --out results/cd5
   cartsim run params/cd5_tall.toml --base-values
-
-Results are over parameter uncertainty unless --base-values is given.  Either way the other of the
-two is also run on the same seed, and where a survival outcome's mean differs between them by more
-than the Monte Carlo error, the terminal and report.md say so and name the likely reason.
   cartsim run params/cll1_aml.toml --scenario params/scenarios/cll1_dose_c.toml --plots"""
 
 
