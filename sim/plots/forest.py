@@ -28,14 +28,15 @@ from sim.analyses.validation import CALIBRATED, INDEPENDENT, INPUT, NOT_MODELLED
 from sim.output.paper_view import ENROLLED, shows_paper, with_rate
 from sim.table import Table
 from sim.plots.style import house_style, new_figure, save
+from sim.stats.trial_figures import METRICS
 
 PASS_COLOUR, FAIL_COLOUR, REPORTED_COLOUR, TRACK_COLOUR = "#1f7a4d", "#c0392b", "#111111", "#e3e3e3"
 COUNT = "patients"
-SHARE = "share"  # a proportion of a subgroup (metric 'share'): never on an axis of patient counts
-SHARE_METRICS = ("share",)
+SHARE = "share"  # a proportion (a share of a subgroup, survival or incidence at a time): never on an axis of counts
+SHARE_METRICS = tuple(name for name, metric in METRICS.items() if metric.kind == "share")
 AXIS_LABELS = {
     COUNT: "patients (count in one virtual trial; grey track: 0 to the paper's denominator n)",
-    SHARE: "share of the subgroup (proportion, 0 to 1)",
+    SHARE: "proportion, 0 to 1 (a share of a subgroup, or survival or cumulative incidence at a time)",
     "days": "days after infusion",
     "months": "months",
 }
@@ -47,6 +48,9 @@ ROLE_HEADINGS = {
 ROLE_TINTS = {INPUT: "#f3f3f3", CALIBRATED: "#eef3f9", INDEPENDENT: "#edf6ef"}
 COLUMNS = (("reported", 8), ("percentile", 88), ("result", 148))  # right-hand text columns, points from the axes
 LABEL_WIDTH, PANEL_INCHES, WIDTH, LEGEND_ROWS = 44, 0.75, 11.0, 1.2
+HEADING_WIDTH = 44  # characters of a group's heading per line: it must end before the columns' titles, and the
+# plot area is about 4 inches wide (the labels, wrapped at LABEL_WIDTH, and the right-hand columns take the rest)
+NOTE_WIDTH = 170  # characters of a note per line under the plot: it must fit the figure's width
 
 
 def draw_validation(table: Table, title: str, folder: Path, name: str = "validation") -> list[Path]:
@@ -146,7 +150,8 @@ def _panel(ax, role: str, unit: str, rows: list[dict], heading: str, count_limit
     if unit == SHARE:
         ax.set_xlim(-0.02, 1.0)
     if heading:
-        ax.set_title(heading, loc="left", fontsize=9.5, fontweight="bold", color="#333333")
+        ax.set_title(textwrap.fill(heading, HEADING_WIDTH), loc="left", fontsize=9.5, fontweight="bold",
+                     color="#333333")
     _annotate(ax, y, rows, reported, header)
 
 
@@ -213,4 +218,4 @@ def _notes(rows: list[dict]) -> str:
     lines.append("Percentile: mid-rank percentile of the reported value among the virtual trials; pass: the reported "
                  "value lies inside their central 95% interval.  A count k of n: only the virtual trials with n in "
                  "its denominator.")
-    return "\n".join(lines)
+    return "\n".join(wrapped for line in lines for wrapped in textwrap.wrap(line, NOTE_WIDTH))

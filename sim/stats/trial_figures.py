@@ -17,9 +17,10 @@ import numpy as np
 
 from sim.inputs.schema import RESPONSE_CATEGORIES
 from sim.stats.batch import Batch
-from sim.stats.endpoints import (NON_RELAPSE_DEATH, in_remission, infused, leukaemia_free_survival, no_remission,
-                                 overall_survival, relapse_and_nrm)
-from sim.stats.kaplan_meier import DAYS_PER_MONTH, KaplanMeier, median_time, reverse_median_followup
+from sim.stats.competing_risks import cumulative_incidence
+from sim.stats.endpoints import (NON_RELAPSE_DEATH, RELAPSE, in_remission, infused, leukaemia_free_survival,
+                                 no_remission, overall_survival, relapse_and_nrm)
+from sim.stats.kaplan_meier import DAYS_PER_MONTH, KaplanMeier, median_time, reverse_median_followup, survival_at
 
 NOT_MODELLED = "not_modelled"
 FILTERS = ("first_infused", "transplanted", "responded")
@@ -92,6 +93,24 @@ def km_median_months(b: Batch, m: np.ndarray, q: dict) -> np.ndarray:
     return median_time(*KM_ENDPOINTS[q["endpoint"]](b), m & b.infused) / DAYS_PER_MONTH
 
 
+def km_survival(b: Batch, m: np.ndarray, q: dict) -> np.ndarray:
+    """Kaplan-Meier survival of an endpoint ('os', 'efs' or 'lfs') at ``months`` after infusion, per trial
+    (NaN where a trial's follow-up ends before then with patients still event-free)."""
+    return survival_at(*KM_ENDPOINTS[q["endpoint"]](b), m & b.infused, q["months"] * DAYS_PER_MONTH)
+
+
+# the competing events of a cumulative incidence: relapse (or no remission at the assessment) and
+# non-relapse death, as the Aalen-Johansen key outcomes count them (sim.stats.endpoints.relapse_and_nrm)
+INCIDENCE_EVENTS = {"relapse": RELAPSE, "non_relapse_death": NON_RELAPSE_DEATH}
+
+
+def incidence(b: Batch, m: np.ndarray, q: dict) -> np.ndarray:
+    """Aalen-Johansen cumulative incidence of relapse or of non-relapse death (each competing with the
+    other) at ``months`` after infusion, per trial (NaN where a trial's follow-up ends before then)."""
+    fit = cumulative_incidence(*relapse_and_nrm(b), m & b.infused, len(INCIDENCE_EVENTS))
+    return fit.rows_at(q["months"] * DAYS_PER_MONTH, INCIDENCE_EVENTS[q["event"]])
+
+
 def non_relapse_death(b: Batch, q: dict) -> np.ndarray:
     """Infused patients who died before any relapse (or no remission), of a cause other than the
     disease, later than ``after_day`` days after infusion if given."""
@@ -146,6 +165,11 @@ METRICS: dict[str, Metric] = {
     "median_followup_months": Metric(median_followup_months, (), "median follow-up, reverse Kaplan-Meier", "duration"),
     "km_median_months": Metric(km_median_months, ("endpoint",) + FILTERS, "Kaplan-Meier median of OS, EFS or LFS",
                                "duration"),
+    "km_survival": Metric(km_survival, ("endpoint", "months") + FILTERS,
+                          "Kaplan-Meier survival (OS, EFS or LFS) at a time after infusion", "share"),
+    "cumulative_incidence": Metric(incidence, ("event", "months") + FILTERS,
+                                   "cumulative incidence of relapse or non-relapse death at a time (Aalen-Johansen)",
+                                   "share"),
     "non_relapse_mortality": Metric(_counting(non_relapse_death), ("after_day",) + FILTERS,
                                     "non-relapse deaths (after a day, if given)"),
     "deaths_by_day": Metric(_counting(death_by_day), ("day",) + FILTERS, "deaths of any cause by a day"),
@@ -167,10 +191,13 @@ QUALIFIER_VALUES: dict[str, Callable[[Any], bool]] = {
     "after_day": lambda v: _number(v) and v >= 0,
     "day": lambda v: _number(v) and v > 0,
     "outcome": lambda v: v in SHARE_OUTCOMES,
+    "months": lambda v: _number(v) and v > 0,
+    "event": lambda v: v in INCIDENCE_EVENTS,
 }
 REQUIRED_QUALIFIERS = {"infused_at_level": ("level",), "response": ("category",),
                        "late_outcome": ("state",), "peak_day": ("stat",), "km_median_months": ("endpoint",),
-                       "deaths_by_day": ("day",), "share": ("outcome",)}
+                       "deaths_by_day": ("day",), "share": ("outcome",), "km_survival": ("endpoint", "months"),
+                       "cumulative_incidence": ("event", "months")}
 
 
 def _number(v: Any) -> bool:
@@ -206,7 +233,8 @@ def analysis_set(b: Batch, q: dict[str, Any]) -> np.ndarray:
 # counts whose denominator is the patients enrolled (in the analysis set); every other count is of the
 # infused patients in the analysis set; other metrics (days, months, shares) have none
 ENROLMENT_COUNTS = ("withdrawn", "not_infused", "infused")
-NO_DENOMINATOR = ("enrolled", "peak_day", "median_followup_months", "km_median_months", "share", NOT_MODELLED)
+NO_DENOMINATOR = ("enrolled", "peak_day", "median_followup_months", "km_median_months", "share", "km_survival",
+                  "cumulative_incidence", NOT_MODELLED)
 
 
 def denominator_batch(metric: str, qualifiers: dict[str, Any], batch: Batch) -> np.ndarray | None:

@@ -211,10 +211,11 @@ def test_the_design_picture_draws_the_interval_its_table_gives():
     assert list(ax.lines[0].get_xdata()) == [low, high]
 
 
-def test_a_share_is_drawn_on_a_share_axis(cd5):
+@pytest.mark.parametrize("metric", ["share", "km_survival", "cumulative_incidence"])
+def test_a_share_is_drawn_on_a_share_axis(cd5, metric):
     validation = sim.run_validation(cd5, trials=30, seed=1)
     rows = validation.table.rows()
-    share = dict(rows[0], figure="nrm_share", metric="share", says="non-relapse deaths among responders not "
+    share = dict(rows[0], figure="nrm_share", metric=metric, says="non-relapse deaths among responders not "
                  "transplanted (share)", reported=0.35, of=float("nan"), unit="", sim_median=0.3, sim_low95=0.1,
                  sim_high95=0.6)
     table = sim.Table({name: [row[name] for row in [*rows, share]] for name in validation.table.names})
@@ -222,3 +223,22 @@ def test_a_share_is_drawn_on_a_share_axis(cd5):
         figure = validation_figure(table, "made-up")
     (axis,) = [ax for ax in figure.axes for t in ax.get_yticklabels() if t.get_text().startswith("non-relapse deaths")]
     assert axis.get_xlabel() == AXIS_LABELS[SHARE] and 0.9 <= axis.get_xlim()[1] <= 1.0
+
+
+def test_validation_text_stays_inside_the_picture_and_headings_clear_the_column_titles(cd5):
+    validation = sim.run_validation(cd5, trials=30, seed=1)
+    with house_style():
+        figure = validation_figure(validation.table, "made-up")
+    renderer = rendered(figure)
+    page = figure.bbox
+    texts = [t for t in figure.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent"))
+             if t.get_visible() and t.get_text().strip()]
+    outside = [t.get_text()[:40] for t in texts
+               if (box := t.get_window_extent(renderer)).x1 > page.x1 + 1 or box.x0 < page.x0 - 1]
+    assert not outside, outside
+    titles = [ax._left_title for ax in figure.axes if ax._left_title.get_text()]
+    column_titles = [t for t in texts if t.get_text() in ("reported", "percentile of\nreported", "result")]
+    assert titles and column_titles
+    clashes = [(h.get_text()[:30], c.get_text()) for h in titles for c in column_titles
+               if overlap(h.get_window_extent(renderer), c.get_window_extent(renderer)) > 0]
+    assert not clashes, clashes

@@ -1,5 +1,6 @@
-"""The seeds-file metrics for survival medians, non-relapse mortality, early deaths and subgroup
-shares, on hand-made patient tables whose answers are worked out by hand."""
+"""The seeds-file metrics for survival medians and survival at a time, cumulative incidence at a time,
+non-relapse mortality, early deaths and subgroup shares, on hand-made patient tables whose answers are
+worked out by hand."""
 
 from __future__ import annotations
 
@@ -64,6 +65,37 @@ def test_km_median_is_undefined_when_survival_stays_above_one_half():
     assert np.isnan(compute("km_median_months", {"endpoint": "os"}, t))
 
 
+def months(days: float) -> float:
+    return days / DAYS_PER_MONTH
+
+
+def test_km_survival_at_a_time():
+    # OS: deaths at 10, 60, 90, 120, 200 among 6, the last patient censored at 300
+    os = {"endpoint": "os"}
+    assert compute("km_survival", os | {"months": months(59)}, table()) == pytest.approx(5 / 6)
+    assert compute("km_survival", os | {"months": months(100)}, table()) == pytest.approx(3 / 6)
+    assert compute("km_survival", os | {"months": months(250)}, table()) == pytest.approx(1 / 6)
+    # LFS: events at 10, 28, 60, 100, 120; at 6 months (182.6 days) one of 6 is event-free
+    assert compute("km_survival", {"endpoint": "lfs", "months": 6}, table()) == pytest.approx(1 / 6)
+
+
+def test_km_survival_beyond_the_follow_up_is_undefined():
+    assert np.isnan(compute("km_survival", {"endpoint": "os", "months": months(301)}, table()))
+
+
+def test_cumulative_incidence_of_relapse_and_of_non_relapse_death():
+    # relapse (or no remission): day 28 (no CR), day 100; non-relapse death: days 10, 60, 120; censored 300.
+    # Aalen-Johansen over the 6 infused: day 10 NRM 1/6 (S = 5/6); day 28 relapse 5/6 x 1/5 = 1/6 (S = 4/6);
+    # day 60 NRM 4/6 x 1/4 = 1/6 (S = 3/6); day 100 relapse 3/6 x 1/3 = 1/6 (S = 2/6); day 120 NRM 1/6
+    relapse, nrm = {"event": "relapse"}, {"event": "non_relapse_death"}
+    assert compute("cumulative_incidence", relapse | {"months": months(50)}, table()) == pytest.approx(1 / 6)
+    assert compute("cumulative_incidence", relapse | {"months": 6}, table()) == pytest.approx(2 / 6)
+    assert compute("cumulative_incidence", nrm | {"months": months(50)}, table()) == pytest.approx(1 / 6)
+    assert compute("cumulative_incidence", nrm | {"months": 6}, table()) == pytest.approx(3 / 6)
+    # among responders (0, 1, 3, 5): relapse day 100 with 3 at risk after NRM at 60: 3/4 x 1/3 = 1/4
+    assert compute("cumulative_incidence", relapse | {"months": 6, "responded": True}, table()) == pytest.approx(1 / 4)
+
+
 def test_non_relapse_mortality_overall_and_after_day_30():
     # non-relapse deaths: 0 (infection, day 60), 3 (transplant, day 120), 4 (CRS, day 10)
     assert compute("non_relapse_mortality", {}, table()) == 3
@@ -122,4 +154,41 @@ def test_an_unknown_endpoint_is_an_input_error(tmp_path):
     path = tmp_path / "seeds.toml"
     path.write_text(SEEDS.format(extra="").replace('"os"', '"pfs"'))
     with pytest.raises(InputError, match="endpoint = 'pfs' is not a valid value"):
+        load_seeds(path)
+
+
+TIME_POINT = """[figures.{key}]
+metric = "{metric}"
+{qualifiers}
+value = {value}
+says = "a figure at a time"
+"""
+
+
+@pytest.mark.parametrize("metric, qualifiers", [("km_survival", 'endpoint = "os"\nmonths = 12'),
+                                                ("cumulative_incidence", 'event = "relapse"\nmonths = 24')])
+def test_a_seeds_figure_states_a_proportion_at_a_time(tmp_path, metric, qualifiers):
+    path = tmp_path / "seeds.toml"
+    path.write_text(TIME_POINT.format(key="f", metric=metric, qualifiers=qualifiers, value=0.4))
+    figure = load_seeds(path).figures["f"]
+    assert figure.metric == metric and figure.of is None
+
+
+@pytest.mark.parametrize("qualifiers, value, problem", [
+    ('endpoint = "os"', 0.4, "needs 'months'"),
+    ('endpoint = "os"\nmonths = 0', 0.4, "months = 0 is not a valid value"),
+    ('endpoint = "os"\nmonths = 12', 68, "a share is a proportion from 0 to 1"),
+])
+def test_a_bad_survival_figure_is_an_input_error(tmp_path, qualifiers, value, problem):
+    path = tmp_path / "seeds.toml"
+    path.write_text(TIME_POINT.format(key="f", metric="km_survival", qualifiers=qualifiers, value=value))
+    with pytest.raises(InputError, match=problem):
+        load_seeds(path)
+
+
+def test_an_unknown_competing_event_is_an_input_error(tmp_path):
+    path = tmp_path / "seeds.toml"
+    path.write_text(TIME_POINT.format(key="f", metric="cumulative_incidence", qualifiers='event = "gvhd"\nmonths = 6',
+                                      value=0.1))
+    with pytest.raises(InputError, match="event = 'gvhd' is not a valid value"):
         load_seeds(path)
