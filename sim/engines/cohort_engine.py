@@ -73,8 +73,9 @@ def _manufacturing(params: Params, d, p) -> np.ndarray:
 def _intensive_care(params: Params, d, t_inf) -> np.ndarray:
     capacity = params["resources.icu_beds"]
     onset = np.where(T.needs_icu(d, t_inf), T.crs_onset(d, t_inf), np.nan)
-    # a bed is freed at the end of the CRS, or at death from toxicity in it
-    return fifo_queue(onset, d["crs_duration_days"], np.full(len(onset), np.inf), int(capacity),
+    # a patient leaves the queue when the CRS ends before a bed frees; a bed is freed at the end of the CRS,
+    # or at death from toxicity in it
+    return fifo_queue(onset, d["crs_duration_days"], T.icu_leave_at(d, t_inf), int(capacity),
                       release_at=lambda i, start: T.icu_release_at(params, d, i, t_inf[i], start))
 
 

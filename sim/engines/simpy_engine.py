@@ -97,10 +97,13 @@ class Pathway:
             yield from self.transplant_bed(i, infusion)
 
     def intensive_care(self, i: int, infusion: float):
-        """Ask for a bed at CRS onset; hold it to the end of the CRS, or to death from toxicity in it."""
+        """Ask for a bed at CRS onset, and leave the queue if the CRS ends first; hold it to the end of the
+        CRS, or to death from toxicity in it."""
         onset = infusion + self.v["crs_onset_days"][i]
         yield self.env.timeout(onset - self.env.now)
-        bed, start = yield from self.acquire(self.icu, onset, math.inf)
+        bed, start = yield from self.acquire(self.icu, onset, onset + self.d["crs_duration_days"][i])
+        if bed is None:
+            return
         self.icu_start[i] = start
         leave = T.icu_release_at(self.params, self.d, i, infusion, start)
         yield self.env.timeout(leave - self.env.now)

@@ -118,6 +118,12 @@ def needs_icu(d: dict[str, np.ndarray], t_infusion: np.ndarray) -> np.ndarray:
     return (d["crs_grade"] >= ICU_MIN_GRADE) & ~np.isnan(t_infusion)
 
 
+def icu_leave_at(d: dict[str, np.ndarray], t_infusion: np.ndarray) -> np.ndarray:
+    """When a patient waiting for an intensive-care bed leaves the queue unserved: the end of the CRS,
+    after which the bed is no longer needed."""
+    return crs_onset(d, t_infusion) + d["crs_duration_days"]
+
+
 def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> dict[str, np.ndarray]:
     """Columns from infusion on, given ICU entry and transplant times (NaN or inf: none)."""
     infused = ~np.isnan(t_infusion)
@@ -138,9 +144,12 @@ def post_infusion(params: Params, d, p, t_infusion, icu_start, transplant) -> di
 
 
 def _toxicity_death(params: Params, d, t_infusion, c) -> np.ndarray:
-    """Time of death from CRS of grade 3 or more or grade 4 ICANS (NaN: none), from the ICU wait the engine resolved."""
+    """Time of death from CRS of grade 3 or more or grade 4 ICANS (NaN: none), from the ICU wait the engine
+    resolved: a patient who needed a bed and never had one (the CRS ended first) waited the whole CRS."""
     entry = np.where(np.isnan(c["t_icu_start"]), d["crs_onset_days"], c["t_icu_start"] - t_infusion)
-    day, _ = toxicity_death_day(params, d, c["crs_grade"], c["icans_grade"], entry, c["icu_wait"])
+    never_had_one = needs_icu(d, t_infusion) & np.isnan(c["t_icu_start"])
+    wait = np.where(never_had_one, d["crs_duration_days"], c["icu_wait"])
+    day, _ = toxicity_death_day(params, d, c["crs_grade"], c["icans_grade"], entry, wait)
     return np.where(np.isfinite(day), t_infusion + day, NAN)
 
 
@@ -198,10 +207,12 @@ def _cause_times(p: dict[str, np.ndarray], switch: np.ndarray) -> np.ndarray:
 
 def icu_release(start: np.ndarray, crs_days: np.ndarray, death: np.ndarray) -> np.ndarray:
     """When an ICU bed entered at ``start`` is freed: at the end of the CRS episode, ``crs_days`` after entry
-    (NaN: unknown, the patient died first), or at the patient's death from toxicity (``death``, NaN: none),
-    whichever comes first, never before entry; NaN where no bed was entered.
+    (NaN: unknown, the patient died first), or at the patient's death (``death``, NaN: none), whichever comes
+    first, never before entry; NaN where no bed was entered.
 
-    The one rule for the engines' queues, the facility metrics and the resources picture.
+    The one rule for the engines' queues, the facility metrics and the resources picture.  The engines free a
+    bed at a death from toxicity (decided at entry, :func:`icu_release_at`); the records and the picture at a
+    death of any cause, which is never later, so a use they count never outlasts the engine's.
     """
     start = np.asarray(start, dtype=float)
     end = np.fmax(np.fmin(start + crs_days, death), start)
@@ -221,10 +232,9 @@ def icu_release_at(params: Params, d: dict[str, np.ndarray], i: int, t_infusion:
 
 def icu_uses(d, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(requested, start, end) per patient of an ICU bed: from CRS onset, for the CRS duration or until
-    death from toxicity (:func:`icu_release`)."""
+    death (:func:`icu_release`)."""
     start = c["t_icu_start"]
-    death = np.where(c["death_cause"] == TOXICITY, c["t_death"], NAN)
-    return c["t_crs_onset"], start, icu_release(start, d["crs_duration_days"], death)
+    return c["t_crs_onset"], start, icu_release(start, d["crs_duration_days"], c["t_death"])
 
 
 def transplant_bed_uses(params: Params, p, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model.timeline import TOXICITY, icu_release
+from sim.model.timeline import icu_release
 from sim.stats.key_outcomes import facility_column, trial_slices
 from sim.output.run_folder import RunData
 from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
@@ -22,16 +22,15 @@ def use_intervals(t: dict[str, np.ndarray], facility: str) -> tuple[np.ndarray, 
     """(start, end) days of each use of ``facility`` in one trial, ends cut at the data cut-off.
 
     A manufacturing slot is held from the start of manufacturing to its end or to withdrawal; an
-    ICU bed from entry to the end of the CRS episode or to death from toxicity, by the model's own
+    ICU bed from entry to the end of the CRS episode or to death, by the model's own
     rule (:func:`sim.model.timeline.icu_release`), so the picture shows the uses ``facilities.csv`` counts.
     """
     cutoff = t["cutoff"]
     if facility == "manufacturing_slots":
         start, end = t["t_mfg_start"], np.fmin(t["t_mfg_end"], t["t_withdrawal"])
     else:
-        death = np.where(t["death_cause"] == TOXICITY, t["t_death"], np.nan)
         start = t["t_icu_start"]
-        end = icu_release(start, t["t_crs_end"] - t["t_crs_onset"], death)
+        end = icu_release(start, t["t_crs_end"] - t["t_crs_onset"], t["t_death"])
     used = ~np.isnan(start)
     end = np.where(np.isnan(end), cutoff, np.fmin(end, cutoff))
     return start[used], end[used]

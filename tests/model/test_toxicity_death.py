@@ -104,3 +104,22 @@ def test_death_from_toxicity_is_a_dlt_when_death_counts(cll1):
     # every grade 4 CRS dies (chance 1) about a few days after onset: within the window, a DLT
     early = crs4.dlt & (crs4.onset + params["crs.death_fraction_of_duration"] * d["crs_duration_days"][:, None] <= window)
     assert early.any() and np.all(with_death.dlt[early])
+
+
+@pytest.mark.parametrize("engine", ["cohort", "des"])
+def test_a_patient_whose_crs_ends_before_a_bed_frees_leaves_the_queue_having_waited_all_of_it(cll1, engine):
+    """One ICU bed and severe CRS in most patients: some never get a bed.  They leave the queue when the CRS
+    ends (no bed is entered after it), and their chance of death is that of a wait as long as the whole CRS:
+    with a lever of 50 on the log-odds per day, certain unless the CRS lasted under about 0.06 days
+    (a chance of about 2e-7 under the severe duration's lognormal)."""
+    params = cll1.with_values({"resources.icu_beds": 1, "crs.incidence": 1.0, "crs.p_grade_at_least_2": 1.0,
+                               "crs.p_grade_at_least_3": 0.9, "crs.p_death_given_grade_3_plus": 0.01,
+                               "crs.death_log_odds_per_icu_wait_day": 50.0} | NO_ICANS_DEATH)
+    t = tables(params, 40, seed=2, engine=engine)
+    asked = (t["crs_grade"] >= 3) & ~np.isnan(t["t_crs_onset"])
+    never = asked & np.isnan(t["t_icu_start"]) & (t["final_state"] != "pending_at_cutoff")
+    assert never.sum() >= 5
+    assert np.all(t["death_cause"][never] == "toxicity")
+    admitted = asked & (t["icu_wait"] == 0)
+    # those given a bed at once die with chance 0.01: over 300 of them, a share of 0.05 is over 7 binomial SEs away
+    assert admitted.sum() >= 300 and np.mean(t["death_cause"][admitted] == "toxicity") < 0.05
