@@ -125,7 +125,16 @@ def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
         ax.set_axis_off()
         return
     ax.hist(queued, bins=30, color=COLOURS[facility], alpha=0.8)  # the uses with no wait are counted in the note
+    never = f"\n{never_had_a_bed(run.patients)} never had one: the CRS or the data ended first" \
+        if facility == "icu_beds" else ""
     ax.text(0.98, 0.95, f"{waits.size - queued.size} of {waits.size} uses with no wait (not drawn)\n"
             f"{queued.size} waited: mean {queued.mean():.1f} days, longest {waits.max():.0f}\n"
-            f"mean over all uses {waits.mean():.1f} days",
+            f"mean over all uses {waits.mean():.1f} days" + never,
             transform=ax.transAxes, ha="right", va="top")
+
+
+def never_had_a_bed(t: dict[str, np.ndarray]) -> int:
+    """Patients whose CRS of grade 3 or more began by the cut-off and who never entered intensive care: they
+    left the queue when the CRS ended, or were still in it at the cut-off."""
+    needed = (t["crs_grade"] >= 3) & ~np.isnan(t["t_crs_onset"])
+    return int(np.count_nonzero(needed & np.isnan(t["t_icu_start"])))
