@@ -101,7 +101,8 @@ class Pathway:
         CRS, or to death from toxicity in it."""
         onset = infusion + self.v["crs_onset_days"][i]
         yield self.env.timeout(onset - self.env.now)
-        bed, start = yield from self.acquire(self.icu, onset, onset + self.d["crs_duration_days"][i])
+        crs_end = onset + self.d["crs_duration_days"][i]  # when the queue is left: sim.model.timeline.icu_leave_at
+        bed, start = yield from self.acquire(self.icu, onset, crs_end)
         if bed is None:
             return
         self.icu_start[i] = start
