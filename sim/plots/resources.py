@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model.timeline import icu_release
+from sim.model.timeline import ICU_MIN_GRADE, icu_release
 from sim.stats.key_outcomes import facility_column, trial_slices
 from sim.output.run_folder import RunData
 from sim.plots.style import COLOURS, footnote, house_style, new_figure, save
@@ -136,5 +136,5 @@ def _wait_panel(ax, run: RunData, facility: str, label: str) -> None:
 def never_had_a_bed(t: dict[str, np.ndarray]) -> int:
     """Patients whose CRS of grade 3 or more began by the cut-off and who never entered intensive care: they
     left the queue when the CRS ended, or were still in it at the cut-off."""
-    needed = (t["crs_grade"] >= 3) & ~np.isnan(t["t_crs_onset"])
+    needed = (t["crs_grade"] >= ICU_MIN_GRADE) & ~np.isnan(t["t_crs_onset"])
     return int(np.count_nonzero(needed & np.isnan(t["t_icu_start"])))

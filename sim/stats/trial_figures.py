@@ -233,8 +233,7 @@ def analysis_set(b: Batch, q: dict[str, Any]) -> np.ndarray:
 # counts whose denominator is the patients enrolled (in the analysis set); every other count is of the
 # infused patients in the analysis set; other metrics (days, months, shares) have none
 ENROLMENT_COUNTS = ("withdrawn", "not_infused", "infused")
-NO_DENOMINATOR = ("enrolled", "peak_day", "median_followup_months", "km_median_months", "share", "km_survival",
-                  "cumulative_incidence", NOT_MODELLED)
+NO_DENOMINATOR = ("enrolled", *(name for name, metric in METRICS.items() if metric.kind != "count"))
 
 
 def denominator_batch(metric: str, qualifiers: dict[str, Any], batch: Batch) -> np.ndarray | None:
